@@ -1,0 +1,10 @@
+import type { Command } from "commander";
+import type { CliIo } from "../main.js";
+import { registerCompile } from "./compile/index.js";
+import { registerDemo } from "./demo/index.js";
+
+/** Every command registers itself here; one folder per command. */
+export function registerCommands(program: Command, io: CliIo): void {
+  registerCompile(program, io);
+  registerDemo(program, io);
+}

@@ -1,0 +1,40 @@
+/**
+ * Every expected failure in kpu is a KpuError: a stable code, a location (an op, a tensor, a pass, a flag, a file),
+ * and a hint on how to fix it. The CLI turns these into one line plus a hint and exit code 2; anything else is a bug.
+ */
+export interface KpuErrorOptions {
+  /** Where the problem is, e.g. `op "mm1"`, `tensor "x"`, `--tile`, `model.json:ops[2].inputs[0]`. */
+  readonly where?: string;
+  /** How to fix it, in one sentence. */
+  readonly hint?: string;
+  readonly cause?: unknown;
+}
+
+export class KpuError extends Error {
+  override readonly name: string = "KpuError";
+  readonly code: string;
+  readonly where: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, options: KpuErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.where = options.where;
+    this.hint = options.hint;
+  }
+}
+
+/** True for KpuErrors, also across duplicated module instances (checked by shape, not identity). */
+export function isKpuError(value: unknown): value is KpuError {
+  if (value instanceof KpuError) return true;
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as { code?: unknown; message?: unknown; name?: unknown };
+  return typeof v.code === "string" && v.code.startsWith("KPU_") && typeof v.message === "string";
+}
+
+/** One line for people: `error KPU_X at where: message` followed by `hint: ...` when there is one. */
+export function formatKpuError(error: KpuError): string {
+  const at = error.where === undefined ? "" : ` at ${error.where}`;
+  const hint = error.hint === undefined ? "" : `\n  hint: ${error.hint}`;
+  return `error ${error.code}${at}: ${error.message}${hint}`;
+}

@@ -1,0 +1,58 @@
+export { KpuError, isKpuError, formatKpuError } from "./errors.js";
+export type { KpuErrorOptions } from "./errors.js";
+export { DTYPES, dtypeBytes, isDType } from "./dtype.js";
+export type { DType } from "./dtype.js";
+export { ACTIVATIONS, OP_KINDS, isMatmulLike, tensorMap, consumerCounts } from "./graph.js";
+export type {
+  Activation,
+  ActivationOp,
+  AddOp,
+  BiasAddOp,
+  EpilogueStep,
+  FusedMatmulOp,
+  Graph,
+  MatmulOp,
+  Op,
+  OpKind,
+  Tensor,
+} from "./graph.js";
+export { GraphBuilder } from "./builder.js";
+export type { OpOptions, TensorRef } from "./builder.js";
+export { MAX_TENSOR_ELEMENTS, validateGraph } from "./validate.js";
+export { GRAPH_SCHEMA_VERSION, graphJsonSchema, graphToJson, issuePath, parseGraphJson } from "./graph-json.js";
+export type { GraphJson } from "./graph-json.js";
+export { TILED_SCHEMA_VERSION, tileCount, tileExtent, tileGrid, tiledProgramToJson } from "./tile.js";
+export type {
+  ElementwiseFn,
+  TileGrid,
+  TileShape,
+  TiledElementwise,
+  TiledMatmul,
+  TiledOp,
+  TiledProgram,
+} from "./tile.js";
+export { LOOP_ORDERS, UOPS_SCHEMA_VERSION, formatUop, uopProgramToJson } from "./uops.js";
+export type {
+  EwiseUop,
+  ExecUop,
+  LoadUop,
+  LoopOrder,
+  MicroOp,
+  MicroOpKind,
+  Operand,
+  StoreUop,
+  UopProgram,
+} from "./uops.js";
+export { SCHEDULE_SCHEMA_VERSION, formatSchedOp, scheduleToJson } from "./schedule.js";
+export type {
+  Schedule,
+  SchedEwise,
+  SchedExecute,
+  SchedLoad,
+  SchedOp,
+  SchedStore,
+  ScheduleStats,
+} from "./schedule.js";
+export { BERT_BASE, EXAMPLES, bertLayerExample, mlpExample } from "./examples.js";
+export type { ExampleName } from "./examples.js";
+export { BYTE_SIZE_FORMS, formatByteSize, parseByteSize } from "./units.js";

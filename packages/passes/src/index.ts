@@ -1,0 +1,10 @@
+export { PassManager } from "./pass-manager.js";
+export type { Pass, PassRecord, PassRunResult, PassStats, RunOptions } from "./pass-manager.js";
+export { fuseGraph, fusionPass } from "./fusion.js";
+export type { FusionOptions } from "./fusion.js";
+export { fitTileToBudget, tileGraph, tilingPass } from "./tiling.js";
+export type { TilingOptions } from "./tiling.js";
+export { countUops, isLoopOrder, lowerProgram, loweringPass } from "./lowering.js";
+export type { UopCounts } from "./lowering.js";
+export { compileGraph, frontendPipeline } from "./pipeline.js";
+export type { CompileOptions } from "./pipeline.js";

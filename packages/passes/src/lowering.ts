@@ -1,0 +1,130 @@
+import {
+  KpuError,
+  LOOP_ORDERS,
+  dtypeBytes,
+  tileExtent,
+  uopProgramToJson,
+  type LoopOrder,
+  type MicroOp,
+  type MicroOpKind,
+  type TiledElementwise,
+  type TiledMatmul,
+  type TiledProgram,
+  type UopProgram,
+} from "@kpu/ir";
+import type { Pass } from "./pass-manager.js";
+
+export function isLoopOrder(value: string): value is LoopOrder {
+  return (LOOP_ORDERS as readonly string[]).includes(value);
+}
+
+function lowerMatmul(op: TiledMatmul, order: LoopOrder, out: MicroOp[]): void {
+  const { M, N, K, tile, grid } = op;
+  const bytes = dtypeBytes(op.dtype);
+  const extent = { m: grid.mt, n: grid.nt, k: grid.kt };
+  const idx = { m: 0, n: 0, k: 0 };
+  const [outer, middle, inner] = order.split("") as ["m" | "n" | "k", "m" | "n" | "k", "m" | "n" | "k"];
+  for (idx[outer] = 0; idx[outer] < extent[outer]; idx[outer]++) {
+    for (idx[middle] = 0; idx[middle] < extent[middle]; idx[middle]++) {
+      for (idx[inner] = 0; idx[inner] < extent[inner]; idx[inner]++) {
+        const { m, n, k } = idx;
+        const tm = tileExtent(M, tile.m, m);
+        const tn = tileExtent(N, tile.n, n);
+        const tk = tileExtent(K, tile.k, k);
+        out.push(
+          { kind: "LOAD", op: op.opId, operand: "A", tensor: op.a, row: m, col: k, rows: tm, cols: tk, bytes: tm * tk * bytes },
+          { kind: "LOAD", op: op.opId, operand: "B", tensor: op.b, row: k, col: n, rows: tk, cols: tn, bytes: tk * tn * bytes },
+          { kind: "EXEC", op: op.opId, m, n, k, tm, tn, tk },
+        );
+        // The output tile is complete after its last reduction step, whatever the loop order.
+        if (k === grid.kt - 1) {
+          out.push({
+            kind: "STORE",
+            op: op.opId,
+            tensor: op.c,
+            row: m,
+            col: n,
+            rows: tm,
+            cols: tn,
+            bytes: tm * tn * bytes,
+            epilogue: op.epilogue,
+          });
+        }
+      }
+    }
+  }
+}
+
+function lowerElementwise(op: TiledElementwise, order: LoopOrder, out: MicroOp[]): void {
+  const bytes = dtypeBytes(op.dtype);
+  const mFirst = order.indexOf("m") < order.indexOf("n");
+  const [outerCount, innerCount] = mFirst ? [op.grid.mt, op.grid.nt] : [op.grid.nt, op.grid.mt];
+  for (let o = 0; o < outerCount; o++) {
+    for (let i = 0; i < innerCount; i++) {
+      const m = mFirst ? o : i;
+      const n = mFirst ? i : o;
+      const rows = tileExtent(op.M, op.tile.m, m);
+      const cols = tileExtent(op.N, op.tile.n, n);
+      out.push({ kind: "LOAD", op: op.opId, operand: "A", tensor: op.inputs[0]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
+      if (op.fn === "add") {
+        out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
+      } else if (op.fn === "bias_add") {
+        // The bias is a [1, N] row: its tile n covers the same columns as the output tile.
+        out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: 0, col: n, rows: 1, cols, bytes: cols * bytes });
+      }
+      out.push({ kind: "EWISE", op: op.opId, fn: op.fn, m, n, rows, cols });
+      out.push({ kind: "STORE", op: op.opId, tensor: op.output, row: m, col: n, rows, cols, bytes: rows * cols * bytes, epilogue: [] });
+    }
+  }
+}
+
+/**
+ * Lowers a tiled program to micro-ops. For a matmul, each (m, n, k) step in `order` emits LOAD A(m,k), LOAD B(k,n),
+ * EXEC(m,n,k), and after the last k of an output tile, STORE C(m,n). Redundant loads are left for the memory planner
+ * to eliminate, so the stream states every operand each EXEC needs.
+ */
+export function lowerProgram(program: TiledProgram, order: LoopOrder = "mnk"): UopProgram {
+  if (!isLoopOrder(order)) {
+    throw new KpuError("KPU_BAD_LOOP_ORDER", `unknown loop order "${String(order)}"`, {
+      where: "lowering",
+      hint: `Use one of: ${LOOP_ORDERS.join(", ")}.`,
+    });
+  }
+  const uops: MicroOp[] = [];
+  for (const op of program.ops) {
+    if (op.kind === "matmul") lowerMatmul(op, order, uops);
+    else lowerElementwise(op, order, uops);
+  }
+  return { tiled: program, loopOrder: order, uops };
+}
+
+export type UopCounts = Readonly<Record<MicroOpKind, number>>;
+
+/** Micro-ops by kind, overall and per op id. */
+export function countUops(uops: readonly MicroOp[]): { total: UopCounts; perOp: ReadonlyMap<string, UopCounts> } {
+  const zero = (): Record<MicroOpKind, number> => ({ LOAD: 0, EXEC: 0, EWISE: 0, STORE: 0 });
+  const total = zero();
+  const perOp = new Map<string, Record<MicroOpKind, number>>();
+  for (const u of uops) {
+    total[u.kind]++;
+    let c = perOp.get(u.op);
+    if (c === undefined) perOp.set(u.op, (c = zero()));
+    c[u.kind]++;
+  }
+  return { total, perOp };
+}
+
+export function loweringPass(order: LoopOrder = "mnk"): Pass<TiledProgram, UopProgram> {
+  return {
+    name: "lowering",
+    run(program) {
+      const output = lowerProgram(program, order);
+      const { total } = countUops(output.uops);
+      return {
+        output,
+        stats: { loopOrder: order, uops: output.uops.length, LOAD: total.LOAD, EXEC: total.EXEC, EWISE: total.EWISE, STORE: total.STORE },
+      };
+    },
+    toJson: uopProgramToJson,
+  };
+}
