@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { GRAPH_SCHEMA_VERSION, KpuError, bertLayerExample, graphToJson, mlpExample, parseGraphJson } from "@kpu/ir";
+
+function codeOf(text: string): { code: string; where: string | undefined } {
+  try {
+    parseGraphJson(text, "model.json");
+  } catch (e) {
+    if (e instanceof KpuError) return { code: e.code, where: e.where };
+    throw e;
+  }
+  throw new Error("expected a KpuError");
+}
+
+describe("graph JSON format", () => {
+  it("round-trips the examples exactly", () => {
+    for (const g of [mlpExample(), bertLayerExample(64)]) {
+      const json = graphToJson(g);
+      expect(json.schemaVersion).toBe(GRAPH_SCHEMA_VERSION);
+      expect(graphToJson(parseGraphJson(JSON.stringify(json)))).toEqual(json);
+    }
+  });
+
+  it("names the offending field of a schema error", () => {
+    const json = graphToJson(mlpExample()) as { ops: { kind: string }[] };
+    json.ops[2]!.kind = "conv2d";
+    expect(codeOf(JSON.stringify(json))).toEqual({ code: "KPU_IR_SCHEMA", where: "model.json:ops[2].kind" });
+  });
+
+  it("refuses another schema version with its own error", () => {
+    const json = { ...graphToJson(mlpExample()), schemaVersion: 2 };
+    expect(codeOf(JSON.stringify(json)).code).toBe("KPU_IR_SCHEMA_VERSION");
+  });
+
+  it("refuses text that is not JSON", () => {
+    expect(codeOf("{ not json").code).toBe("KPU_IR_BAD_JSON");
+  });
+
+  it("runs semantic validation after the schema", () => {
+    const json = graphToJson(mlpExample());
+    const bad = { ...json, tensors: json.tensors.map((t) => (t.name === "w2" ? { ...t, shape: [63, 32] } : t)) };
+    expect(codeOf(JSON.stringify(bad)).code).toBe("KPU_IR_SHAPE_MISMATCH");
+  });
+});

@@ -1,0 +1,87 @@
+// One-off generator of fixture inputs (kept so the inputs can be regenerated and reviewed):
+// `npx tsx --conditions=@kpu/source test/make-fixture-inputs.ts`. Expected outputs are written by the runner with
+// UPDATE_FIXTURES=1 and reviewed by hand.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GraphBuilder, graphToJson, mlpExample, type Graph } from "@kpu/ir";
+
+function write(pass: string, name: string, graph: Graph, options: object): void {
+  const dir = join(import.meta.dirname, "fixtures", pass, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "input.json"), `${JSON.stringify(graphToJson(graph), null, 2)}\n`);
+  writeFileSync(join(dir, "options.json"), `${JSON.stringify(options, null, 2)}\n`);
+}
+
+function biasGelu(): Graph {
+  const b = new GraphBuilder("bias-gelu");
+  const x = b.input("x", [16, 32]);
+  const w = b.input("w", [32, 8]);
+  const bias = b.input("bias", [8]);
+  b.output(b.gelu(b.biasAdd(b.matmul(x, w, { name: "mm", id: "mm" }), bias, { name: "mb", id: "bias" }), { name: "y", id: "act" }));
+  return b.build();
+}
+
+function sharedConsumer(): Graph {
+  const b = new GraphBuilder("shared-consumer");
+  const x = b.input("x", [8, 8]);
+  const w = b.input("w", [8, 8]);
+  const h = b.matmul(x, w, { name: "h", id: "mm" });
+  const r = b.relu(h, { name: "r", id: "relu" });
+  b.output(b.add(r, h, { name: "y", id: "sum" }));
+  return b.build();
+}
+
+function graphOutput(): Graph {
+  const b = new GraphBuilder("graph-output");
+  const x = b.input("x", [8, 8]);
+  const w = b.input("w", [8, 8]);
+  const h = b.matmul(x, w, { name: "h", id: "mm" });
+  b.output(h);
+  b.output(b.relu(h, { name: "y", id: "relu" }));
+  return b.build();
+}
+
+function residual(): Graph {
+  const b = new GraphBuilder("residual");
+  const x = b.input("x", [8, 16]);
+  const w = b.input("w", [16, 16]);
+  const bias = b.input("bias", [16]);
+  const skip = b.input("skip", [8, 16]);
+  const mb = b.biasAdd(b.matmul(x, w, { name: "mm", id: "mm" }), bias, { name: "mb", id: "bias" });
+  b.output(b.add(skip, mb, { name: "y", id: "residual" }));
+  return b.build();
+}
+
+function ragged(): Graph {
+  const b = new GraphBuilder("ragged");
+  const x = b.input("x", [40, 24]);
+  const w = b.input("w", [24, 20]);
+  b.output(b.relu(b.matmul(x, w, { name: "h", id: "mm" }), { name: "y", id: "relu" }));
+  return b.build();
+}
+
+function standalone(): Graph {
+  const b = new GraphBuilder("standalone");
+  const x = b.input("x", [20, 12]);
+  const bias = b.input("bias", [12]);
+  const y = b.input("y", [20, 12]);
+  b.output(b.relu(b.add(b.biasAdd(x, bias, { name: "xb", id: "bias" }), y, { name: "s", id: "sum" }), { name: "out", id: "relu" }));
+  return b.build();
+}
+
+write("fusion", "mlp", mlpExample(), {});
+write("fusion", "bias-gelu", biasGelu(), {});
+write("fusion", "shared-consumer", sharedConsumer(), {});
+write("fusion", "graph-output", graphOutput(), {});
+write("fusion", "residual", residual(), {});
+write("fusion", "residual-disabled", residual(), { residualAdd: false });
+write("tiling", "mlp-32", mlpExample(), { tile: 32 });
+write("tiling", "ragged-16", ragged(), { tile: 16 });
+write("tiling", "per-op", mlpExample(), { tile: 32, perOp: { mm1: { m: 64, n: 16, k: 128 } } });
+write("tiling", "budget-12KiB", ragged(), { budgetBytes: 12288, granule: 8 });
+write("tiling", "error-zero-tile", mlpExample(), { tile: 0 });
+write("tiling", "error-over-budget", mlpExample(), { tile: 64, budgetBytes: 16384 });
+write("tiling", "error-unknown-op", mlpExample(), { tile: 32, perOp: { nope: { m: 8, n: 8, k: 8 } } });
+write("lowering", "ragged-mnk", ragged(), { tile: 16, order: "mnk" });
+write("lowering", "ragged-kmn", ragged(), { tile: 16, order: "kmn" });
+write("lowering", "standalone-elementwise", standalone(), { tile: 8, order: "nmk" });
