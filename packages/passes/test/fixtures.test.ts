@@ -3,17 +3,16 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isKpuError, parseGraphJson, tiledProgramToJson, uopProgramToJson, type LoopOrder } from "@kpu/ir";
-import { fuseGraph, lowerProgram, tileGraph, type FusionOptions, type TilingOptions } from "@kpu/passes";
-import { graphToJson } from "@kpu/ir";
+import { graphToJson, isKpuError, parseGraphJson, tiledProgramToJson, uopProgramToJson, type LoopOrder } from "@kpu/ir";
+import { fuseGraph, lowerProgram, tileGraph, type TilingOptions } from "@kpu/passes";
 
 const root = join(import.meta.dirname, "fixtures");
 
 const runners: Record<string, (input: string, options: Record<string, unknown>) => unknown> = {
-  fusion: (input, options) => graphToJson(fuseGraph(parseGraphJson(input), options as FusionOptions)),
-  tiling: (input, options) => tiledProgramToJson(tileGraph(parseGraphJson(input), options as TilingOptions)),
+  fusion: (input, options) => graphToJson(fuseGraph(parseGraphJson(input), options)),
+  tiling: (input, options) => tiledProgramToJson(tileGraph(parseGraphJson(input), options)),
   lowering: (input, options) => {
-    const { order, ...tiling } = options as TilingOptions & { order: LoopOrder };
+    const { order, ...tiling } = options as unknown as TilingOptions & { order: LoopOrder };
     return uopProgramToJson(lowerProgram(tileGraph(fuseGraph(parseGraphJson(input)), tiling), order));
   },
 };
