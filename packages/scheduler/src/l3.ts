@@ -1,0 +1,176 @@
+import { KpuError } from "@kpu/ir";
+import { compulsoryBytes, ioLowerBoundBytes } from "./bounds.js";
+import { simulateL3, type CAccounting, type L3Model } from "./internal/simulate.js";
+import { elementBytesOf, tensorBytes, validateProblem, type MatmulProblem, type TileSizes } from "./problem.js";
+import { STRATEGIES, type Strategy } from "./strategy.js";
+import { chooseTiles, tileFootprintBytes, type TileRule } from "./tiles.js";
+
+export type { CAccounting, L3Model } from "./internal/simulate.js";
+export const L3_MODELS = ["kpu", "kpu-sim"] as const;
+export const C_ACCOUNTINGS = ["rmw", "read-once"] as const;
+
+/** DRAM traffic of one tensor, in bytes. */
+export interface TensorTraffic {
+  /** Exact tensor size (M*K, K*N or M*N elements times element bytes). */
+  readonly exactBytes: number;
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  /** Tile requests to L3 and how many hit. */
+  readonly requests: number;
+  readonly hits: number;
+}
+
+/** One (strategy, L3 capacity) result. Byte counts are totals for the whole matmul. */
+export interface L3Result {
+  readonly strategy: Strategy;
+  readonly l3Bytes: number;
+  readonly tiles: TileSizes;
+  readonly model: L3Model;
+  readonly cAccounting: CAccounting;
+  readonly tensors: { readonly a: TensorTraffic; readonly b: TensorTraffic; readonly c: TensorTraffic };
+  readonly dramReadBytes: number;
+  readonly dramWriteBytes: number;
+  /** A and B read once, C written once. */
+  readonly compulsoryBytes: number;
+  /** I/O lower bound for a fast memory of l3Bytes. */
+  readonly lowerBoundBytes: number;
+  /** kpu model: (reads + writes) / compulsory; per tensor: A reads / |A|, B reads / |B|, C (reads + writes) / |C|.
+   *  kpu-sim model: kpu-sim's ratios (see kpuSimOverfetch*). */
+  readonly overfetchTotal: number;
+  readonly overfetchA: number;
+  readonly overfetchB: number;
+  readonly overfetchC: number;
+  /** kpu-sim's ratio in either model: bytes read from DRAM / (|A| + |B| + |C|), the C write-back excluded. */
+  readonly kpuSimOverfetchTotal: number;
+  /** (reads + writes) / I/O lower bound. */
+  readonly lowerBoundRatio: number;
+  readonly hitRate: number;
+  readonly evictions: number;
+  readonly peakBytes: number;
+  /** peakBytes / l3Bytes. */
+  readonly utilization: number;
+}
+
+export interface L3Options {
+  /** L3 capacities in bytes (one result per capacity and strategy). */
+  readonly l3Bytes: readonly number[];
+  /** Strategies to analyse (default all three). */
+  readonly strategies?: readonly Strategy[];
+  /** `kpu` (correct, default) or `kpu-sim` (its quirks reproduced). */
+  readonly model?: L3Model;
+  /** C accounting in the kpu model (default `rmw`). */
+  readonly cAccounting?: CAccounting;
+  /** Explicit tiles; default: the tile rule. */
+  readonly tiles?: TileSizes;
+  /** `kpu-sim` (default; one rule for all strategies) or `strategy` (per-strategy sizing). */
+  readonly tileRule?: TileRule;
+  /** L2 bank for the tile rules (default 64 KiB). */
+  readonly bankBytes?: number;
+}
+
+/** Checks an L3 capacity: a positive whole number of bytes that holds at least the smallest tile. */
+export function validateL3Bytes(l3Bytes: number, tiles: TileSizes, elementBytes: number, where = "--l3"): void {
+  if (!Number.isSafeInteger(l3Bytes) || l3Bytes <= 0) {
+    throw new KpuError("KPU_L3_BAD_SIZE", `${String(l3Bytes)} is not a positive whole number of bytes`, {
+      where,
+      hint: "Give L3 sizes with a unit, e.g. 16MiB.",
+    });
+  }
+  const smallest = Math.min(tiles.ti * tiles.tk, tiles.tk * tiles.tj, tiles.ti * tiles.tj) * elementBytes;
+  if (l3Bytes < smallest) {
+    throw new KpuError("KPU_L3_BAD_SIZE", `${l3Bytes} bytes is below one tile (${smallest} bytes)`, {
+      where,
+      hint: `Give an L3 of at least ${tileFootprintBytes(tiles, elementBytes)} bytes (one A, B and C tile).`,
+    });
+  }
+}
+
+function result(
+  problem: MatmulProblem,
+  strategy: Strategy,
+  tiles: TileSizes,
+  model: L3Model,
+  cAccounting: CAccounting,
+  r: ReturnType<typeof simulateL3>[number],
+): L3Result {
+  const exact = tensorBytes(problem);
+  const sim = model === "kpu-sim";
+  const cReads = r.readBytes[2];
+  const cWrites = sim || cAccounting === "read-once" ? exact.c : exact.c + cReads;
+  const traffic = (i: 0 | 1 | 2, exactBytes: number, writeBytes: number): TensorTraffic => ({
+    exactBytes,
+    readBytes: r.readBytes[i],
+    writeBytes,
+    requests: r.requests[i],
+    hits: r.hits[i],
+  });
+  const tensors = { a: traffic(0, exact.a, 0), b: traffic(1, exact.b, 0), c: traffic(2, exact.c, cWrites) };
+  const dramReadBytes = r.readBytes[0] + r.readBytes[1] + cReads;
+  const dramWriteBytes = cWrites;
+  const compulsory = compulsoryBytes(problem);
+  const lowerBound = ioLowerBoundBytes(problem, r.capBytes);
+  const kpuSimTotal = dramReadBytes / (exact.a + exact.b + exact.c);
+  const requests = r.requests[0] + r.requests[1] + r.requests[2];
+  const hits = r.hits[0] + r.hits[1] + r.hits[2];
+  return {
+    strategy,
+    l3Bytes: r.capBytes,
+    tiles,
+    model,
+    cAccounting,
+    tensors,
+    dramReadBytes,
+    dramWriteBytes,
+    compulsoryBytes: compulsory,
+    lowerBoundBytes: lowerBound,
+    overfetchTotal: sim ? kpuSimTotal : (dramReadBytes + dramWriteBytes) / compulsory,
+    overfetchA: r.readBytes[0] / exact.a,
+    overfetchB: r.readBytes[1] / exact.b,
+    overfetchC: sim ? cReads / exact.c : (cReads + cWrites) / exact.c,
+    kpuSimOverfetchTotal: kpuSimTotal,
+    lowerBoundRatio: (dramReadBytes + dramWriteBytes) / lowerBound,
+    hitRate: requests === 0 ? 0 : hits / requests,
+    evictions: r.evictions,
+    peakBytes: r.peakBytes,
+    utilization: r.peakBytes / r.capBytes,
+  };
+}
+
+/**
+ * L3/DRAM traffic of a matmul for every requested strategy and L3 capacity: one simulation pass per strategy answers
+ * all capacities. Results are ordered by strategy (as given), then by capacity (as given).
+ */
+export function analyzeL3(problem: MatmulProblem, options: L3Options): L3Result[] {
+  validateProblem(problem, "--");
+  const model = options.model ?? "kpu";
+  const cAccounting = options.cAccounting ?? "rmw";
+  const eb = elementBytesOf(problem);
+  const out: L3Result[] = [];
+  if (options.l3Bytes.length === 0) {
+    throw new KpuError("KPU_L3_BAD_SIZE", "no L3 size given", { where: "--l3", hint: "Give at least one size, e.g. --l3 16MiB." });
+  }
+  for (const strategy of options.strategies ?? STRATEGIES) {
+    const tiles = chooseTiles(problem, strategy, {
+      ...(options.tiles ? { tiles: options.tiles } : {}),
+      ...(options.tileRule ? { rule: options.tileRule } : {}),
+      ...(options.bankBytes ? { bankBytes: options.bankBytes } : {}),
+    });
+    for (const c of options.l3Bytes) validateL3Bytes(c, tiles, eb);
+    const caps = [...new Set(options.l3Bytes)].sort((x, y) => x - y);
+    const rs = simulateL3({ ...problem, elementBytes: eb, ...tiles, strategy, model, cAccounting, capsBytes: caps });
+    const byCap = new Map(rs.map((r) => [r.capBytes, r]));
+    for (const c of options.l3Bytes) out.push(result(problem, strategy, tiles, model, cAccounting, byCap.get(c)!));
+  }
+  return out;
+}
+
+/**
+ * Per-tensor DRAM traffic of one strategy, tiling and L3 capacity: the function @kpu/kpu-model uses so that bytes
+ * moved per level equal what this package reports.
+ */
+export function l3Traffic(
+  problem: MatmulProblem,
+  options: { readonly strategy: Strategy; readonly l3Bytes: number } & Omit<L3Options, "l3Bytes" | "strategies">,
+): L3Result {
+  return analyzeL3(problem, { ...options, l3Bytes: [options.l3Bytes], strategies: [options.strategy] })[0]!;
+}
