@@ -47,7 +47,11 @@ export interface SchedEwise {
   readonly outAddr: number;
 }
 
-/** A STORE from SRAM `addr` to DRAM tensor `tensor`, applying `epilogue`. */
+/**
+ * A STORE from SRAM `addr` to DRAM tensor `tensor`, applying `epilogue`. With `forward: true` (inter-layer forwarding)
+ * nothing goes to DRAM: the epilogue is applied in place at `addr` and the tile stays resident for a later op, whose
+ * EXECs read it at `addr`.
+ */
 export interface SchedStore {
   readonly kind: "STORE";
   readonly op: string;
@@ -60,6 +64,7 @@ export interface SchedStore {
   readonly bytes: number;
   readonly epilogue: readonly EpilogueStep[];
   readonly buffer: number | null;
+  readonly forward?: true;
 }
 
 export type SchedOp = SchedLoad | SchedExecute | SchedEwise | SchedStore;
@@ -108,7 +113,8 @@ export function formatSchedOp(op: SchedOp): string {
       return `EWISE ${op.op} ${op.fn} (${op.m},${op.n}) A=${hex(op.aAddr)}${op.bAddr === null ? "" : ` B=${hex(op.bAddr)}`} OUT=${hex(op.outAddr)}`;
     case "STORE": {
       const epi = op.epilogue.map((s) => s.kind).join("+");
-      return `STORE ${hex(op.addr)} -> ${op.tensor}(${op.row}, ${op.col}) (${op.bytes}B)${epi === "" ? "" : ` ${epi}`}${buf}`;
+      const verb = op.forward === true ? "FWD" : "STORE";
+      return `${verb} ${hex(op.addr)} -> ${op.tensor}(${op.row}, ${op.col}) (${op.bytes}B)${epi === "" ? "" : ` ${epi}`}${buf}`;
     }
   }
 }

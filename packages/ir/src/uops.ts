@@ -56,14 +56,20 @@ export interface StoreUop {
 export type MicroOp = LoadUop | ExecUop | EwiseUop | StoreUop;
 export type MicroOpKind = MicroOp["kind"];
 
-/** The six nestings of the (m, n, k) tile loops, outermost first. */
-export const LOOP_ORDERS = ["mnk", "mkn", "nmk", "nkm", "kmn", "knm"] as const;
+/**
+ * The six nestings of the (m, n, k) tile loops, outermost first, and `blocked`: the output tiles are cut into blocks
+ * of `block.m x block.n` tiles (block rows outer, block columns inner); within a block, k is outermost, then m, then
+ * n, so the block's accumulators stay resident while each A(m,k) and B(k,n) tile is used by the whole block.
+ */
+export const LOOP_ORDERS = ["mnk", "mkn", "nmk", "nkm", "kmn", "knm", "blocked"] as const;
 export type LoopOrder = (typeof LOOP_ORDERS)[number];
 
 /** The output of lowering: the tiled program, the loop order used, and the micro-op stream. */
 export interface UopProgram {
   readonly tiled: TiledProgram;
   readonly loopOrder: LoopOrder;
+  /** The block of output tiles (counted in tiles) for the `blocked` order only. */
+  readonly block?: { readonly m: number; readonly n: number };
   readonly uops: readonly MicroOp[];
 }
 
@@ -75,6 +81,7 @@ export function uopProgramToJson(program: UopProgram): object {
     kind: "kpu.uops",
     graph: program.tiled.graph.name,
     loopOrder: program.loopOrder,
+    ...(program.block === undefined ? {} : { block: program.block }),
     uops: program.uops,
   };
 }

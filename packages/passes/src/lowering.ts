@@ -18,46 +18,67 @@ export function isLoopOrder(value: string): value is LoopOrder {
   return (LOOP_ORDERS as readonly string[]).includes(value);
 }
 
-function lowerMatmul(op: TiledMatmul, order: LoopOrder, out: MicroOp[]): void {
+/** Options for lowering. `block` is the block of output tiles (in tiles) for the `blocked` order; default 4 x 4. */
+export interface LoweringOptions {
+  readonly block?: { readonly m: number; readonly n: number };
+}
+
+const DEFAULT_BLOCK = { m: 4, n: 4 } as const;
+
+function emitStep(op: TiledMatmul, m: number, n: number, k: number, bytes: number, out: MicroOp[]): void {
   const { M, N, K, tile, grid } = op;
+  const tm = tileExtent(M, tile.m, m);
+  const tn = tileExtent(N, tile.n, n);
+  const tk = tileExtent(K, tile.k, k);
+  out.push(
+    { kind: "LOAD", op: op.opId, operand: "A", tensor: op.a, row: m, col: k, rows: tm, cols: tk, bytes: tm * tk * bytes },
+    { kind: "LOAD", op: op.opId, operand: "B", tensor: op.b, row: k, col: n, rows: tk, cols: tn, bytes: tk * tn * bytes },
+    { kind: "EXEC", op: op.opId, m, n, k, tm, tn, tk },
+  );
+  // The output tile is complete after its last reduction step, whatever the loop order.
+  if (k === grid.kt - 1) {
+    out.push({
+      kind: "STORE",
+      op: op.opId,
+      tensor: op.c,
+      row: m,
+      col: n,
+      rows: tm,
+      cols: tn,
+      bytes: tm * tn * bytes,
+      epilogue: op.epilogue,
+    });
+  }
+}
+
+function lowerMatmul(op: TiledMatmul, order: LoopOrder, block: { readonly m: number; readonly n: number }, out: MicroOp[]): void {
+  const { grid } = op;
   const bytes = dtypeBytes(op.dtype);
+  if (order === "blocked") {
+    for (let m0 = 0; m0 < grid.mt; m0 += block.m) {
+      const m1 = Math.min(grid.mt, m0 + block.m);
+      for (let n0 = 0; n0 < grid.nt; n0 += block.n) {
+        const n1 = Math.min(grid.nt, n0 + block.n);
+        for (let k = 0; k < grid.kt; k++) {
+          for (let m = m0; m < m1; m++) for (let n = n0; n < n1; n++) emitStep(op, m, n, k, bytes, out);
+        }
+      }
+    }
+    return;
+  }
   const extent = { m: grid.mt, n: grid.nt, k: grid.kt };
   const idx = { m: 0, n: 0, k: 0 };
   const [outer, middle, inner] = order.split("") as ["m" | "n" | "k", "m" | "n" | "k", "m" | "n" | "k"];
   for (idx[outer] = 0; idx[outer] < extent[outer]; idx[outer]++) {
     for (idx[middle] = 0; idx[middle] < extent[middle]; idx[middle]++) {
-      for (idx[inner] = 0; idx[inner] < extent[inner]; idx[inner]++) {
-        const { m, n, k } = idx;
-        const tm = tileExtent(M, tile.m, m);
-        const tn = tileExtent(N, tile.n, n);
-        const tk = tileExtent(K, tile.k, k);
-        out.push(
-          { kind: "LOAD", op: op.opId, operand: "A", tensor: op.a, row: m, col: k, rows: tm, cols: tk, bytes: tm * tk * bytes },
-          { kind: "LOAD", op: op.opId, operand: "B", tensor: op.b, row: k, col: n, rows: tk, cols: tn, bytes: tk * tn * bytes },
-          { kind: "EXEC", op: op.opId, m, n, k, tm, tn, tk },
-        );
-        // The output tile is complete after its last reduction step, whatever the loop order.
-        if (k === grid.kt - 1) {
-          out.push({
-            kind: "STORE",
-            op: op.opId,
-            tensor: op.c,
-            row: m,
-            col: n,
-            rows: tm,
-            cols: tn,
-            bytes: tm * tn * bytes,
-            epilogue: op.epilogue,
-          });
-        }
-      }
+      for (idx[inner] = 0; idx[inner] < extent[inner]; idx[inner]++) emitStep(op, idx.m, idx.n, idx.k, bytes, out);
     }
   }
 }
 
 function lowerElementwise(op: TiledElementwise, order: LoopOrder, out: MicroOp[]): void {
   const bytes = dtypeBytes(op.dtype);
-  const mFirst = order.indexOf("m") < order.indexOf("n");
+  const mFirst = order === "blocked" || order.indexOf("m") < order.indexOf("n");
   const [outerCount, innerCount] = mFirst ? [op.grid.mt, op.grid.nt] : [op.grid.nt, op.grid.mt];
   for (let o = 0; o < outerCount; o++) {
     for (let i = 0; i < innerCount; i++) {
@@ -81,21 +102,31 @@ function lowerElementwise(op: TiledElementwise, order: LoopOrder, out: MicroOp[]
 /**
  * Lowers a tiled program to micro-ops. For a matmul, each (m, n, k) step in `order` emits LOAD A(m,k), LOAD B(k,n),
  * EXEC(m,n,k), and after the last k of an output tile, STORE C(m,n). Redundant loads are left for the memory planner
- * to eliminate, so the stream states every operand each EXEC needs.
+ * to eliminate, so the stream states every operand each EXEC needs. The `blocked` order walks blocks of
+ * `options.block` output tiles, k outermost within a block (elementwise ops lower as in `mnk`).
  */
-export function lowerProgram(program: TiledProgram, order: LoopOrder = "mnk"): UopProgram {
+export function lowerProgram(program: TiledProgram, order: LoopOrder = "mnk", options: LoweringOptions = {}): UopProgram {
   if (!isLoopOrder(order)) {
     throw new KpuError("KPU_BAD_LOOP_ORDER", `unknown loop order "${String(order)}"`, {
       where: "lowering",
       hint: `Use one of: ${LOOP_ORDERS.join(", ")}.`,
     });
   }
+  const block = options.block ?? DEFAULT_BLOCK;
+  if (order === "blocked" && !(Number.isSafeInteger(block.m) && Number.isSafeInteger(block.n) && block.m > 0 && block.n > 0)) {
+    throw new KpuError("KPU_BAD_LOOP_ORDER", `block ${block.m}x${block.n} is not a positive number of tiles`, {
+      where: "lowering",
+      hint: "Pass a block such as 4x4 (output tiles per block).",
+    });
+  }
   const uops: MicroOp[] = [];
   for (const op of program.ops) {
-    if (op.kind === "matmul") lowerMatmul(op, order, uops);
+    if (op.kind === "matmul") lowerMatmul(op, order, block, uops);
     else lowerElementwise(op, order, uops);
   }
-  return { tiled: program, loopOrder: order, uops };
+  return order === "blocked"
+    ? { tiled: program, loopOrder: order, block: { m: block.m, n: block.n }, uops }
+    : { tiled: program, loopOrder: order, uops };
 }
 
 export type UopCounts = Readonly<Record<MicroOpKind, number>>;
@@ -114,11 +145,11 @@ export function countUops(uops: readonly MicroOp[]): { total: UopCounts; perOp: 
   return { total, perOp };
 }
 
-export function loweringPass(order: LoopOrder = "mnk"): Pass<TiledProgram, UopProgram> {
+export function loweringPass(order: LoopOrder = "mnk", options: LoweringOptions = {}): Pass<TiledProgram, UopProgram> {
   return {
     name: "lowering",
     run(program) {
-      const output = lowerProgram(program, order);
+      const output = lowerProgram(program, order, options);
       const { total } = countUops(output.uops);
       return {
         output,
