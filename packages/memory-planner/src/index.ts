@@ -1,2 +1,12 @@
-// Public API: filled in by this package's issue; see README.md.
-export const PACKAGE_NAME = "@kpu/memory-planner";
+export { PLACEMENTS, SramArena, alignUp } from "./arena.js";
+export type { ArenaAllocation, ArenaOptions, Placement } from "./arena.js";
+export { PACK_STRATEGIES, maxLiveBytes, packBuffers } from "./packer.js";
+export type { PackBuffer, PackResult, PackStrategy } from "./packer.js";
+export { EVICTION_POLICIES, POLICY_NAMES, isPolicyName, parsePolicy } from "./policies.js";
+export type { EvictionPolicy, PolicyName } from "./policies.js";
+export { matmulTrafficLowerBound } from "./bounds.js";
+export type { MatmulTraffic } from "./bounds.js";
+export { minimumWorkingSet, scheduleProgram } from "./scheduler.js";
+export type { ScheduleOptions, ScheduleResult, SramLayout, TraceEvent, WorkingSet } from "./scheduler.js";
+export { checkSchedule } from "./verify.js";
+export type { ScheduleCheck } from "./verify.js";

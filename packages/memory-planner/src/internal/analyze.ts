@@ -1,0 +1,313 @@
+import { KpuError, dtypeBytes, type MicroOp, type TiledOp, type UopProgram } from "@kpu/ir";
+
+/**
+ * A tile space: the tiles of one tensor under one tiling (strides in elements). Tile ids are `base + row * cols + col`;
+ * the same data tile read under two different tilings gets two ids (never a wrong hit, at worst a missed one).
+ */
+export interface TileSpace {
+  readonly tensor: string;
+  readonly strideRows: number;
+  readonly strideCols: number;
+  readonly gridRows: number;
+  readonly gridCols: number;
+  readonly base: number;
+}
+
+/**
+ * The micro-op stream cut into steps: each step is the LOADs of one EXEC or EWISE (1 or 2), the compute op, and the
+ * STORE that may follow it. Everything the scheduler needs is in typed arrays indexed by step or tile id.
+ */
+export interface Analysis {
+  readonly uops: readonly MicroOp[];
+  readonly ops: readonly TiledOp[];
+  readonly steps: number;
+  readonly spaces: readonly TileSpace[];
+  readonly tiles: number;
+  /** Per tile: bytes of the tile (unaligned), from the first uop that names it. */
+  readonly tileBytes: Float64Array;
+  /** Per step: uop index of the A load, of the B load (-1 if none), of the compute op, of the STORE (-1 if none). */
+  readonly loadA: Int32Array;
+  readonly loadB: Int32Array;
+  readonly compute: Int32Array;
+  readonly store: Int32Array;
+  /** Per step: tile ids of A, B (-1 if none) and of the output (accumulator) tile. */
+  readonly tileA: Int32Array;
+  readonly tileB: Int32Array;
+  readonly tileC: Int32Array;
+  /** Per step: index into `ops`. */
+  readonly opIndex: Int32Array;
+  /** Per step: 1 if this is the first compute step of its output tile. */
+  readonly firstC: Uint8Array;
+  /** Per step: time of the next access to the A / B tile after this one (Infinity if none). Time = 2*step (+1 for B). */
+  readonly nextA: Float64Array;
+  readonly nextB: Float64Array;
+  /** Per tile: number of LOAD micro-ops that read it. */
+  readonly uses: Int32Array;
+  /** Per output tile: the step of its STORE (-1 if not an output tile). */
+  readonly storeStep: Int32Array;
+  /** Per tile: step of its first and last LOAD (-1 if never loaded). */
+  readonly firstLoadStep: Int32Array;
+  readonly lastLoadStep: Int32Array;
+  /** Per tensor produced by an op: the space of its output tiles. */
+  readonly producerSpace: ReadonlyMap<string, number>;
+  /** Per tensor: the spaces its LOADs use. */
+  readonly loadSpaces: ReadonlyMap<string, ReadonlySet<number>>;
+}
+
+function bad(message: string, where: string): KpuError {
+  return new KpuError("KPU_MEM_BAD_UOPS", message, {
+    where,
+    hint: "Schedule the output of lowering (kpu compile): LOADs, then EXEC or EWISE, then the STORE of a finished tile.",
+  });
+}
+
+class Growable {
+  data: Int32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  done(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Cuts the micro-op stream into steps, assigns tile ids and precomputes uses and next-use times. */
+export function analyze(program: UopProgram): Analysis {
+  const { uops } = program;
+  const ops = program.tiled.ops;
+  const opIndexById = new Map<string, number>();
+  ops.forEach((op, i) => opIndexById.set(op.opId, i));
+
+  const spaces: TileSpace[] = [];
+  const spaceByKey = new Map<string, number>();
+  let tiles = 0;
+  const space = (tensor: string, sr: number, sc: number, gr: number, gc: number): number => {
+    const key = `${tensor}|${sr}|${sc}|${gr}|${gc}`;
+    let s = spaceByKey.get(key);
+    if (s === undefined) {
+      s = spaces.length;
+      spaceByKey.set(key, s);
+      spaces.push({ tensor, strideRows: sr, strideCols: sc, gridRows: gr, gridCols: gc, base: tiles });
+      tiles += gr * gc;
+    }
+    return s;
+  };
+  // Per op: spaces of its A, B and output tiles.
+  const opSpaces = ops.map((op) => {
+    if (op.kind === "matmul") {
+      const { tile, grid } = op;
+      return {
+        a: space(op.a, tile.m, tile.k, grid.mt, grid.kt),
+        b: space(op.b, tile.k, tile.n, grid.kt, grid.nt),
+        c: space(op.c, tile.m, tile.n, grid.mt, grid.nt),
+      };
+    }
+    const { tile, grid } = op;
+    const b =
+      op.fn === "add"
+        ? space(op.inputs[1]!, tile.m, tile.n, grid.mt, grid.nt)
+        : op.fn === "bias_add"
+          ? space(op.inputs[1]!, 1, tile.n, 1, grid.nt)
+          : -1;
+    return { a: space(op.inputs[0]!, tile.m, tile.n, grid.mt, grid.nt), b, c: space(op.output, tile.m, tile.n, grid.mt, grid.nt) };
+  });
+  const producerSpace = new Map<string, number>();
+  ops.forEach((op, i) => producerSpace.set(op.kind === "matmul" ? op.c : op.output, opSpaces[i]!.c));
+
+  const tileBytes = new Float64Array(tiles);
+  const uses = new Int32Array(tiles);
+  const storeStep = new Int32Array(tiles).fill(-1);
+  const firstLoadStep = new Int32Array(tiles).fill(-1);
+  const lastLoadStep = new Int32Array(tiles).fill(-1);
+  const seenC = new Uint8Array(tiles);
+  const execCount = new Int32Array(tiles);
+  const loadSpaces = new Map<string, Set<number>>();
+
+  const guess = Math.ceil(uops.length / 3) + 1;
+  const loadA = new Growable(guess);
+  const loadB = new Growable(guess);
+  const compute = new Growable(guess);
+  const store = new Growable(guess);
+  const tileA = new Growable(guess);
+  const tileB = new Growable(guess);
+  const tileC = new Growable(guess);
+  const opIndex = new Growable(guess);
+  const firstC = new Growable(guess);
+
+  let pendingA = -1;
+  let pendingB = -1;
+  let pendingTileA = -1;
+  let pendingTileB = -1;
+  let lastOpId = "";
+  let lastOp = -1;
+  const tileId = (s: number, row: number, col: number, where: string): number => {
+    const sp = spaces[s]!;
+    if (!(row >= 0 && row < sp.gridRows && col >= 0 && col < sp.gridCols && Number.isInteger(row) && Number.isInteger(col))) {
+      throw bad(`tile (${row},${col}) is outside ${sp.tensor}'s ${sp.gridRows}x${sp.gridCols} tile grid`, where);
+    }
+    return sp.base + row * sp.gridCols + col;
+  };
+
+  for (let i = 0; i < uops.length; i++) {
+    const u = uops[i]!;
+    if (u.op !== lastOpId) {
+      const o = opIndexById.get(u.op);
+      if (o === undefined) throw bad(`micro-op ${i} names op "${u.op}", which is not in the tiled program`, `uop ${i}`);
+      lastOpId = u.op;
+      lastOp = o;
+    }
+    const op = ops[lastOp]!;
+    const sp = opSpaces[lastOp]!;
+    const where = `uop ${i} (op "${u.op}")`;
+    switch (u.kind) {
+      case "LOAD": {
+        const s = u.operand === "A" ? sp.a : sp.b;
+        if (s < 0) throw bad(`op "${u.op}" has no ${u.operand} operand`, where);
+        if (spaces[s]!.tensor !== u.tensor) throw bad(`LOAD ${u.operand} names tensor "${u.tensor}", expected "${spaces[s]!.tensor}"`, where);
+        const t = tileId(s, u.row, u.col, where);
+        if (tileBytes[t] === 0) tileBytes[t] = u.bytes;
+        if (!(u.bytes > 0)) throw bad(`LOAD of ${u.bytes} B`, where);
+        uses[t]!++;
+        let set = loadSpaces.get(u.tensor);
+        if (set === undefined) loadSpaces.set(u.tensor, (set = new Set()));
+        set.add(s);
+        if (u.operand === "A") {
+          if (pendingA >= 0) throw bad("two A LOADs before one compute op", where);
+          pendingA = i;
+          pendingTileA = t;
+        } else {
+          if (pendingB >= 0) throw bad("two B LOADs before one compute op", where);
+          pendingB = i;
+          pendingTileB = t;
+        }
+        break;
+      }
+      case "EXEC":
+      case "EWISE": {
+        if (pendingA < 0) throw bad(`${u.kind} without the LOAD of its A tile`, where);
+        const needsB = op.kind === "matmul" || op.fn === "add" || op.fn === "bias_add";
+        if (needsB !== pendingB >= 0) throw bad(`${u.kind} ${needsB ? "without" : "with an unexpected"} B LOAD`, where);
+        let c: number;
+        if (u.kind === "EXEC") {
+          if (op.kind !== "matmul") throw bad(`EXEC for elementwise op "${u.op}"`, where);
+          const ua = uops[pendingA] as { row: number; col: number };
+          const ub = pendingB >= 0 ? (uops[pendingB] as { row: number; col: number }) : undefined;
+          if (ua.row !== u.m || ua.col !== u.k || ub === undefined || ub.row !== u.k || ub.col !== u.n) {
+            throw bad(`EXEC (${u.m},${u.n},${u.k}) does not match the tiles loaded before it`, where);
+          }
+          c = tileId(sp.c, u.m, u.n, where);
+        } else {
+          if (op.kind !== "elementwise") throw bad(`EWISE for matmul op "${u.op}"`, where);
+          c = tileId(sp.c, u.m, u.n, where);
+        }
+        if (storeStep[c] !== -1) throw bad(`output tile (${u.m},${u.n}) of "${u.op}" is computed again after its STORE`, where);
+        const step = compute.length;
+        loadA.push(pendingA);
+        loadB.push(pendingB);
+        compute.push(i);
+        store.push(-1);
+        tileA.push(pendingTileA);
+        tileB.push(pendingTileB);
+        tileC.push(c);
+        opIndex.push(lastOp);
+        firstC.push(seenC[c] === 0 ? 1 : 0);
+        seenC[c] = 1;
+        execCount[c]!++;
+        for (const t of [pendingTileA, pendingTileB]) {
+          if (t < 0) continue;
+          if (firstLoadStep[t] === -1) firstLoadStep[t] = step;
+          lastLoadStep[t] = step;
+        }
+        if (tileBytes[c] === 0) {
+          const rows = u.kind === "EXEC" ? u.tm : u.rows;
+          const cols = u.kind === "EXEC" ? u.tn : u.cols;
+          tileBytes[c] = rows * cols * dtypeBytes(op.dtype);
+        }
+        pendingA = pendingB = pendingTileA = pendingTileB = -1;
+        break;
+      }
+      case "STORE": {
+        const step = compute.length - 1;
+        if (pendingA >= 0 || pendingB >= 0 || step < 0 || store.data[step] !== -1) throw bad("STORE not right after a compute op", where);
+        const c = tileId(sp.c, u.row, u.col, where);
+        if (tileC.data[step] !== c) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) does not follow the last compute op of that tile`, where);
+        const kt = op.kind === "matmul" ? op.grid.kt : 1;
+        if (execCount[c] !== kt) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) after ${execCount[c]} of ${kt} EXECs`, where);
+        store.data[step] = i;
+        storeStep[c] = step;
+        break;
+      }
+    }
+  }
+  if (pendingA >= 0 || pendingB >= 0) throw bad("LOADs at the end of the stream with no compute op", "end of stream");
+  const steps = compute.length;
+  const tc = tileC.done();
+  const st = store.done();
+  for (let s = 0; s < steps; s++) {
+    const c = tc[s]!;
+    if (storeStep[c] === -1) throw bad(`output tile ${c} of op "${ops[opIndex.data[s]!]!.opId}" is never stored`, `step ${s}`);
+  }
+
+  // Next-use times, walking backwards: time 2s for A, 2s+1 for B.
+  const ta = tileA.done();
+  const tb = tileB.done();
+  const nextA = new Float64Array(steps);
+  const nextB = new Float64Array(steps);
+  const last = new Float64Array(tiles).fill(Infinity);
+  for (let s = steps - 1; s >= 0; s--) {
+    const b = tb[s]!;
+    if (b >= 0) {
+      nextB[s] = last[b]!;
+      last[b] = 2 * s + 1;
+    }
+    const a = ta[s]!;
+    nextA[s] = last[a]!;
+    last[a] = 2 * s;
+  }
+  return {
+    uops,
+    ops,
+    steps,
+    spaces,
+    tiles,
+    tileBytes,
+    loadA: loadA.done(),
+    loadB: loadB.done(),
+    compute: compute.done(),
+    store: st,
+    tileA: ta,
+    tileB: tb,
+    tileC: tc,
+    opIndex: opIndex.done(),
+    firstC: new Uint8Array(firstC.done()),
+    nextA,
+    nextB,
+    uses,
+    storeStep,
+    firstLoadStep,
+    lastLoadStep,
+    producerSpace,
+    loadSpaces,
+  };
+}
+
+/** `x(1,2)` for a tile id. */
+export function describeTile(a: Pick<Analysis, "spaces">, tile: number): string {
+  for (const s of a.spaces) {
+    const n = s.gridRows * s.gridCols;
+    if (tile >= s.base && tile < s.base + n) {
+      const r = Math.floor((tile - s.base) / s.gridCols);
+      return `${s.tensor}(${r},${tile - s.base - r * s.gridCols})`;
+    }
+  }
+  return `#${tile}`;
+}
