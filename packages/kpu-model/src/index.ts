@@ -1,2 +1,25 @@
 // Public API: filled in by this package's issue; see README.md.
 export const PACKAGE_NAME = "@kpu/kpu-model";
+export {
+  CLOCK_DOMAINS,
+  DATAFLOWS,
+  HARDWARE_SCHEMA_VERSION,
+  LEVELS,
+  LEVEL_CLOCK,
+  hardwareJsonSchema,
+  hardwareToJson,
+  parseHardware,
+  validateHardware,
+} from "./hardware.js";
+export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec } from "./hardware.js";
+export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
+export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
+export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
+export { STRATEGIES, STRATEGY_LOOP_ORDER, defaultTiles, forEachStep, partitionWork, stepCount } from "./workload.js";
+export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
+export { RESOURCES, simulateMatmul } from "./sim.js";
+export type { BufferDepths, LevelReport, ResourceName, ResourceReport, SimOptions, SimReport, SimRun } from "./sim.js";
+export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
+export type { GanttBar, GanttChart } from "./gantt.js";
+export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.js";
+export type { InjectionRow } from "./injection.js";

@@ -1,0 +1,279 @@
+import { KpuError, type TileShape } from "@kpu/ir";
+import { LEVELS, type Dataflow, type Hardware, type LevelName } from "./hardware.js";
+import { runEngine, type EngineTrace } from "./internal/engine.js";
+import { planMatmul, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
+import { FABRIC, RESOURCES, WAIT_DATA, type ResourceName } from "./internal/program.js";
+import { checkDim, defaultTiles, partitionWork, type MatmulWorkload, type Strategy, type WorkShare } from "./workload.js";
+
+export type { BufferDepths } from "./internal/plan.js";
+export { RESOURCES } from "./internal/program.js";
+export type { ResourceName } from "./internal/program.js";
+
+export interface SimOptions {
+  readonly hardware: Hardware;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly strategy: Strategy;
+  /** Tile sizes; default: kpu-sim's rule sized to one L2 bank, for one compute tile's share. */
+  readonly tiles?: TileShape;
+  /** Buffering depth for every level, or per level (default 2: double buffering). */
+  readonly buffers?: number | Partial<BufferDepths>;
+  /** The fabric's dataflow; default: the hardware's. */
+  readonly dataflow?: Dataflow;
+  /**
+   * Idealisations for bounds and tests: transfers out of these levels (all with `true`) take no time; no latency;
+   * every compute step takes no time.
+   */
+  readonly unlimitedBandwidth?: boolean | readonly LevelName[];
+  readonly zeroLatency?: boolean;
+  readonly zeroCompute?: boolean;
+  /** Keep every tile's residency interval per level (for checking capacities). */
+  readonly recordResidency?: boolean;
+  /** Called now and then with the fraction of tasks started (for progress bars). */
+  readonly onProgress?: (fraction: number) => void;
+}
+
+export interface ResourceReport {
+  readonly resource: ResourceName;
+  readonly clockMhz: number;
+  readonly tasks: number;
+  readonly bytes: number;
+  /** In cycles of the resource's own clock. */
+  readonly busyCycles: number;
+  readonly stalledDataCycles: number;
+  readonly stalledCreditCycles: number;
+  readonly idleCycles: number;
+  readonly busyFraction: number;
+}
+
+export interface LevelReport {
+  readonly level: LevelName;
+  /** What crosses the level's read port: DRAM->L3 for dram, L3->L2 for l3, L2->L1 for l2, L1->fabric for l1. */
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  readonly bytes: number;
+  readonly achievedGBps: number;
+  readonly peakGBps: number;
+  readonly energyPj: number;
+}
+
+/** The JSON-able outcome of a timing simulation (whole chip; time is the slowest compute tile's). */
+export interface SimReport {
+  readonly hardware: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly strategy: Strategy;
+  readonly dataflow: Dataflow;
+  readonly tiles: TileShape;
+  readonly buffers: BufferDepths;
+  readonly activeComputeTiles: number;
+  readonly shares: readonly WorkShare[];
+  readonly steps: number;
+  readonly totalCycles: number;
+  readonly timeNs: number;
+  /** The fabric's own stall-free cycle count for the simulated share (sum over steps). */
+  readonly fabricCycles: number;
+  /** The busiest data mover's busy time, in fabric cycles, and which mover it is. */
+  readonly dataMovementBoundCycles: number;
+  readonly slowestMover: ResourceName;
+  readonly fabricUtilisation: number;
+  readonly macUtilisation: number;
+  readonly macs: number;
+  readonly resources: readonly ResourceReport[];
+  readonly levels: readonly LevelReport[];
+  readonly energyPj: { readonly total: number; readonly macs: number; readonly dram: number; readonly l3: number; readonly l2: number; readonly l1: number };
+  readonly events: number;
+}
+
+/** A simulation with its timeline (for Gantt charts and injection schedules). */
+export interface SimRun {
+  readonly report: SimReport;
+  readonly hardware: Hardware;
+  readonly workload: MatmulWorkload;
+  readonly plan: Plan;
+  readonly trace: EngineTrace;
+}
+
+function depths(b: SimOptions["buffers"]): BufferDepths {
+  const all = typeof b === "number" ? b : 2;
+  const per = typeof b === "object" ? b : {};
+  const d = { l3: per.l3 ?? all, l2: per.l2 ?? all, l1: per.l1 ?? all };
+  for (const [level, v] of Object.entries(d)) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > 64) {
+      throw new KpuError("KPU_SIM_BAD_BUFFERS", `buffering depth ${v} for ${level} must be an integer from 1 to 64`, {
+        where: "--buffers",
+        hint: "Use 1 (no overlap) or 2 (double buffering), e.g. --buffers 2 or --buffers l1=2,l2=2,l3=1.",
+      });
+    }
+  }
+  return d;
+}
+
+function addTotals(a: PlanTotals, b: PlanTotals, count: number): PlanTotals {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(a) as (keyof PlanTotals)[]) out[key] = a[key] + b[key] * count;
+  return out as unknown as PlanTotals;
+}
+
+const ZERO_TOTALS: PlanTotals = {
+  dramReadBytes: 0,
+  dramWriteBytes: 0,
+  l3ReadBytes: 0,
+  l3WriteBytes: 0,
+  l2ReadBytes: 0,
+  l2WriteBytes: 0,
+  l1ReadBytes: 0,
+  l1WriteBytes: 0,
+  macs: 0,
+  fabricCycles: 0,
+};
+
+/**
+ * Simulates a matmul on the hardware: C is split over the compute tiles (partitionWork), the largest share runs
+ * through the event engine, and bytes and energy are summed over every share.
+ */
+export function simulateMatmul(opts: SimOptions): SimRun {
+  const hw = opts.hardware;
+  checkDim(opts.m, "m");
+  checkDim(opts.n, "n");
+  checkDim(opts.k, "k");
+  const buffers = depths(opts.buffers);
+  const dataflow = opts.dataflow ?? hw.fabric.dataflow;
+  const shares = partitionWork(opts.m, opts.n, opts.k, hw.computeTiles);
+  const first = shares[0]!;
+  const activeComputeTiles = shares.reduce((s, x) => s + x.count, 0);
+  const tiles = opts.tiles ?? defaultTiles(first.m, first.n, first.k, hw.levels.l2.bankBytes, hw.derived.elementBytes);
+  for (const key of ["m", "n", "k"] as const) {
+    const v = tiles[key];
+    if (!Number.isSafeInteger(v) || v <= 0) {
+      throw new KpuError("KPU_SIM_BAD_TILES", `tile ${key} = ${v} must be a positive integer`, {
+        where: "--tiles",
+        hint: "Pass --tiles Ti,Tj,Tk, e.g. --tiles 64,64,96.",
+      });
+    }
+  }
+  const planOpts = {
+    buffers,
+    activeComputeTiles,
+    dataflow,
+    unlimitedBandwidth: new Set<LevelName>(opts.unlimitedBandwidth === true ? LEVELS : opts.unlimitedBandwidth === false || opts.unlimitedBandwidth === undefined ? [] : opts.unlimitedBandwidth),
+    zeroLatency: opts.zeroLatency === true,
+    zeroCompute: opts.zeroCompute === true,
+    recordResidency: opts.recordResidency === true,
+  };
+  const workload: MatmulWorkload = { m: first.m, n: first.n, k: first.k, tiles, strategy: opts.strategy };
+  const plan = planMatmul(hw, workload, planOpts);
+  const progress = opts.onProgress;
+  const trace = runEngine(plan.program, progress === undefined ? undefined : (done, total) => {
+    progress(done / total);
+  });
+  let totals = addTotals(ZERO_TOTALS, plan.totals, first.count);
+  for (const share of shares.slice(1)) {
+    const other = planMatmul(hw, { m: share.m, n: share.n, k: share.k, tiles, strategy: opts.strategy }, { ...planOpts, recordResidency: false });
+    totals = addTotals(totals, other.totals, share.count);
+  }
+  return { report: buildReport(opts, hw, workload, plan, trace, totals, { buffers, dataflow, shares, activeComputeTiles }), hardware: hw, workload, plan, trace };
+}
+
+function buildReport(
+  opts: SimOptions,
+  hw: Hardware,
+  w: MatmulWorkload,
+  plan: Plan,
+  trace: EngineTrace,
+  totals: PlanTotals,
+  extra: { buffers: BufferDepths; dataflow: Dataflow; shares: WorkShare[]; activeComputeTiles: number },
+): SimReport {
+  const d = hw.derived;
+  const fabricTicks = d.ticksPerCycle.fabric;
+  const totalTicks = trace.totalTicks;
+  const p = plan.program;
+  const resources: ResourceReport[] = RESOURCES.map((resource, r) => {
+    const q = p.queue(r);
+    let busy = 0;
+    let data = 0;
+    let credit = 0;
+    let bytes = 0;
+    for (const t of q) {
+      busy += p.occTicks[t]!;
+      bytes += p.bytes[t]!;
+      if (trace.stallCause[t] === WAIT_DATA) data += trace.stallTicks[t]!;
+      else credit += trace.stallTicks[t]!;
+    }
+    const clock = (["dma", "blockMover", "streamer", "fabric"] as const)[r]!;
+    const tpc = d.ticksPerCycle[clock];
+    return {
+      resource,
+      clockMhz: hw.clocks[`${clock}Mhz`],
+      tasks: q.length,
+      bytes,
+      busyCycles: busy / tpc,
+      stalledDataCycles: data / tpc,
+      stalledCreditCycles: credit / tpc,
+      idleCycles: (totalTicks - busy - data - credit) / tpc,
+      busyFraction: totalTicks === 0 ? 0 : busy / totalTicks,
+    };
+  });
+  const timeNs = (totalTicks / d.timebaseMhz) * 1000;
+  const rw: Record<LevelName, [number, number]> = {
+    dram: [totals.dramReadBytes, totals.dramWriteBytes],
+    l3: [totals.l3ReadBytes, totals.l3WriteBytes],
+    l2: [totals.l2ReadBytes, totals.l2WriteBytes],
+    l1: [totals.l1ReadBytes, totals.l1WriteBytes],
+  };
+  const energy = { total: 0, macs: totals.macs * hw.fabric.macEnergyPj, dram: 0, l3: 0, l2: 0, l1: 0 };
+  const levels: LevelReport[] = LEVELS.map((level) => {
+    const [readBytes, writeBytes] = rw[level];
+    const bytes = readBytes + writeBytes;
+    const energyPj = bytes * hw.levels[level].energyPjPerByte;
+    energy[level] = energyPj;
+    return {
+      level,
+      readBytes,
+      writeBytes,
+      bytes,
+      achievedGBps: timeNs === 0 ? 0 : bytes / timeNs,
+      peakGBps: d.levels[level].bandwidthGBps,
+      energyPj,
+    };
+  });
+  energy.total = energy.macs + energy.dram + energy.l3 + energy.l2 + energy.l1;
+  let slowest = 0;
+  for (let r = 0; r < FABRIC; r++) {
+    if (resources[r]!.busyCycles * d.ticksPerCycle[clockOf(r)] > resources[slowest]!.busyCycles * d.ticksPerCycle[clockOf(slowest)]) slowest = r;
+  }
+  const fabric = resources[FABRIC]!;
+  const totalCycles = totalTicks / fabricTicks;
+  const peakMacs = hw.fabric.rows * hw.fabric.cols;
+  return {
+    hardware: hw.name,
+    m: opts.m,
+    n: opts.n,
+    k: opts.k,
+    strategy: w.strategy,
+    dataflow: extra.dataflow,
+    tiles: w.tiles,
+    buffers: extra.buffers,
+    activeComputeTiles: extra.activeComputeTiles,
+    shares: extra.shares,
+    steps: plan.steps,
+    totalCycles,
+    timeNs,
+    fabricCycles: plan.totals.fabricCycles,
+    dataMovementBoundCycles: (resources[slowest]!.busyCycles * d.ticksPerCycle[clockOf(slowest)]) / fabricTicks,
+    slowestMover: RESOURCES[slowest]!,
+    fabricUtilisation: fabric.busyFraction,
+    macUtilisation: totalCycles === 0 ? 0 : plan.totals.macs / (totalCycles * peakMacs),
+    macs: totals.macs,
+    resources,
+    levels,
+    energyPj: energy,
+    events: trace.events,
+  };
+}
+
+function clockOf(r: number): "dma" | "blockMover" | "streamer" | "fabric" {
+  return (["dma", "blockMover", "streamer", "fabric"] as const)[r]!;
+}

@@ -1,0 +1,173 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { l3Traffic } from "@kpu/scheduler";
+import { hardwarePreset, partitionWork, simulateMatmul, STRATEGIES } from "../src/index.js";
+import { KIND_LOAD } from "../src/internal/program.js";
+import { RES, lastDoneUpTo, maxStepsInFlight, peakOccupancy, randomCase } from "./helpers.js";
+
+const edge = hardwarePreset("edge-ai");
+const minimal = hardwarePreset("minimal");
+
+describe("bounds", () => {
+  it.each(STRATEGIES)("%s: unlimited bandwidth and zero latency give the fabric's own cycles", (strategy) => {
+    const r = simulateMatmul({ hardware: edge, m: 300, n: 200, k: 260, strategy, unlimitedBandwidth: true, zeroLatency: true }).report;
+    expect(r.totalCycles).toBe(r.fabricCycles);
+    expect(r.fabricUtilisation).toBe(1);
+  });
+
+  const slow = [
+    ["dram", "dma", ["l3", "l2", "l1"]],
+    ["l3", "blockMover", ["dram", "l2", "l1"]],
+    ["l2", "streamer", ["dram", "l3", "l1"]],
+  ] as const;
+  it.each(slow)("zero compute: the %s mover alone bounds the time", (_level, mover, fast) => {
+    for (const strategy of STRATEGIES) {
+      const r = simulateMatmul({ hardware: minimal, m: 200, n: 150, k: 170, strategy, zeroCompute: true, zeroLatency: true, unlimitedBandwidth: fast }).report;
+      expect(r.slowestMover).toBe(mover);
+      expect(r.totalCycles).toBe(r.dataMovementBoundCycles);
+    }
+  });
+
+  it("in general the time is at least the fabric's cycles and the slowest mover's busy time (property)", () => {
+    fc.assert(
+      fc.property(randomCase, (c) => {
+        const r = simulateMatmul({ hardware: c.hw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, buffers: c.buffers }).report;
+        expect(r.totalCycles).toBeGreaterThanOrEqual(r.fabricCycles);
+        expect(r.totalCycles).toBeGreaterThanOrEqual(r.dataMovementBoundCycles - 1e-9);
+        const z = simulateMatmul({ hardware: c.hw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, zeroCompute: true }).report;
+        expect(z.totalCycles).toBeGreaterThanOrEqual(z.dataMovementBoundCycles - 1e-9);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("buffering", () => {
+  it("double buffering never increases cycles (property)", () => {
+    fc.assert(
+      fc.property(randomCase, (c) => {
+        const sim = (buffers: number) => simulateMatmul({ hardware: c.hw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, buffers }).report.totalCycles;
+        const one = sim(1);
+        const two = sim(2);
+        expect(two).toBeLessThanOrEqual(one);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("1024^3 on edge-ai with double buffering keeps the fabric at least 90% busy (OS)", () => {
+    const two = simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", buffers: 2 }).report;
+    const one = simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", buffers: 1 }).report;
+    expect(two.fabricUtilisation).toBeGreaterThanOrEqual(0.9);
+    expect(one.totalCycles).toBeGreaterThan(two.totalCycles);
+  });
+});
+
+describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
+  const check = (hwName: "minimal" | "edge-ai", m: number, n: number, k: number, strategy: "ws" | "is" | "os", tiles?: { m: number; n: number; k: number }) => {
+    const hw = hardwarePreset(hwName);
+    const run = simulateMatmul({ hardware: hw, m, n, k, strategy, ...(tiles ? { tiles } : {}) });
+    const t = run.report.tiles;
+    const sched = { ti: t.m, tj: t.n, tk: t.k };
+    let dram = 0;
+    let l3 = 0;
+    for (const share of partitionWork(m, n, k, hw.computeTiles)) {
+      const problem = { m: share.m, n: share.n, k: share.k, elementBytes: 4 };
+      const d = l3Traffic(problem, { strategy, l3Bytes: hw.derived.levels.l3.perTileCapacityBytes, tiles: sched });
+      const l = l3Traffic(problem, { strategy, l3Bytes: hw.derived.levels.l2.perTileCapacityBytes, tiles: sched });
+      dram += (d.dramReadBytes + d.dramWriteBytes) * share.count;
+      l3 += (l.dramReadBytes + l.dramWriteBytes) * share.count;
+    }
+    const level = (name: string) => run.report.levels.find((x) => x.level === name)!.bytes;
+    expect(level("dram")).toBe(dram);
+    expect(level("l3")).toBe(l3);
+  };
+  it.each(STRATEGIES)("%s on edge-ai, 1024^3 and a ragged shape", (strategy) => {
+    check("edge-ai", 1024, 1024, 1024, strategy);
+    check("edge-ai", 333, 517, 290, strategy);
+  });
+  it("on random shapes and tiles (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom(...STRATEGIES),
+        fc.constantFrom(16, 32, 48),
+        (m, n, k, strategy, tile) => check("minimal", m, n, k, strategy, { m: tile, n: tile, k: tile }),
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe("invariants over random hardware and shapes (property)", () => {
+  it("credits never go negative, buffers stay within capacity, tiles are injected after reaching L1, every step computes once", () => {
+    fc.assert(
+      fc.property(randomCase, (c) => {
+        const run = simulateMatmul({ hardware: c.hw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, buffers: c.buffers, recordResidency: true });
+        const p = run.plan.program;
+        const tr = run.trace;
+        const d = run.report.buffers;
+        // Credits: steps in flight per level never exceed its buffering depth.
+        expect(maxStepsInFlight(run, RES.DMA, lastDoneUpTo(run, RES.MOVER))).toBeLessThanOrEqual(d.l3);
+        expect(maxStepsInFlight(run, RES.MOVER, lastDoneUpTo(run, RES.STREAMER, KIND_LOAD))).toBeLessThanOrEqual(d.l2);
+        expect(maxStepsInFlight(run, RES.STREAMER, (s) => tr.doneTick[run.plan.stepFabric[s]!]!)).toBeLessThanOrEqual(d.l1);
+        // Capacity.
+        const peak = peakOccupancy(run);
+        expect(peak[3]).toBeLessThanOrEqual(run.plan.capacities.l3);
+        expect(peak[2]).toBeLessThanOrEqual(run.plan.capacities.l2);
+        expect(peak[1]).toBeLessThanOrEqual(run.plan.capacities.l1);
+        // Injection after arrival in L1 (and arrival in L1 after arrival in L2).
+        for (let s = 0; s < run.plan.steps; s++) {
+          const f = run.plan.stepFabric[s]!;
+          const a = run.plan.stepArrivals.subarray(s * 6, s * 6 + 6);
+          expect(tr.startTick[f]).toBeGreaterThanOrEqual(tr.doneTick[a[2]!]!);
+          expect(tr.startTick[f]).toBeGreaterThanOrEqual(tr.doneTick[a[5]!]!);
+          expect(tr.startTick[a[2]!]).toBeGreaterThanOrEqual(tr.doneTick[a[1]!]!);
+          expect(tr.startTick[a[5]!]).toBeGreaterThanOrEqual(tr.doneTick[a[4]!]!);
+        }
+        // Every compute step exactly once.
+        const seen = new Set<string>();
+        let computes = 0;
+        for (let t = 0; t < p.n; t++) {
+          expect(tr.startTick[t]).toBeGreaterThanOrEqual(0);
+          if (p.res[t] !== RES.FABRIC) continue;
+          computes++;
+          seen.add(`${p.ti[t]},${p.tj[t]},${p.tk[t]}`);
+        }
+        const expected = Math.ceil(c.m / c.tiles.m) * Math.ceil(c.n / c.tiles.n) * Math.ceil(c.k / c.tiles.k);
+        expect(computes).toBe(expected);
+        expect(seen.size).toBe(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("report", () => {
+  it("accounts every resource's time as busy, stalled or idle, and sums energy", () => {
+    const r = simulateMatmul({ hardware: edge, m: 512, n: 512, k: 512, strategy: "ws" }).report;
+    for (const res of r.resources) {
+      const total = res.busyCycles + res.stalledDataCycles + res.stalledCreditCycles + res.idleCycles;
+      expect(total * (2000 / res.clockMhz)).toBeCloseTo(r.totalCycles, 6);
+      expect(res.idleCycles).toBeGreaterThanOrEqual(-1e-9);
+    }
+    const e = r.energyPj;
+    expect(e.total).toBeCloseTo(e.macs + e.dram + e.l3 + e.l2 + e.l1, 3);
+    expect(e.macs).toBeCloseTo(512 ** 3 * 0.2, 3);
+    expect(r.macs).toBe(512 ** 3);
+    expect(r.levels.map((l) => l.level)).toEqual(["dram", "l3", "l2", "l1"]);
+  });
+
+  it("is deterministic", () => {
+    const a = simulateMatmul({ hardware: edge, m: 256, n: 384, k: 200, strategy: "is" }).report;
+    const b = simulateMatmul({ hardware: edge, m: 256, n: 384, k: 200, strategy: "is" }).report;
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it("rejects bad buffers and tiles that do not fit", () => {
+    expect(() => simulateMatmul({ hardware: edge, m: 64, n: 64, k: 64, strategy: "os", buffers: 0 })).toThrow(/buffering depth 0/);
+    expect(() => simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", tiles: { m: 256, n: 256, k: 256 } })).toThrow(/cannot hold/);
+  });
+});
