@@ -1,0 +1,76 @@
+import { KpuError, type Graph } from "@kpu/ir";
+import { gelu, relu } from "./kernels.js";
+
+/** Tensors by name, row-major. */
+export type TensorValues = ReadonlyMap<string, Float32Array | Float64Array>;
+
+/**
+ * The reference: evaluates `graph` op by op in float64, straight from the op definitions (no tiles, no SRAM), and
+ * returns every tensor. Matmul C[M,N] = A[M,K] B[K,N]; bias_add broadcasts a [N] bias over rows; add is elementwise;
+ * fused matmuls apply their epilogue in order.
+ */
+export function referenceExecute(graph: Graph, inputs: TensorValues): Map<string, Float64Array> {
+  const shapes = new Map(graph.tensors.map((t) => [t.name, t.shape]));
+  const values = new Map<string, Float64Array>();
+  for (const name of graph.inputs) {
+    const v = inputs.get(name);
+    if (v === undefined) throw new KpuError("KPU_EXEC_MISSING_INPUT", `no data for input "${name}"`, { where: `tensor "${name}"`, hint: "Pass every graph input." });
+    values.set(name, Float64Array.from(v));
+  }
+  const get = (name: string): Float64Array => values.get(name)!;
+  const cols = (name: string): number => shapes.get(name)!.at(-1)!;
+  const addBias = (x: Float64Array, bias: Float64Array): void => {
+    const n = bias.length;
+    for (let i = 0; i < x.length; i++) x[i]! += bias[i % n]!;
+  };
+  const addInto = (x: Float64Array, y: Float64Array): void => {
+    for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
+  };
+  const map = (x: Float64Array, f: (v: number) => number): void => {
+    for (let i = 0; i < x.length; i++) x[i] = f(x[i]!);
+  };
+  for (const op of graph.ops) {
+    const [i0, i1] = op.inputs;
+    let out: Float64Array;
+    switch (op.kind) {
+      case "matmul":
+      case "fused_matmul": {
+        const A = get(i0!);
+        const B = get(i1!);
+        const K = cols(i0!);
+        const N = cols(i1!);
+        const M = A.length / K;
+        out = new Float64Array(M * N);
+        for (let m = 0; m < M; m++) {
+          for (let k = 0; k < K; k++) {
+            const a = A[m * K + k]!;
+            for (let n = 0; n < N; n++) out[m * N + n]! += a * B[k * N + n]!;
+          }
+        }
+        if (op.kind === "fused_matmul") {
+          for (const step of op.epilogue) {
+            if (step.kind === "bias_add") addBias(out, get(step.tensor));
+            else if (step.kind === "add") addInto(out, get(step.tensor));
+            else map(out, step.kind === "relu" ? relu : gelu);
+          }
+        }
+        break;
+      }
+      case "add":
+        out = get(i0!).slice();
+        addInto(out, get(i1!));
+        break;
+      case "bias_add":
+        out = get(i0!).slice();
+        addBias(out, get(i1!));
+        break;
+      case "relu":
+      case "gelu":
+        out = get(i0!).slice();
+        map(out, op.kind === "relu" ? relu : gelu);
+        break;
+    }
+    values.set(op.outputs[0]!, out);
+  }
+  return values;
+}
