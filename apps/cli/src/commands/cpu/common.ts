@@ -1,0 +1,77 @@
+import { bertShapes, detectHost, loadHostConfig, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
+import { KpuError } from "@kpu/ir";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { readTextFile } from "../../util/files.js";
+import { positiveInt } from "../../util/flags.js";
+
+export const DEFAULT_RESULTS = "bench-results/cpu-results.json";
+export const DEFAULT_TUNE_LOG = "bench-results/cpu-tune.jsonl";
+
+export interface HostFlags {
+  readonly hostConfig?: string;
+  readonly threads?: number;
+}
+
+export interface ShapeFlags {
+  readonly shapes?: string;
+  readonly m?: number;
+  readonly n?: number;
+  readonly k?: number;
+}
+
+export function loadHost(flags: HostFlags): HostModel {
+  return flags.hostConfig === undefined ? detectHost() : loadHostConfig(flags.hostConfig);
+}
+
+export function threadsOf(flags: HostFlags, host: HostModel): number {
+  return flags.threads ?? host.cores;
+}
+
+/** `--shapes bert` (the 24 BERT shapes), `--shapes file.json|yaml`, or one shape from `--m --n --k`. */
+export function resolveShapes(flags: ShapeFlags): MatmulShape[] {
+  const single = flags.m !== undefined || flags.n !== undefined || flags.k !== undefined;
+  if (single && flags.shapes !== undefined) {
+    throw new KpuError("KPU_USAGE", "both --shapes and --m/--n/--k were given", { where: "--shapes", hint: "Pass either --shapes or --m, --n and --k." });
+  }
+  if (single) {
+    if (flags.m === undefined || flags.n === undefined || flags.k === undefined) {
+      throw new KpuError("KPU_USAGE", "--m, --n and --k go together", { where: flags.m === undefined ? "--m" : flags.n === undefined ? "--n" : "--k", hint: "Pass all three, e.g. --m 128 --n 768 --k 768." });
+    }
+    return [validateShape({ m: flags.m, n: flags.n, k: flags.k }, "--m/--n/--k")];
+  }
+  const spec = flags.shapes ?? "bert";
+  if (spec === "bert") return bertShapes();
+  return parseShapesText(readTextFile(spec), spec);
+}
+
+const dim = (flag: string): ((text: string) => number) => positiveInt(flag, 1 << 16);
+
+export function addHostFlags(command: Command): Command {
+  return command
+    .option("--threads <n>", "threads for kernels and OpenBLAS (default: all cores)", positiveInt("--threads", 1024))
+    .option("--host-config <file>", "host model overrides (JSON or YAML): isa, vectorBits, vectorRegisters, fmaUnits, caches, cores");
+}
+
+export function addShapeFlags(command: Command): Command {
+  return command
+    .option("--shapes <bert|file>", "bert (the 24 BERT-base shapes) or a JSON/YAML list of {m, n, k, kernel}")
+    .option("--m <n>", "rows of A and C (one shape)", dim("--m"))
+    .option("--n <n>", "columns of B and C (one shape)", dim("--n"))
+    .option("--k <n>", "reduction length (one shape)", dim("--k"));
+}
+
+/** A progress bar on a TTY only, never with --json. */
+export function progressBar(enabled: boolean, total: number, label: string): { tick: (value: number, payload?: string) => void; stop: () => void } {
+  if (!enabled || !process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {info}`, stream: process.stderr, hideCursor: true }, undefined);
+  bar.start(total, 0, { info: "" });
+  return {
+    tick: (value, info) => {
+      bar.update(value, { info: info ?? "" });
+    },
+    stop: () => {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { describeHost, measurePeak, type PeakResult } from "@kpu/cpu-matmul";
+import { KpuError } from "@kpu/ir";
+import type { Command } from "commander";
+import type { CliIo } from "../../main.js";
+import { renderTable, toJsonText } from "../../util/print.js";
+import { addHostFlags, loadHost, type HostFlags } from "./common.js";
+
+export interface PeakFlags extends HostFlags {
+  readonly threadList?: string;
+  readonly json?: boolean;
+}
+
+function parseThreadList(text: string): number[] {
+  const list = text.split(",").map((s) => Number(s.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n <= 0 || n > 1024)) {
+    throw new KpuError("KPU_BAD_FLAG", `"${text}" is not a list of thread counts`, { where: "--thread-list", hint: "Pass e.g. --thread-list 1,2." });
+  }
+  return list;
+}
+
+/** `kpu cpu peak`: the host's FMA peak in GFLOP/s per thread count. */
+export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakResult[]> {
+  const host = loadHost(flags);
+  const counts = flags.threadList !== undefined ? parseThreadList(flags.threadList) : flags.threads !== undefined ? [flags.threads] : [...new Set([1, host.cores])];
+  const results = await measurePeak(host, counts);
+  if (flags.json === true) {
+    io.stdout(toJsonText({ host: describeHost(host), results }));
+    return results;
+  }
+  io.stdout(`FMA peak on ${describeHost(host)}\n`);
+  io.stdout(renderTable(["threads", "GFLOP/s"], results.map((r) => [r.threads, r.gflops.toFixed(1)])));
+  return results;
+}
+
+export function registerCpuPeak(cpu: Command, io: CliIo): void {
+  addHostFlags(
+    cpu
+      .command("peak")
+      .description("measure the host's FMA peak (independent vector FMA chains on every thread)")
+      .option("--thread-list <list>", "comma-separated thread counts (default: 1 and all cores)")
+      .option("--json", "machine-readable output"),
+  ).action(async (flags: PeakFlags) => {
+    await cpuPeakCommand(flags, io);
+  });
+}

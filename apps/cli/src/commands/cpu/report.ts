@@ -1,0 +1,64 @@
+import { headline, pivotTables, reportSvgs, type ResultsDoc } from "@kpu/cpu-matmul";
+import { KpuError } from "@kpu/ir";
+import type { Command } from "commander";
+import { join } from "node:path";
+import type { CliIo } from "../../main.js";
+import { readTextFile, writeFileAtomic } from "../../util/files.js";
+import { renderTable, toJsonText } from "../../util/print.js";
+import { DEFAULT_RESULTS } from "./common.js";
+
+export interface ReportFlags {
+  readonly outDir?: string;
+  readonly json?: boolean;
+}
+
+/** Prints one pivot table per kernel: variants x M, median latency in us (p10 in the JSON). */
+export function printPivot(doc: ResultsDoc, io: CliIo): void {
+  for (const t of pivotTables(doc)) {
+    io.stdout(`\n${t.kernel}  (N=${t.n}, K=${t.k})  median latency, us\n`);
+    io.stdout(renderTable(["variant", ...t.ms.map((m) => `M=${m}`)], t.rows.map((r) => [r.variant, ...r.cells.map((c) => (c === undefined ? "-" : c.medianUs.toFixed(1)))])));
+  }
+}
+
+export function readResults(path: string): ResultsDoc {
+  let doc: Partial<ResultsDoc>;
+  try {
+    doc = JSON.parse(readTextFile(path)) as Partial<ResultsDoc>;
+  } catch (cause) {
+    if (cause instanceof KpuError) throw cause;
+    throw new KpuError("KPU_CPU_BAD_RESULTS", "not JSON", { where: path, hint: "Pass a file written by `kpu cpu bench`.", cause });
+  }
+  if (doc.kind !== "kpu.cpu.results" || !Array.isArray(doc.results)) {
+    throw new KpuError("KPU_CPU_BAD_RESULTS", "not a kpu.cpu.results file", { where: path, hint: "Pass a file written by `kpu cpu bench`." });
+  }
+  return doc as ResultsDoc;
+}
+
+/** `kpu cpu report`: pivot tables, geometric means and target ratios, SVG plots. */
+export async function cpuReportCommand(file: string | undefined, flags: ReportFlags, io: CliIo): Promise<void> {
+  const path = file ?? DEFAULT_RESULTS;
+  const doc = readResults(path);
+  const outDir = flags.outDir ?? join(path, "..", "plots");
+  const svgs = doc.results.length > 0 ? await reportSvgs(doc) : [];
+  for (const s of svgs) writeFileAtomic(join(outDir, s.name), s.svg);
+  if (flags.json === true) {
+    io.stdout(toJsonText({ headline: headline(doc), tables: pivotTables(doc), plots: svgs.map((s) => join(outDir, s.name)) }));
+    return;
+  }
+  printPivot(doc, io);
+  io.stdout(`\n${headline(doc).join("\n")}\n`);
+  io.stdout(`p10 and stolen-time share of every measurement are in ${path}\n`);
+  if (svgs.length > 0) io.stdout(`plots: ${svgs.map((s) => join(outDir, s.name)).join(", ")}\n`);
+}
+
+export function registerCpuReport(cpu: Command, io: CliIo): void {
+  cpu
+    .command("report")
+    .description("pivot table (variants x M per kernel), geometric means, target ratios, SVG plots")
+    .argument("[results]", `results JSON (default ${DEFAULT_RESULTS})`)
+    .option("--out-dir <dir>", "where the SVG plots go (default: plots/ next to the results)")
+    .option("--json", "machine-readable output")
+    .action(async (file: string | undefined, flags: ReportFlags) => {
+      await cpuReportCommand(file, flags, io);
+    });
+}

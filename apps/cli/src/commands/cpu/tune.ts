@@ -1,0 +1,86 @@
+import { shapeKey, tuneCurveSvg, tuneShape, type TuneResult } from "@kpu/cpu-matmul";
+import type { Command } from "commander";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { CliIo } from "../../main.js";
+import { writeFileAtomic } from "../../util/files.js";
+import { positiveInt } from "../../util/flags.js";
+import { renderTable, toJsonText } from "../../util/print.js";
+import { DEFAULT_TUNE_LOG, addHostFlags, addShapeFlags, loadHost, progressBar, resolveShapes, threadsOf, type HostFlags, type ShapeFlags } from "./common.js";
+
+export interface TuneFlags extends HostFlags, ShapeFlags {
+  readonly trials: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly log?: string;
+  readonly curve?: string;
+  readonly json?: boolean;
+}
+
+/** `kpu cpu tune`: the autotuner baseline per shape; appends every trial to the log and resumes from it. */
+export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneResult[]> {
+  const shapes = resolveShapes(flags);
+  const host = loadHost(flags);
+  const threads = threadsOf(flags, host);
+  const log = flags.log ?? DEFAULT_TUNE_LOG;
+  mkdirSync(dirname(log), { recursive: true });
+  const out: TuneResult[] = [];
+  for (const shape of shapes) {
+    const bar = progressBar(flags.json !== true, flags.trials, `tune ${shapeKey(shape)}`);
+    const r = await tuneShape(shape, {
+      host,
+      threads,
+      trials: flags.trials,
+      batchSize: flags.batch,
+      seed: flags.seed,
+      logPath: log,
+      measure: { minWindowMs: 100, maxAttempts: 3 },
+      onProgress: (p) => {
+        bar.tick(p.trials, `best ${p.bestGflops.toFixed(1)} GFLOP/s`);
+      },
+    });
+    bar.stop();
+    out.push(r);
+    if (flags.json !== true) {
+      io.stdout(`${shapeKey(shape)}: ${r.trials.length} trials, best ${r.best?.gflops?.toFixed(1) ?? "-"} GFLOP/s (${r.best?.key ?? "none"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"} GFLOP/s\n`);
+    }
+  }
+  if (flags.curve !== undefined) {
+    writeFileAtomic(flags.curve, await tuneCurveSvg(out, threads));
+  }
+  if (flags.json === true) {
+    io.stdout(
+      toJsonText({
+        log,
+        shapes: out.map((r) => ({ shape: r.shape, trials: r.trials.length, best: r.best ?? null, ruleGflops: r.ruleGflops ?? null, curve: r.curve })),
+      }),
+    );
+  } else {
+    io.stdout(
+      renderTable(
+        ["shape", "trials", "best GFLOP/s", "rule GFLOP/s", "rule/best"],
+        out.map((r) => [shapeKey(r.shape), r.trials.length, r.best?.gflops?.toFixed(1) ?? "-", r.ruleGflops?.toFixed(1) ?? "-", r.ruleGflops !== undefined && r.best?.gflops !== undefined ? (r.ruleGflops / r.best.gflops).toFixed(3) : "-"]),
+      ),
+    );
+    io.stdout(`log: ${log}${flags.curve === undefined ? "" : `; best-so-far curve: ${flags.curve}`}\n`);
+  }
+  return out;
+}
+
+export function registerCpuTune(cpu: Command, io: CliIo): void {
+  addHostFlags(
+    addShapeFlags(
+      cpu
+        .command("tune")
+        .description("autotuner baseline: random + cost-model-guided evolutionary search over the rule engine's space")
+        .option("--trials <n>", "measured trials per shape", positiveInt("--trials", 100_000), 256)
+        .option("--batch <n>", "candidates compiled and measured together", positiveInt("--batch", 1024), 32)
+        .option("--seed <n>", "random seed", positiveInt("--seed"), 1)
+        .option("--log <file>", `JSON Lines trial log, resumed when it exists (default ${DEFAULT_TUNE_LOG})`)
+        .option("--curve <file.svg>", "write the best-so-far curve as SVG")
+        .option("--json", "machine-readable output"),
+    ),
+  ).action(async (flags: TuneFlags) => {
+    await cpuTuneCommand(flags, io);
+  });
+}

@@ -1,0 +1,351 @@
+import type { HostModel } from "./host.js";
+import {
+  axisExtent,
+  enclosingLevel,
+  loopExtent,
+  loopIndex,
+  regionSize,
+  registerTile,
+  vectorWidthFor,
+  type Axis,
+  type Loop,
+  type LoopNest,
+  type RegisterTile,
+} from "./schedule.js";
+
+/** Vector typedefs and helpers shared by every generated translation unit (GCC/Clang vector extensions). */
+export const C_PRELUDE = `#include <stdlib.h>
+#include <string.h>
+typedef float kpu_v4 __attribute__((vector_size(16)));
+typedef float kpu_v8 __attribute__((vector_size(32)));
+typedef float kpu_v16 __attribute__((vector_size(64)));
+#define KPU_LD(T, p) ({ T kpu_t_; __builtin_memcpy(&kpu_t_, (p), sizeof kpu_t_); kpu_t_; })
+#define KPU_ST(p, v) do { __typeof__(v) kpu_t_ = (v); __builtin_memcpy((p), &kpu_t_, sizeof kpu_t_); } while (0)
+#define KPU_MIN(a, b) ((a) < (b) ? (a) : (b))
+`;
+
+interface Range {
+  readonly lo: string;
+  readonly hi: string;
+  readonly size: number;
+}
+
+interface PackInfo {
+  readonly buf: string;
+  readonly lo: string;
+  readonly klo: string;
+  readonly width: number;
+  readonly panel: number;
+}
+
+class Emitter {
+  readonly lines: string[] = [];
+  private depth = 1;
+  readonly packA: PackInfo | undefined;
+  readonly packB: PackInfo | undefined;
+  private accTarget: { lo: Range; jlo: Range; cols: number } | undefined;
+  private readonly tile: RegisterTile | undefined;
+  private readonly M: number;
+  private readonly N: number;
+  private readonly K: number;
+
+  constructor(
+    readonly nest: LoopNest,
+    readonly host: HostModel,
+  ) {
+    this.tile = registerTile(nest, host);
+    this.M = nest.shape.m;
+    this.N = nest.shape.n;
+    this.K = nest.shape.k;
+    const pack = (operand: "A" | "B"): PackInfo | undefined => {
+      const p = nest.packs.find((q) => q.operand === operand);
+      if (p === undefined) return undefined;
+      const at = loopIndex(nest, p.at);
+      const spatial: Axis = operand === "A" ? "i" : "j";
+      const r = this.range(spatial, at);
+      const kr = this.range("k", at);
+      return { buf: `p${operand}`, lo: r.lo, klo: kr.lo, width: p.width, panel: kr.size * p.width };
+    };
+    this.packA = pack("A");
+    this.packB = pack("B");
+  }
+
+  line(text: string): void {
+    this.lines.push(`${"  ".repeat(this.depth)}${text}`);
+  }
+  open(text: string): void {
+    this.line(`${text} {`);
+    this.depth++;
+  }
+  close(): void {
+    this.depth--;
+    this.line("}");
+  }
+
+  /** The region of `axis` covered by the body of loop `pos` (-1: the whole axis). */
+  range(axis: Axis, pos: number): Range {
+    const level = enclosingLevel(this.nest, axis, pos);
+    const size = regionSize(this.nest, axis, pos);
+    if (level === undefined) return { lo: "0", hi: String(axisExtent(this.nest.shape, axis)), size };
+    return { lo: `v_${level.name}`, hi: `h_${level.name}`, size };
+  }
+
+  a(i: string, k: string): string {
+    const p = this.packA;
+    if (p === undefined) return `A[(${i}) * ${this.K} + (${k})]`;
+    return `pA[((${i}) - ${p.lo}) / ${p.width} * ${p.panel} + ((${k}) - ${p.klo}) * ${p.width} + ((${i}) - ${p.lo}) % ${p.width}]`;
+  }
+  b(k: string, j: string): string {
+    const p = this.packB;
+    if (p === undefined) return `B[(${k}) * ${this.N} + (${j})]`;
+    return `pB[((${j}) - ${p.lo}) / ${p.width} * ${p.panel} + ((${k}) - ${p.klo}) * ${p.width} + ((${j}) - ${p.lo}) % ${p.width}]`;
+  }
+  t(i: string, j: string): string {
+    const acc = this.accTarget;
+    if (acc === undefined) return `C[(${i}) * ${this.N} + (${j})]`;
+    return `acc[((${i}) - ${acc.lo.lo}) * ${acc.cols} + ((${j}) - ${acc.jlo.lo})]`;
+  }
+
+  /** Index variable of `axis` at the innermost statement (its step-1 level). */
+  indexVar(axis: Axis): string {
+    const level = enclosingLevel(this.nest, axis, this.nest.loops.length - 1)!;
+    return `v_${level.name}`;
+  }
+
+  /** The first k of the current accumulation (for the init of a non-decomposed reduction). */
+  initK(): string {
+    if (this.accTarget === undefined) return "0";
+    const at = this.nest.cacheWriteAt === undefined ? -1 : loopIndex(this.nest, this.nest.cacheWriteAt);
+    return this.range("k", at).lo;
+  }
+
+  emitFunction(fn: string): string {
+    const parallel = this.nest.loops[0]?.annotation === "parallel";
+    this.lines.push(`void ${fn}(const float *restrict A, const float *restrict B, float *restrict C) {`);
+    if (parallel) this.line("#pragma omp parallel");
+    this.open("");
+    for (const p of [this.packA, this.packB]) {
+      if (p === undefined) continue;
+      const at = loopIndex(this.nest, this.nest.packs.find((q) => `p${q.operand}` === p.buf)!.at);
+      const spatial: Axis = p.buf === "pA" ? "i" : "j";
+      const rows = Math.ceil(this.range(spatial, at).size / p.width) * p.width;
+      const floats = rows * this.range("k", at).size;
+      this.line(`float *restrict ${p.buf} = (float *)aligned_alloc(64, ${Math.ceil((floats * 4) / 64) * 64});`);
+    }
+    this.emitInside(-1);
+    for (const p of [this.packA, this.packB]) if (p !== undefined) this.line(`free(${p.buf});`);
+    this.close();
+    this.lines.push("}");
+    return this.lines.join("\n");
+  }
+
+  /** Body of loop `pos` (or the function for -1): packs placed here, then the cache region or the next loop. */
+  emitInside(pos: number): void {
+    const name = pos < 0 ? "root" : this.nest.loops[pos]!.name;
+    for (const p of this.nest.packs.filter((q) => q.at === name)) this.emitPack(p.operand, pos);
+    if (this.nest.cacheWriteAt === name) this.emitCacheRegion(pos);
+    else this.emitFrom(pos + 1);
+  }
+
+  emitPack(operand: "A" | "B", pos: number): void {
+    const info = operand === "A" ? this.packA! : this.packB!;
+    const spatial = this.range(operand === "A" ? "i" : "j", pos);
+    const kr = this.range("k", pos);
+    const w = info.width;
+    this.open(`for (long pp = ${spatial.lo}; pp < ${spatial.hi}; pp += ${w})`);
+    this.line(`const long pw = KPU_MIN(${w}, ${spatial.hi} - pp);`);
+    this.line(`float *restrict dst = ${info.buf} + (pp - ${spatial.lo}) / ${w} * ${info.panel};`);
+    this.open(`for (long pk = ${kr.lo}; pk < ${kr.hi}; pk++)`);
+    if (operand === "B") {
+      this.line(`memcpy(dst + (pk - ${kr.lo}) * ${w}, B + pk * ${this.N} + pp, (size_t)pw * sizeof(float));`);
+    } else {
+      this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = A[(pp + px) * ${this.K} + pk];`);
+    }
+    this.close();
+    this.close();
+  }
+
+  unrollPragma(pos: number): void {
+    const loop = this.nest.loops[pos]!;
+    if (loop.annotation === "unroll") {
+      this.line(`#pragma GCC unroll ${Math.min(256, loopExtent(loop))}`);
+      return;
+    }
+    const au = this.nest.autoUnroll;
+    if (au === undefined || au.maxStep === 0 || loop.annotation !== "none") return;
+    const anchor = loopIndex(this.nest, au.loop);
+    if (pos <= anchor) return;
+    const product = this.nest.loops.slice(pos).reduce((p, l) => p * loopExtent(l), 1);
+    if (product <= au.maxStep) this.line(`#pragma GCC unroll ${loopExtent(loop)}`);
+  }
+
+  /** Opens loop `pos`: header, bounds of its index variables. The caller closes it. */
+  openLoop(pos: number): void {
+    const loop = this.nest.loops[pos]!;
+    if (loop.annotation === "parallel") this.line("#pragma omp for schedule(static)");
+    else this.unrollPragma(pos);
+    if (loop.parts.length === 1) {
+      const level = loop.parts[0]!;
+      const parent = this.range(level.axis, pos - 1);
+      const v = `v_${level.name}`;
+      this.open(`for (long ${v} = ${parent.lo}; ${v} < ${parent.hi}; ${v} += ${level.step})`);
+      this.line(`const long h_${level.name} = KPU_MIN(${v} + ${level.step}, ${parent.hi});`);
+      return;
+    }
+    const [p1, p2] = loop.parts as [Loop["parts"][0], Loop["parts"][0]];
+    const r1 = this.range(p1.axis, pos - 1);
+    const r2 = this.range(p2.axis, pos - 1);
+    const e1 = `((${r1.hi} - ${r1.lo} + ${p1.step - 1}) / ${p1.step})`;
+    const e2 = `((${r2.hi} - ${r2.lo} + ${p2.step - 1}) / ${p2.step})`;
+    const f = `v_${loop.name}`;
+    this.open(`for (long ${f} = 0; ${f} < ${e1} * ${e2}; ${f}++)`);
+    this.line(`const long v_${p1.name} = ${r1.lo} + ${f} / ${e2} * ${p1.step};`);
+    this.line(`const long h_${p1.name} = KPU_MIN(v_${p1.name} + ${p1.step}, ${r1.hi});`);
+    this.line(`const long v_${p2.name} = ${r2.lo} + ${f} % ${e2} * ${p2.step};`);
+    this.line(`const long h_${p2.name} = KPU_MIN(v_${p2.name} + ${p2.step}, ${r2.hi});`);
+  }
+
+  emitFrom(pos: number): void {
+    const loops = this.nest.loops;
+    if (pos >= loops.length) {
+      this.emitStatement();
+      return;
+    }
+    const loop = loops[pos]!;
+    const firstK = loops.findIndex((l) => l.parts.some((p) => p.axis === "k"));
+    if (pos === firstK && this.nest.decompose && this.nest.cacheWriteAt === undefined) this.emitZeroC(pos - 1);
+    if (loop.annotation === "vectorize") {
+      this.emitVectorLoop(pos);
+      return;
+    }
+    this.openLoop(pos);
+    this.emitInside(pos);
+    this.close();
+  }
+
+  emitZeroC(pos: number): void {
+    const ri = this.range("i", pos);
+    const rj = this.range("j", pos);
+    this.line(`for (long zi = ${ri.lo}; zi < ${ri.hi}; zi++) memset(C + zi * ${this.N} + ${rj.lo}, 0, (size_t)(${rj.hi} - ${rj.lo}) * sizeof(float));`);
+  }
+
+  emitStatement(): void {
+    const i = this.indexVar("i");
+    const j = this.indexVar("j");
+    const k = this.indexVar("k");
+    const needsInit = !this.nest.decompose;
+    if (needsInit) this.line(`if (${k} == ${this.initK()}) ${this.t(i, j)} = 0.0f;`);
+    this.line(`${this.t(i, j)} += ${this.a(i, k)} * ${this.b(k, j)};`);
+  }
+
+  emitVectorLoop(pos: number): void {
+    const loop = this.nest.loops[pos]!;
+    const level = loop.parts[0]!;
+    const extent = loopExtent(loop);
+    const lanes = vectorWidthFor(this.host, extent)!;
+    const vt = `kpu_v${lanes}`;
+    const parent = this.range("j", pos - 1);
+    const i = this.indexVar("i");
+    const k = this.indexVar("k");
+    this.open(`if (${parent.hi} - ${parent.lo} == ${extent})`);
+    for (let c = 0; c < extent / lanes; c++) {
+      const j = `${parent.lo} + ${c * lanes}`;
+      this.open("");
+      this.line(`${vt} b = KPU_LD(${vt}, &${this.b(k, j)});`);
+      const load = `KPU_LD(${vt}, &${this.t(i, j)})`;
+      this.line(`${vt} t = ${this.nest.decompose ? load : `${k} == ${this.initK()} ? (${vt}){0} : ${load}`};`);
+      this.line(`t += b * ${this.a(i, k)};`);
+      this.line(`KPU_ST(&${this.t(i, j)}, t);`);
+      this.close();
+    }
+    this.depth--;
+    this.open("} else");
+    const v = `v_${level.name}`;
+    this.open(`for (long ${v} = ${parent.lo}; ${v} < ${parent.hi}; ${v}++)`);
+    this.emitStatement();
+    this.close();
+    this.close();
+  }
+
+  /** cache_write at `pos`: the register micro-kernel for full tiles when the pattern allows, else a local array. */
+  emitCacheRegion(pos: number): void {
+    const ri = this.range("i", pos);
+    const rj = this.range("j", pos);
+    const kr = this.range("k", pos);
+    const tile = this.tile;
+    this.open("");
+    if (tile !== undefined) {
+      this.open(`if (${ri.hi} - ${ri.lo} == ${tile.mr} && ${rj.hi} - ${rj.lo} == ${tile.nr})`);
+      this.emitRegisterKernel(tile, ri, rj, kr);
+      this.depth--;
+      this.open("} else");
+    }
+    this.line(`float acc[${ri.size * rj.size}] __attribute__((aligned(64)));`);
+    if (this.nest.decompose) this.line("memset(acc, 0, sizeof acc);");
+    this.accTarget = { lo: ri, jlo: rj, cols: rj.size };
+    this.emitFrom(pos + 1);
+    this.accTarget = undefined;
+    const store = (op: "=" | "+="): string =>
+      `for (long wi = ${ri.lo}; wi < ${ri.hi}; wi++) for (long wj = ${rj.lo}; wj < ${rj.hi}; wj++) C[wi * ${this.N} + wj] ${op} acc[(wi - ${ri.lo}) * ${rj.size} + (wj - ${rj.lo})];`;
+    if (kr.lo === "0") this.line(store("="));
+    else {
+      this.line(`if (${kr.lo} == 0) ${store("=")}`);
+      this.line(`else ${store("+=")}`);
+    }
+    if (tile !== undefined) this.close();
+    this.close();
+  }
+
+  emitRegisterKernel(tile: RegisterTile, ri: Range, rj: Range, kr: Range): void {
+    const vt = `kpu_v${tile.lanes}`;
+    const nv = tile.nr / tile.lanes;
+    for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `${vt} c${r}_${c} = {0};`).join(" "));
+    const innerK = (n: number): void => {
+      if (n < tile.kLoops.length) {
+        const pos = tile.kLoops[n]!;
+        this.openLoop(pos);
+        const name = this.nest.loops[pos]!.name;
+        for (const p of this.nest.packs.filter((q) => q.at === name)) this.emitPack(p.operand, pos);
+        innerK(n + 1);
+        this.close();
+        return;
+      }
+      const kLevel = enclosingLevel(this.nest, "k", tile.kLoops.length > 0 ? tile.kLoops[tile.kLoops.length - 1]! : tile.at)!;
+      const k = `v_${kLevel.name}`;
+      if (!this.nest.decompose) {
+        this.open(`if (${k} == ${kr.lo})`);
+        for (let r = 0; r < tile.mr; r++) for (let c = 0; c < nv; c++) this.line(`c${r}_${c} = (${vt}){0};`);
+        this.close();
+      }
+      this.line(`const float *restrict bp = &${this.b(k, rj.lo)};`);
+      for (let c = 0; c < nv; c++) this.line(`const ${vt} b${c} = KPU_LD(${vt}, bp + ${c * tile.lanes});`);
+      for (let r = 0; r < tile.mr; r++) {
+        this.line(`{ const float a = ${this.a(`${ri.lo} + ${r}`, k)}; ${Array.from({ length: nv }, (_, c) => `c${r}_${c} += b${c} * a;`).join(" ")} }`);
+      }
+    };
+    innerK(0);
+    const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * tile.lanes}`;
+    const stores = (add: boolean): void => {
+      for (let r = 0; r < tile.mr; r++) {
+        for (let c = 0; c < nv; c++) {
+          this.line(add ? `KPU_ST(${cAt(r, c)}, KPU_LD(${vt}, ${cAt(r, c)}) + c${r}_${c});` : `KPU_ST(${cAt(r, c)}, c${r}_${c});`);
+        }
+      }
+    };
+    if (kr.lo === "0") stores(false);
+    else {
+      this.open(`if (${kr.lo} == 0)`);
+      stores(false);
+      this.depth--;
+      this.open("} else");
+      stores(true);
+      this.close();
+    }
+  }
+}
+
+/** C source of one kernel `void fn(const float *A, const float *B, float *C)` for a validated nest. */
+export function emitKernelC(nest: LoopNest, host: HostModel, fn: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(fn)) throw new Error(`bad C function name ${fn}`);
+  return new Emitter(nest, host).emitFunction(fn);
+}

@@ -1,0 +1,172 @@
+/** The native runner's main translation unit (checks against a reference, warms up, times, watches stolen time). */
+export const HARNESS_MAIN = String.raw`#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <omp.h>
+
+typedef void (*kpu_fn)(const float *restrict, const float *restrict, float *restrict);
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+struct kpu_entry { long m, n, k; kpu_fn fn; int blas; };
+
+static sgemm_fn p_sgemm;
+static const char *blas_core = "";
+static int blas_tried;
+static long g_m, g_n, g_k;
+static void kpu_openblas(const float *restrict A, const float *restrict B, float *restrict C) {
+  p_sgemm(101, 111, 111, (int)g_m, (int)g_n, (int)g_k, 1.0f, A, (int)g_k, B, (int)g_n, 0.0f, C, (int)g_n);
+}
+
+/*KERNELS*/
+
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + (double)t.tv_nsec * 1e-9; }
+static double own_cpu(void) {
+  struct rusage r; getrusage(RUSAGE_SELF, &r);
+  return (double)r.ru_utime.tv_sec + (double)r.ru_utime.tv_usec * 1e-6 + (double)r.ru_stime.tv_sec + (double)r.ru_stime.tv_usec * 1e-6;
+}
+/* Busy seconds of all CPUs (user, nice, system, irq, softirq, steal) from /proc/stat. */
+static int read_busy(double *busy) {
+  FILE *f = fopen("/proc/stat", "r");
+  unsigned long long u, n, s, i, io, irq, sirq, st;
+  if (f == NULL) return 0;
+  int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &s, &i, &io, &irq, &sirq, &st);
+  fclose(f);
+  if (got != 8) return 0;
+  *busy = (double)(u + n + s + irq + sirq + st) / (double)sysconf(_SC_CLK_TCK);
+  return 1;
+}
+static unsigned int rng_state;
+static float rnd(void) { rng_state ^= rng_state << 13; rng_state ^= rng_state >> 17; rng_state ^= rng_state << 5; return (float)((double)rng_state / 4294967296.0 * 2.0 - 1.0); }
+static void *xalloc(size_t floats) { void *p = aligned_alloc(64, ((floats * 4 + 63) / 64) * 64 + 64); if (!p) { fprintf(stderr, "out of memory\n"); exit(3); } return p; }
+static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
+
+static long cur_m = -1, cur_n = -1, cur_k = -1;
+static float *A, *B, *C;
+static double *REF;
+static double ref_max;
+
+static void prepare(long m, long n, long k) {
+  if (m == cur_m && n == cur_n && k == cur_k) return;
+  free(A); free(B); free(C); free(REF);
+  A = xalloc((size_t)(m * k)); B = xalloc((size_t)(k * n)); C = xalloc((size_t)(m * n));
+  REF = calloc((size_t)(m * n), sizeof(double));
+  rng_state = 2463534242u ^ (unsigned)(m * 73856093 ^ n * 19349663 ^ k * 83492791);
+  for (long x = 0; x < m * k; x++) A[x] = rnd();
+  for (long x = 0; x < k * n; x++) B[x] = rnd();
+  for (long i = 0; i < m; i++)
+    for (long kk = 0; kk < k; kk++) { double a = A[i * k + kk]; const float *b = B + kk * n; double *r = REF + i * n; for (long j = 0; j < n; j++) r[j] += a * (double)b[j]; }
+  ref_max = 0; for (long x = 0; x < m * n; x++) if (fabs(REF[x]) > ref_max) ref_max = fabs(REF[x]);
+  cur_m = m; cur_n = n; cur_k = k;
+}
+
+static int load_blas(int threads) {
+  if (blas_tried) return p_sgemm != NULL;
+  blas_tried = 1;
+  const char *names[] = { "libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0", NULL };
+  for (int x = 0; names[x] != NULL && p_sgemm == NULL; x++) {
+    void *h = dlopen(names[x], RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) continue;
+    p_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+    void (*set_threads)(int) = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+    char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
+    if (set_threads) set_threads(threads);
+    if (core) blas_core = core();
+  }
+  return p_sgemm != NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 10) { fprintf(stderr, "usage: threads minRuns warmup minWindowMs maxAttempts stealThreshold maxRelErr maxSeconds index...\n"); return 2; }
+  int threads = atoi(argv[1]), min_runs = atoi(argv[2]), warmup = atoi(argv[3]);
+  double min_window = atof(argv[4]) / 1000.0; int max_attempts = atoi(argv[5]);
+  double steal_threshold = atof(argv[6]), max_rel = atof(argv[7]), max_seconds = atof(argv[8]);
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  omp_set_num_threads(threads);
+  int cap = 100000; double *times = malloc(sizeof(double) * (size_t)cap);
+  long table_len = (long)(sizeof KPU_TABLE / sizeof KPU_TABLE[0]);
+  for (int a = 9; a < argc; a++) {
+    long idx = atol(argv[a]);
+    if (idx < 0 || idx >= table_len) { printf("RESULT %ld {\"ok\":false,\"reason\":\"no such kernel\"}\n", idx); continue; }
+    const struct kpu_entry *e = &KPU_TABLE[idx];
+    printf("BEGIN %ld\n", idx); fflush(stdout);
+    kpu_fn fn = e->fn;
+    if (e->blas) {
+      if (!load_blas(threads)) { printf("RESULT %ld {\"ok\":false,\"reason\":\"OpenBLAS not found (libopenblas.so.0); install libopenblas-dev\"}\n", idx); fflush(stdout); continue; }
+      g_m = e->m; g_n = e->n; g_k = e->k;
+    }
+    prepare(e->m, e->n, e->k);
+    size_t cn = (size_t)(e->m * e->n);
+    for (size_t x = 0; x < cn; x++) C[x] = NAN;
+    fn(A, B, C);
+    double err = 0;
+    for (size_t x = 0; x < cn; x++) { double d = fabs((double)C[x] - REF[x]); if (!(d <= err)) err = d; }
+    double rel = ref_max > 0 ? err / ref_max : err;
+    if (!(rel <= max_rel)) {
+      printf("RESULT %ld {\"ok\":false,\"reason\":\"wrong result: max relative error %.3g > %.1g\",\"relErr\":%.6g}\n", idx, rel, max_rel, isnan(rel) ? -1.0 : rel);
+      fflush(stdout); continue;
+    }
+    double wt0 = now();
+    for (int w = 0; w < warmup || now() - wt0 < 0.02; w++) fn(A, B, C);
+    double best_frac = 1e300, best_med = 0, best_p10 = 0; int best_runs = 0, attempt;
+    for (attempt = 1; attempt <= max_attempts; attempt++) {
+      double b0 = 0, b1 = 0; int have = read_busy(&b0); double c0 = own_cpu(); double t0 = now();
+      int runs = 0;
+      while (runs < cap && (runs < min_runs || now() - t0 < min_window) && !(runs >= 3 && now() - t0 > max_seconds)) { double s = now(); fn(A, B, C); times[runs++] = now() - s; }
+      double wall = now() - t0; double c1 = own_cpu(); have = have && read_busy(&b1);
+      double frac = 0;
+      if (have && wall > 0) { double other = (b1 - b0) - (c1 - c0); frac = (other > 0 ? other : 0) / (wall * (double)ncpu); }
+      qsort(times, (size_t)runs, sizeof(double), cmp);
+      double med = runs % 2 ? times[runs / 2] : 0.5 * (times[runs / 2 - 1] + times[runs / 2]);
+      double p10 = times[runs / 10];
+      if (frac < best_frac) { best_frac = frac; best_med = med; best_p10 = p10; best_runs = runs; }
+      if (frac <= steal_threshold) break;
+      usleep((useconds_t)(250000 * attempt));
+    }
+    if (attempt > max_attempts) attempt = max_attempts;
+    printf("RESULT %ld {\"ok\":true,\"medianUs\":%.3f,\"p10Us\":%.3f,\"runs\":%d,\"attempts\":%d,\"stolenFraction\":%.4f,\"noisy\":%s,\"relErr\":%.3g,\"blasCore\":\"%s\"}\n",
+           idx, best_med * 1e6, best_p10 * 1e6, best_runs, attempt, best_frac, best_frac > steal_threshold ? "true" : "false", rel, e->blas ? blas_core : "");
+    fflush(stdout);
+  }
+  return 0;
+}
+`;
+
+/** FMA peak: per thread, 16 independent vector FMA chains (enough for 2 units x 4 cycles latency, and more). */
+export const PEAK_MAIN = String.raw`#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <omp.h>
+typedef float V __attribute__((vector_size(LANES * 4)));
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + (double)t.tv_nsec * 1e-9; }
+int main(int argc, char **argv) {
+  int threads = atoi(argv[1]); long iters = atol(argv[2]); int reps = atoi(argv[3]);
+  omp_set_num_threads(threads);
+  double best = 0; volatile float sink = 0;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now();
+    #pragma omp parallel
+    {
+      V x = (V){0} + 0.999999f, y = (V){0} + 1e-7f;
+      V a0 = x, a1 = x + 1, a2 = x + 2, a3 = x + 3, a4 = x + 4, a5 = x + 5, a6 = x + 6, a7 = x + 7;
+      V a8 = x + 8, a9 = x + 9, a10 = x + 10, a11 = x + 11, a12 = x + 12, a13 = x + 13, a14 = x + 14, a15 = x + 15;
+      for (long it = 0; it < iters; it++) {
+        a0 = a0 * x + y; a1 = a1 * x + y; a2 = a2 * x + y; a3 = a3 * x + y; a4 = a4 * x + y; a5 = a5 * x + y; a6 = a6 * x + y; a7 = a7 * x + y;
+        a8 = a8 * x + y; a9 = a9 * x + y; a10 = a10 * x + y; a11 = a11 * x + y; a12 = a12 * x + y; a13 = a13 * x + y; a14 = a14 * x + y; a15 = a15 * x + y;
+      }
+      V s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15;
+      sink += s[0];
+    }
+    double dt = now() - t0;
+    double gflops = (double)threads * (double)iters * 16.0 * LANES * 2.0 / dt / 1e9;
+    if (gflops > best) best = gflops;
+  }
+  printf("{\"gflops\":%.3f}\n", best);
+  return 0;
+}
+`;

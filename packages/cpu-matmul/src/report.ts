@@ -1,0 +1,79 @@
+import { heatmapSvg, lineChartSvg } from "@kpu/plot";
+import { describeHost } from "./host.js";
+import { geomeanRatio, variantSummary, type BenchResult, type ResultsDoc } from "./results.js";
+import { VARIANTS, type Variant } from "./variants.js";
+
+function kernelOf(r: { kernel?: string; n: number; k: number }): string {
+  return r.kernel ?? `N${r.n}_K${r.k}`;
+}
+
+/** Pivot per kernel (as the seed's print script): one row per variant, one column per M, cells median latency in us. */
+export function pivotTables(doc: ResultsDoc): { kernel: string; n: number; k: number; ms: number[]; rows: { variant: Variant; cells: (BenchResult | undefined)[] }[] }[] {
+  const kernels = [...new Set(doc.results.map(kernelOf))];
+  return kernels.map((kernel) => {
+    const rs = doc.results.filter((r) => kernelOf(r) === kernel);
+    const ms = [...new Set(rs.map((r) => r.m))].sort((a, b) => a - b);
+    const variants = VARIANTS.filter((v) => rs.some((r) => r.variant === v));
+    return {
+      kernel,
+      n: rs[0]!.n,
+      k: rs[0]!.k,
+      ms,
+      rows: variants.map((variant) => ({ variant, cells: ms.map((m) => rs.find((r) => r.variant === variant && r.m === m)) })),
+    };
+  });
+}
+
+/** The headline numbers: geometric means and the issue's target ratios. */
+export function headline(doc: ResultsDoc): string[] {
+  const lines: string[] = [];
+  lines.push(`host: ${describeHost(doc.host)}`);
+  lines.push(`compiler: ${doc.compiler.command} (${doc.compiler.version}) ${doc.compiler.flags.join(" ")}`);
+  lines.push(`threads: ${doc.threads}; OpenBLAS: ${doc.openblas.available ? `${doc.openblas.core ?? "?"} core; ` : ""}${doc.openblas.note}`);
+  if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
+  for (const s of variantSummary(doc)) {
+    const ofPeak = doc.peakGflops === undefined ? "" : ` (${((100 * s.geomeanGflops) / doc.peakGflops).toFixed(1)}% of peak)`;
+    lines.push(`geomean ${s.variant.padEnd(15)} ${s.geomeanGflops.toFixed(1).padStart(7)} GFLOP/s over ${s.shapes} shapes${ofPeak}`);
+  }
+  const has = (v: Variant): boolean => doc.results.some((r) => r.variant === v);
+  if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${geomeanRatio(doc, "host-rules", "openblas").toFixed(3)}x (target >= 1.25x)`);
+  if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${(1 / geomeanRatio(doc, "host-rules", "tuned")).toFixed(3)}x (target <= 1.05x)`);
+  if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${(1 / geomeanRatio(doc, "seed-rules", "tuned")).toFixed(3)}x (the seed reported 1.23-1.32x vs MetaSchedule)`);
+  if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${geomeanRatio(doc, "host-rules", "seed-rules").toFixed(3)}x`);
+  const noisy = doc.results.filter((r) => r.noisy).length;
+  if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed above the stolen-time threshold after re-measuring (flagged noisy)`);
+  if (doc.failures.length > 0) lines.push(`failed: ${doc.failures.length} variant x shape (see failures)`);
+  return lines;
+}
+
+/** SVG plots: latency against M per variant, one chart per kernel, and a heatmap of speed-up over the baseline. */
+export async function reportSvgs(doc: ResultsDoc): Promise<{ name: string; svg: string }[]> {
+  const out: { name: string; svg: string }[] = [];
+  for (const t of pivotTables(doc)) {
+    const points = t.rows.flatMap((row) => row.cells.flatMap((c) => (c === undefined ? [] : [{ x: c.m, y: c.medianUs, series: row.variant }])));
+    out.push({
+      name: `latency-${t.kernel}.svg`,
+      svg: await lineChartSvg(points, { title: `${t.kernel} (N=${t.n}, K=${t.k}): median latency, ${doc.threads} threads`, xTitle: "M", yTitle: "latency (us)", yLog: true }),
+    });
+  }
+  const ref: Variant | undefined = (["baseline", "seed-rules", "openblas"] as const).find((v) => doc.results.some((r) => r.variant === v));
+  if (ref !== undefined) {
+    const base = new Map(doc.results.filter((r) => r.variant === ref).map((r) => [`${kernelOf(r)}/${r.m}`, r.medianUs]));
+    const cells = doc.results.flatMap((r) => {
+      const b = base.get(`${kernelOf(r)}/${r.m}`);
+      return b === undefined ? [] : [{ x: `${kernelOf(r)} M=${r.m}`, y: r.variant, value: b / r.medianUs, label: (b / r.medianUs).toFixed(1) }];
+    });
+    const xSort = pivotTables(doc).flatMap((t) => t.ms.map((m) => `${t.kernel} M=${m}`));
+    out.push({
+      name: "speedup-heatmap.svg",
+      svg: await heatmapSvg(cells, { title: `speed-up over ${ref}`, xTitle: "kernel and M", yTitle: "variant", xSort, ySort: VARIANTS.filter((v) => doc.results.some((r) => r.variant === v)) }),
+    });
+  }
+  return out;
+}
+
+/** The autotuner's best-so-far curve (GFLOP/s against trial), one line per shape. */
+export function tuneCurveSvg(results: readonly { readonly shape: { m: number; n: number; k: number }; readonly curve: readonly number[] }[], threads: number): Promise<string> {
+  const points = results.flatMap((r) => r.curve.map((y, x) => ({ x: x + 1, y, series: `${r.shape.m}x${r.shape.n}x${r.shape.k}` })));
+  return lineChartSvg(points, { title: `autotuner best-so-far, ${threads} threads`, xTitle: "trial", yTitle: "best GFLOP/s" });
+}

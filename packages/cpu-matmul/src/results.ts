@@ -1,0 +1,68 @@
+import type { CCompiler } from "./compiler.js";
+import type { HostModel } from "./host.js";
+import type { Variant } from "./variants.js";
+
+/** One measured variant x shape, as in `kpu cpu bench --json` (`results`). */
+export interface BenchResult {
+  readonly variant: Variant;
+  readonly kernel?: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly threads: number;
+  readonly medianUs: number;
+  readonly p10Us: number;
+  readonly gflops: number;
+  readonly runs: number;
+  readonly attempts: number;
+  readonly stolenFraction: number;
+  readonly noisy: boolean;
+}
+
+/** A variant x shape that could not be measured, with the reason (illegal schedule, compile error, crash, wrong result). */
+export interface BenchFailure {
+  readonly variant: Variant;
+  readonly kernel?: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly threads: number;
+  readonly reason: string;
+}
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** The results file: host, compiler, OpenBLAS status, the FMA peak when measured, and every measurement. */
+export interface ResultsDoc {
+  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  readonly kind: "kpu.cpu.results";
+  readonly host: HostModel;
+  readonly compiler: Pick<CCompiler, "command" | "version" | "flags">;
+  readonly threads: number;
+  readonly openblas: { readonly available: boolean; readonly core?: string; readonly note: string };
+  readonly peakGflops?: number;
+  readonly results: readonly BenchResult[];
+  readonly failures: readonly BenchFailure[];
+}
+
+export function geomean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  return Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+}
+
+/** Geometric-mean GFLOP/s per variant over the shapes it was measured on. */
+export function variantSummary(doc: ResultsDoc): { variant: Variant; shapes: number; geomeanGflops: number; geomeanUs: number }[] {
+  const variants = [...new Set(doc.results.map((r) => r.variant))];
+  return variants.map((variant) => {
+    const rs = doc.results.filter((r) => r.variant === variant);
+    return { variant, shapes: rs.length, geomeanGflops: geomean(rs.map((r) => r.gflops)), geomeanUs: geomean(rs.map((r) => r.medianUs)) };
+  });
+}
+
+/** Geometric mean over the shapes both variants were measured on of gflops(a) / gflops(b). */
+export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant): number {
+  const key = (r: BenchResult): string => `${r.m}x${r.n}x${r.k}`;
+  const bs = new Map(doc.results.filter((r) => r.variant === b).map((r) => [key(r), r]));
+  const ratios = doc.results.filter((r) => r.variant === a && bs.has(key(r))).map((r) => r.gflops / bs.get(key(r))!.gflops);
+  return geomean(ratios);
+}

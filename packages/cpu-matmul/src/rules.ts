@@ -1,0 +1,112 @@
+import { vectorLanes, type HostModel } from "./host.js";
+import type { Schedule } from "./schedule.js";
+import type { RuleDecision } from "./seed.js";
+import type { MatmulShape } from "./shapes.js";
+import { tiledSchedule, type TiledParams } from "./template.js";
+
+/** The rule engine's output: the parameters, the schedule, and every rule's decision with its reason. */
+export interface RulePlan {
+  readonly params: TiledParams;
+  readonly schedule: Schedule;
+  readonly decisions: readonly RuleDecision[];
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Fraction of the tiles' area that is full tiles (edge tiles run the slow generic path). */
+function edgeEfficiency(extent: number, tile: number): number {
+  const full = (Math.floor(extent / tile) * tile) / extent;
+  return full / (full + EDGE_SLOWDOWN * (1 - full));
+}
+
+/** Edge tiles run the generic (unregistered) path, about this many times slower per element than full tiles. */
+export const EDGE_SLOWDOWN = 10;
+
+/**
+ * The host rule set H1-H9: every choice derived from the host model and the shape, no search (BLIS analytical model,
+ * Low et al., "Analytical modeling is enough for high-performance BLIS", TOMS 2016).
+ */
+export function hostRules(shape: MatmulShape, host: HostModel, threads: number): RulePlan {
+  const d: RuleDecision[] = [];
+  // H1: vector width.
+  const lanes = Math.max(4, vectorLanes(host));
+  d.push({ id: "H1", decides: "lanes", value: String(lanes), because: `vectorBits / 32 = ${host.vectorBits} / 32: the widest FMA the host has` });
+  // H2: independent accumulators to hide FMA latency.
+  const minAcc = host.fmaUnits * host.fmaLatencyCycles;
+  d.push({ id: "H2", decides: "accumulators >=", value: String(minAcc), because: `fmaUnits x fmaLatency = ${host.fmaUnits} x ${host.fmaLatencyCycles} independent FMA chains keep every unit busy` });
+  // H3: register tile.
+  let best: { mr: number; nv: number; score: number; regs: number } | undefined;
+  for (let nv = 1; nv <= 4; nv++) {
+    for (let mr = 1; mr <= 16; mr++) {
+      const regs = mr * nv + nv + 1;
+      if (regs > host.vectorRegisters || mr * nv < minAcc) continue;
+      const intensity = (mr * nv) / (mr + nv);
+      const edge = edgeEfficiency(shape.m, mr) * edgeEfficiency(shape.n, nv * lanes);
+      const score = intensity * edge;
+      if (best === undefined || score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && regs < best.regs)) best = { mr, nv, score, regs };
+    }
+  }
+  const mr = best?.mr ?? 1;
+  const nv = best?.nv ?? 1;
+  const nr = nv * lanes;
+  d.push({
+    id: "H3",
+    decides: "MR x NR",
+    value: `${mr} x ${nr} (${mr} x ${nv} vectors, ${mr * nv + nv + 1} registers)`,
+    because: `max FMAs per loaded element MR*NRv/(MR+NRv) x edge efficiency f/(f + 10(1-f)) of M and N (f: share in full tiles), with MR*NRv + NRv + 1 <= ${host.vectorRegisters} registers and MR*NRv >= ${minAcc}`,
+  });
+  // H4: KC so that the B micro-panel (KC x NR) and the A micro-panel (MR x KC) fit L1 leaving a way free.
+  const wayBytes = host.l1d.bytes / host.l1d.ways;
+  const ways = (kc: number): number => Math.ceil((kc * nr * 4) / wayBytes) + Math.ceil((kc * mr * 4) / wayBytes);
+  let kcBound = 16;
+  while (kcBound + 16 <= shape.k && ways(kcBound + 16) <= host.l1d.ways - 1) kcBound += 16;
+  let kc = Math.min(kcBound, shape.k);
+  for (let c = kc; c >= Math.max(16, kc / 2); c -= 16) {
+    if (shape.k % c === 0) {
+      kc = c;
+      break;
+    }
+  }
+  d.push({
+    id: "H4",
+    decides: "KC",
+    value: String(kc),
+    because: `ceil(KC*NR*4/way) + ceil(MR*KC*4/way) <= ways - 1 = ${host.l1d.ways - 1} with way = ${wayBytes} B gives KC <= ${kcBound}; the largest multiple of 16 within half of that dividing K = ${shape.k}`,
+  });
+  // H5: MC so that the A block (MC x KC) takes at most half of L2.
+  const mcBound = Math.max(mr, Math.floor(host.l2.bytes / 2 / (kc * 4) / mr) * mr);
+  const mc = Math.min(mcBound, Math.ceil(shape.m / mr) * mr);
+  d.push({ id: "H5", decides: "MC", value: String(mc), because: `A block MC x KC x 4 B <= L2 / 2 = ${host.l2.bytes / 2} B gives MC <= ${mcBound}; clamped to M rounded up to MR` });
+  // H6 + H7: NC from L3, then split so that the fused (MC, NC) task count is a multiple of the threads.
+  const ncBound = Math.max(nr, Math.floor(host.l3.bytes / 2 / (kc * 4) / nr) * nr);
+  const iBlocks = Math.ceil(shape.m / mc);
+  const nPanels = Math.ceil(shape.n / nr);
+  let q = Math.max(1, Math.ceil(shape.n / ncBound));
+  while ((iBlocks * q) % threads !== 0 && q < nPanels) q++;
+  const nc = Math.ceil(nPanels / q) * nr;
+  const tasks = iBlocks * Math.ceil(shape.n / nc);
+  d.push({ id: "H6", decides: "NC bound", value: String(ncBound), because: `B block KC x NC x 4 B <= L3 / 2 = ${host.l3.bytes / 2} B` });
+  d.push({
+    id: "H7",
+    decides: "parallel split",
+    value: `fuse(ic, jc): ${iBlocks} x ${Math.ceil(shape.n / nc)} = ${tasks} tasks of ${mc} x ${nc}`,
+    because: `NC = NR x ceil(panels / q) with the smallest q making ${iBlocks} x q a multiple of ${threads} threads, so small M still feeds every core`,
+  });
+  // H8: pack B when the B micro-panel conflicts in L1 and is reused enough to pay for the copy.
+  const strideBytes = shape.n * 4;
+  const distinct = wayBytes / gcd(strideBytes % wayBytes === 0 ? wayBytes : strideBytes % wayBytes, wayBytes);
+  const conflictRows = distinct * host.l1d.ways;
+  const reuse = mc / mr;
+  const packB = kc > conflictRows && reuse >= 4;
+  d.push({
+    id: "H8",
+    decides: "pack B",
+    value: packB ? `yes, width ${nr}` : "no",
+    because: `B rows ${strideBytes} B apart fall on ${distinct} L1 set group(s) (${conflictRows} rows fit) vs KC = ${kc}; the packed panel is reused MC/MR = ${reuse} times (>= 4 pays for the copy)`,
+  });
+  d.push({ id: "H9", decides: "order, pack A, unroll", value: "jr outside ir; no pack A; k not unrolled", because: "the B micro-panel stays in L1 across the MR tiles (BLIS loop 2); A's MR rows are MR sequential streams the prefetcher follows; the compiler schedules the k loop" });
+  const params: TiledParams = { mr, nrVectors: nv, lanes, kc, mc, nc, order: "ji", kUnroll: 1, packA: false, packB };
+  return { params, schedule: tiledSchedule("host-rules", params), decisions: d };
+}

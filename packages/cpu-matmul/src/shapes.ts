@@ -1,0 +1,105 @@
+import { KpuError } from "@kpu/ir";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/** One matmul C[M,N] = A[M,K] * B[K,N], float32, row-major. `kernel` names the workload it comes from. */
+export interface MatmulShape {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly kernel?: string;
+}
+
+/** Largest accepted extent per axis and largest M*N*K (MACs): bigger problems are rejected as user errors. */
+export const MAX_EXTENT = 1 << 16;
+export const MAX_MACS = 2 ** 36;
+
+/** The seed's BERT-base workloads: QKV M x 768 x 768, MLP-expand M x 768 -> 3072, MLP-reduce M x 3072 -> 768. */
+export const BERT_KERNELS = [
+  { kernel: "qkv", k: 768, n: 768 },
+  { kernel: "mlp_expand", k: 768, n: 3072 },
+  { kernel: "mlp_reduce", k: 3072, n: 768 },
+] as const;
+export const BERT_M_VALUES = [16, 32, 64, 96, 128, 192, 256, 384] as const;
+
+/** The 24 BERT shapes, kernel-major then M ascending (the seed's order). */
+export function bertShapes(): MatmulShape[] {
+  return BERT_KERNELS.flatMap((b) => BERT_M_VALUES.map((m) => ({ m, n: b.n, k: b.k, kernel: b.kernel })));
+}
+
+export function shapeKey(s: MatmulShape): string {
+  return `${s.m}x${s.n}x${s.k}`;
+}
+
+/** Multiply-adds are 2 flops each. */
+export function shapeFlops(s: MatmulShape): number {
+  return 2 * s.m * s.n * s.k;
+}
+
+/** Throws KPU_CPU_BAD_SHAPE unless every extent is an integer in [1, MAX_EXTENT] and M*N*K <= MAX_MACS. */
+export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
+  for (const axis of ["m", "n", "k"] as const) {
+    const v = s[axis];
+    if (!Number.isSafeInteger(v) || v <= 0 || v > MAX_EXTENT) {
+      throw new KpuError("KPU_CPU_BAD_SHAPE", `${axis} = ${String(v)} is not an integer in 1..${MAX_EXTENT}`, {
+        where,
+        hint: `Give positive sizes such as --m 128 --n 768 --k 768.`,
+      });
+    }
+  }
+  if (s.m * s.n * s.k > MAX_MACS) {
+    throw new KpuError("KPU_CPU_BAD_SHAPE", `${shapeKey(s)} has ${s.m * s.n * s.k} multiply-adds, more than ${MAX_MACS}`, {
+      where,
+      hint: "Benchmark a smaller problem; the runner allocates A, B and C in memory.",
+    });
+  }
+  if (s.kernel !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(s.kernel)) {
+    throw new KpuError("KPU_CPU_BAD_SHAPE", `kernel name "${s.kernel}" has characters other than letters, digits, _ . -`, {
+      where,
+      hint: "Use a short name such as qkv.",
+    });
+  }
+  return s;
+}
+
+const shapeSchema = z.object({
+  m: z.number(),
+  n: z.number(),
+  k: z.number(),
+  kernel: z.string().optional(),
+});
+const shapesFileSchema = z.union([z.array(shapeSchema), z.object({ shapes: z.array(shapeSchema) })]);
+
+/**
+ * Parses a shapes file: JSON or YAML, either a list of {m, n, k, kernel?} or {shapes: [...]}. Every shape is validated.
+ */
+export function parseShapesText(text: string, where: string): MatmulShape[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) as unknown; // YAML is a superset of JSON
+  } catch (cause) {
+    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", `not JSON or YAML (${(cause as Error).message})`, {
+      where,
+      hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768}].',
+      cause,
+    });
+  }
+  const parsed = shapesFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", issue?.message ?? "invalid shapes file", {
+      where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
+      hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768, "kernel": "qkv"}].',
+    });
+  }
+  const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.shapes;
+  if (list.length === 0) {
+    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", "the file lists no shapes", { where, hint: "Add at least one shape." });
+  }
+  return list.map((s, idx) =>
+    validateShape(
+      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }) },
+      `${where}:${idx}`,
+    ),
+  );
+}

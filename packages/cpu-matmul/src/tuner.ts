@@ -1,0 +1,291 @@
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { KpuError } from "@kpu/ir";
+import { supportedLanes, type HostModel } from "./host.js";
+import { fitRidge, predict, rng } from "./internal/ridge.js";
+import { measureKernels, type MeasureOptions, type Measurement } from "./measure.js";
+import { hostRules } from "./rules.js";
+import { validateSchedule, type LoopNest } from "./schedule.js";
+import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
+import { tiledKey, tiledNr, tiledSchedule, type TiledParams } from "./template.js";
+
+/** One autotuner trial as logged (JSON Lines, one object per line). */
+export interface TrialRecord {
+  readonly shape: string;
+  readonly trial: number;
+  readonly round: number;
+  readonly source: "rule" | "random" | "evolved";
+  readonly key: string;
+  readonly params: TiledParams;
+  readonly ok: boolean;
+  readonly medianUs?: number;
+  readonly p10Us?: number;
+  readonly gflops?: number;
+  readonly reason?: string;
+}
+
+export interface TuneProgress {
+  readonly shape: MatmulShape;
+  readonly trials: number;
+  readonly budget: number;
+  readonly bestGflops: number;
+}
+
+export interface TuneOptions {
+  readonly host: HostModel;
+  readonly threads: number;
+  /** Measured trials per shape (default 256). */
+  readonly trials?: number;
+  /** Candidates compiled and measured together (default 32). */
+  readonly batchSize?: number;
+  /** Share of each batch drawn at random instead of by the cost model (default 0.2). */
+  readonly epsilon?: number;
+  readonly seed?: number;
+  /** JSON Lines log: every trial is appended; trials already there are reused (resume). */
+  readonly logPath?: string;
+  readonly measure?: Omit<MeasureOptions, "host" | "threads">;
+  readonly onProgress?: (p: TuneProgress) => void;
+}
+
+export interface TuneResult {
+  readonly shape: MatmulShape;
+  readonly best: TrialRecord | undefined;
+  readonly trials: readonly TrialRecord[];
+  /** Best GFLOP/s after each trial (the best-so-far curve). */
+  readonly curve: readonly number[];
+  readonly ruleGflops: number | undefined;
+}
+
+const KC_CHOICES = [16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024];
+const UNROLL_CHOICES = [1, 2, 4, 8];
+
+/** The search space: the same TiledParams the rule engine fills in, with domains for this shape and host. */
+export class TiledSpace {
+  readonly lanes: number[];
+  constructor(
+    readonly shape: MatmulShape,
+    readonly host: HostModel,
+  ) {
+    this.lanes = supportedLanes(host).slice(0, 2);
+  }
+
+  kcChoices(): number[] {
+    const list = KC_CHOICES.filter((c) => c < this.shape.k);
+    return [...list, this.shape.k];
+  }
+
+  /** Snaps mc and nc to multiples of the tile and clamps everything into the domains. */
+  normalize(p: TiledParams): TiledParams {
+    const mr = Math.min(16, Math.max(1, Math.round(p.mr)));
+    const nrVectors = Math.min(4, Math.max(1, Math.round(p.nrVectors)));
+    const nr = nrVectors * p.lanes;
+    const mTiles = Math.max(1, Math.ceil(this.shape.m / mr));
+    const nTiles = Math.max(1, Math.ceil(this.shape.n / nr));
+    const mc = mr * Math.min(mTiles, Math.max(1, Math.round(p.mc / mr)));
+    const nc = nr * Math.min(nTiles, Math.max(1, Math.round(p.nc / nr)));
+    const kc = Math.min(this.shape.k, Math.max(1, p.kc));
+    return { ...p, mr, nrVectors, mc, nc, kc };
+  }
+
+  random(r: () => number): TiledParams {
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const mr = 1 + Math.floor(r() * 16);
+    const nrVectors = 1 + Math.floor(r() * 4);
+    const lanes = pick(this.lanes);
+    const nr = nrVectors * lanes;
+    return this.normalize({
+      mr,
+      nrVectors,
+      lanes,
+      kc: pick(this.kcChoices()),
+      mc: mr * (1 + Math.floor(r() * Math.ceil(this.shape.m / mr))),
+      nc: nr * (1 + Math.floor(r() * Math.ceil(this.shape.n / nr))),
+      order: r() < 0.5 ? "ij" : "ji",
+      kUnroll: pick(UNROLL_CHOICES),
+      packA: r() < 0.3,
+      packB: r() < 0.5,
+    });
+  }
+
+  /** Changes one or two tile factors or annotations. */
+  mutate(p: TiledParams, r: () => number): TiledParams {
+    let q: TiledParams = p;
+    const changes = r() < 0.7 ? 1 : 2;
+    for (let c = 0; c < changes; c++) {
+      const which = Math.floor(r() * 9);
+      const step = r() < 0.5 ? -1 : 1;
+      const kcs = this.kcChoices();
+      switch (which) {
+        case 0:
+          q = { ...q, mr: q.mr + step, mc: Math.round(q.mc / q.mr) * (q.mr + step) };
+          break;
+        case 1:
+          q = { ...q, nrVectors: q.nrVectors + step, nc: Math.round(q.nc / tiledNr(q)) * (q.nrVectors + step) * q.lanes };
+          break;
+        case 2: {
+          const n = Math.max(0, kcs.findIndex((k) => k >= q.kc));
+          q = { ...q, kc: kcs[Math.min(kcs.length - 1, Math.max(0, n + step))]! };
+          break;
+        }
+        case 3:
+          q = { ...q, mc: step > 0 ? q.mc * 2 : Math.max(q.mr, q.mc / 2) };
+          break;
+        case 4:
+          q = { ...q, nc: step > 0 ? q.nc + tiledNr(q) * Math.max(1, Math.round(q.nc / tiledNr(q) / 2)) : Math.max(tiledNr(q), q.nc / 2) };
+          break;
+        case 5:
+          q = { ...q, order: q.order === "ij" ? "ji" : "ij" };
+          break;
+        case 6: {
+          const n = UNROLL_CHOICES.indexOf(q.kUnroll);
+          q = { ...q, kUnroll: UNROLL_CHOICES[Math.min(UNROLL_CHOICES.length - 1, Math.max(0, n + step))]! };
+          break;
+        }
+        case 7:
+          q = { ...q, packB: !q.packB };
+          break;
+        default:
+          if (r() < 0.5) q = { ...q, packA: !q.packA };
+          else {
+            const lanes = this.lanes[Math.floor(r() * this.lanes.length)]!;
+            q = { ...q, lanes, nc: Math.round(q.nc / tiledNr(q)) * q.nrVectors * lanes };
+          }
+      }
+    }
+    return this.normalize(q);
+  }
+
+  /** Features for the cost model (log-scaled factors, derived working sets, task balance). */
+  features(p: TiledParams, threads: number): number[] {
+    const nr = tiledNr(p);
+    const tasks = Math.ceil(this.shape.m / p.mc) * Math.ceil(this.shape.n / p.nc);
+    const regs = p.mr * p.nrVectors + p.nrVectors + 1;
+    const fullM = (Math.floor(this.shape.m / p.mr) * p.mr) / this.shape.m;
+    const fullN = (Math.floor(this.shape.n / nr) * nr) / this.shape.n;
+    const l1 = ((p.kc * (nr + p.mr) * 4) / this.host.l1d.bytes);
+    const balance = tasks / (Math.ceil(tasks / threads) * threads);
+    const base = [
+      Math.log2(p.mr),
+      p.nrVectors,
+      p.lanes / 16,
+      Math.log2(p.kc),
+      Math.log2(p.mc),
+      Math.log2(p.nc),
+      p.order === "ji" ? 1 : 0,
+      Math.log2(p.kUnroll),
+      p.packA ? 1 : 0,
+      p.packB ? 1 : 0,
+      regs / this.host.vectorRegisters,
+      (p.mr * p.nrVectors) / (p.mr + p.nrVectors),
+      fullM,
+      fullN,
+      Math.min(4, l1),
+      balance,
+      Math.log2(tasks),
+    ];
+    return [1, ...base, ...base.map((v) => v * v)];
+  }
+}
+
+function parseLog(path: string, key: string): TrialRecord[] {
+  if (!existsSync(path)) return [];
+  const out: TrialRecord[] = [];
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((line, n) => {
+      if (line.trim() === "") return;
+      let rec: TrialRecord;
+      try {
+        rec = JSON.parse(line) as TrialRecord;
+      } catch {
+        throw new KpuError("KPU_CPU_BAD_TUNE_LOG", `line ${n + 1} is not JSON`, { where: `${path}:${n + 1}`, hint: "Fix or delete the log to start over." });
+      }
+      if (rec.shape === key) out.push(rec);
+    });
+  return out;
+}
+
+/**
+ * MetaSchedule-like autotuner over the rule engine's space: the first batch is the rule schedule plus random
+ * candidates; then each round mutates the best measured candidates, ranks the mutants with a ridge-regression cost model
+ * trained on every measurement so far (log GFLOP/s), and measures the top of the ranking plus an epsilon share of
+ * random ones. Candidates are de-duplicated; illegal ones are rejected before measuring; failures are recorded.
+ */
+export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promise<TuneResult> {
+  const budget = options.trials ?? 256;
+  const batchSize = options.batchSize ?? 32;
+  const epsilon = options.epsilon ?? 0.2;
+  const space = new TiledSpace(shape, options.host);
+  const key = shapeKey(shape);
+  const r = rng((options.seed ?? 1) ^ (shape.m * 7919 + shape.n * 104729 + shape.k * 1299709));
+  const trials: TrialRecord[] = options.logPath === undefined ? [] : parseLog(options.logPath, key);
+  const seen = new Set(trials.map((t) => t.key));
+  const rule = hostRules(shape, options.host, options.threads).params;
+  const gf = (t: TrialRecord): number => (t.ok ? (t.gflops ?? 0) : 0);
+  const legal = (p: TiledParams): LoopNest | undefined => {
+    const v = validateSchedule(tiledSchedule("tuned", p), shape, options.host);
+    return v.ok ? v.nest : undefined;
+  };
+  let round = trials.reduce((m, t) => Math.max(m, t.round + 1), 0);
+  const progress = (): void => {
+    options.onProgress?.({ shape, trials: trials.length, budget, bestGflops: Math.max(0, ...trials.map(gf)) });
+  };
+  progress();
+  while (trials.length < budget) {
+    const want = Math.min(batchSize, budget - trials.length);
+    const batch: { params: TiledParams; source: TrialRecord["source"]; nest: LoopNest }[] = [];
+    const take = (p: TiledParams, source: TrialRecord["source"]): void => {
+      const k = tiledKey(p);
+      if (seen.has(k) || batch.length >= want) return;
+      const nest = legal(p);
+      if (nest === undefined) return;
+      seen.add(k);
+      batch.push({ params: p, source, nest });
+    };
+    if (!seen.has(tiledKey(rule))) take(rule, "rule");
+    const measured = trials.filter((t) => t.ok && t.gflops !== undefined);
+    if (measured.length < 8) {
+      for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");
+    } else {
+      const w = fitRidge(
+        measured.map((t) => space.features(t.params, options.threads)),
+        measured.map((t) => Math.log(t.gflops!)),
+        0.1,
+      );
+      const parents = [...measured].sort((a, b) => b.gflops! - a.gflops!).slice(0, 16);
+      const pool = new Map<string, TiledParams>();
+      for (let n = 0; n < 1024 && pool.size < 512; n++) {
+        const parent = parents[Math.floor(r() * r() * parents.length)]!;
+        const child = space.mutate(parent.params, r);
+        const k = tiledKey(child);
+        if (!seen.has(k) && !pool.has(k)) pool.set(k, child);
+      }
+      const ranked = [...pool.values()]
+        .map((p) => ({ p, score: predict(w, space.features(p, options.threads)) }))
+        .sort((a, b) => b.score - a.score);
+      const exploit = Math.ceil(want * (1 - epsilon));
+      for (const c of ranked) {
+        if (batch.length >= exploit) break;
+        take(c.p, "evolved");
+      }
+      for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");
+    }
+    if (batch.length === 0) break; // the space is exhausted
+    const specs = batch.map((b, n) => ({ id: `c${n}`, kind: "nest" as const, nest: b.nest }));
+    const results: Measurement[] = await measureKernels(specs, { maxSecondsPerKernel: 1, ...(options.measure ?? {}), host: options.host, threads: options.threads });
+    results.forEach((m, n) => {
+      const b = batch[n]!;
+      const rec: TrialRecord = m.ok
+        ? { shape: key, trial: trials.length, round, source: b.source, key: tiledKey(b.params), params: b.params, ok: true, medianUs: m.medianUs, p10Us: m.p10Us, gflops: shapeFlops(shape) / m.medianUs / 1e3 }
+        : { shape: key, trial: trials.length, round, source: b.source, key: tiledKey(b.params), params: b.params, ok: false, reason: m.reason };
+      trials.push(rec);
+      if (options.logPath !== undefined) appendFileSync(options.logPath, `${JSON.stringify(rec)}\n`);
+    });
+    round++;
+    progress();
+  }
+  let bestSoFar = 0;
+  const curve = trials.map((t) => (bestSoFar = Math.max(bestSoFar, gf(t))));
+  const best = trials.filter((t) => t.ok).sort((a, b) => gf(b) - gf(a))[0];
+  const ruleTrial = trials.find((t) => t.key === tiledKey(rule) && t.ok);
+  return { shape, best, trials, curve, ruleGflops: ruleTrial?.gflops };
+}
