@@ -452,7 +452,8 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     plan(0, false);
     for (let s = 0; s < a.steps; s++) {
       const hasNext = s + 1 < a.steps;
-      const pre = hasNext && plan(s + 1, true);
+      // A LOAD may only move above EXEC s if it does not read what STORE s (or a later one) writes.
+      const pre = hasNext && a.producedAt[s + 1]! < s && plan(s + 1, true);
       if (hasNext) {
         if (pre) overlapped++;
         else serialized++;

@@ -113,6 +113,10 @@ export function checkSchedule(schedule: Schedule, program: UopProgram, trace?: r
     nextCompute[i] = k === "EXEC" || k === "EWISE" ? i : nextCompute[i + 1]!;
   }
 
+  // DRAM read-after-write: a tensor produced by an op is loaded only after all its tiles were stored.
+  const expectedStores = new Map<string, number>();
+  for (const t of program.tiled.ops) expectedStores.set(t.kind === "matmul" ? t.c : t.output, t.grid.mt * t.grid.nt);
+  const storedTiles = new Map<string, number>();
   let loads = 0;
   let storesDram = 0;
   for (let i = 0; i < ops.length; i++) {
@@ -129,6 +133,10 @@ export function checkSchedule(schedule: Schedule, program: UopProgram, trace?: r
         const range = { addr: op.addr, bytes: op.bytes };
         if (!inRange(range, "LOAD", i)) break;
         const name = loadName(op)!;
+        const expected = expectedStores.get(op.tensor);
+        if (expected !== undefined && (storedTiles.get(op.tensor) ?? 0) < expected) {
+          fail(`${where}: loads ${name} before all ${expected} tiles of ${op.tensor} were stored`);
+        }
         const q = nextCompute[i + 1]!;
         if (q >= 0) {
           const running = ops[q]!;
@@ -173,6 +181,7 @@ export function checkSchedule(schedule: Schedule, program: UopProgram, trace?: r
         if (!holds(range, intern(key))) fail(`${where}: 0x${op.addr.toString(16)} does not hold ${key}`);
         else if (accCount.get(key) !== kt) fail(`${where}: ${key} got ${accCount.get(key) ?? 0} EXECs, expected ${kt}`);
         accCount.delete(key);
+        storedTiles.set(op.tensor, (storedTiles.get(op.tensor) ?? 0) + 1);
         if (op.forward === true) {
           write(range, intern(tileName(op.tensor, op.row * t.tile.m, op.col * t.tile.n, op.rows, op.cols)));
         } else {

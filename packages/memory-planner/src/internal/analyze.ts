@@ -52,6 +52,11 @@ export interface Analysis {
   readonly producerSpace: ReadonlyMap<string, number>;
   /** Per tensor: the spaces its LOADs use. */
   readonly loadSpaces: ReadonlyMap<string, ReadonlySet<number>>;
+  /**
+   * Per step: the last step that STOREs a tensor this step LOADs (-1 if only graph inputs): a LOAD can be hoisted
+   * above the STOREs of earlier steps only if this is below them.
+   */
+  readonly producedAt: Int32Array;
 }
 
 function bad(message: string, where: string): KpuError {
@@ -257,6 +262,21 @@ export function analyze(program: UopProgram): Analysis {
     if (storeStep[c] === -1) throw bad(`output tile ${c} of op "${ops[opIndex.data[s]!]!.opId}" is never stored`, `step ${s}`);
   }
 
+  // The last STORE step of each tensor, then per step the latest one its LOADs depend on.
+  const lastStore = new Map<string, number>();
+  for (let s = 0; s < steps; s++) {
+    const si = st[s]!;
+    if (si >= 0) lastStore.set((uops[si] as { tensor: string }).tensor, s);
+  }
+  const producedAt = new Int32Array(steps).fill(-1);
+  const la = loadA.done();
+  const lb = loadB.done();
+  for (let s = 0; s < steps; s++) {
+    const ta = lastStore.get((uops[la[s]!] as { tensor: string }).tensor) ?? -1;
+    const tb = lb[s]! >= 0 ? (lastStore.get((uops[lb[s]!] as { tensor: string }).tensor) ?? -1) : -1;
+    producedAt[s] = Math.max(ta, tb);
+  }
+
   // Next-use times, walking backwards: time 2s for A, 2s+1 for B.
   const ta = tileA.done();
   const tb = tileB.done();
@@ -280,8 +300,8 @@ export function analyze(program: UopProgram): Analysis {
     spaces,
     tiles,
     tileBytes,
-    loadA: loadA.done(),
-    loadB: loadB.done(),
+    loadA: la,
+    loadB: lb,
     compute: compute.done(),
     store: st,
     tileA: ta,
@@ -297,6 +317,7 @@ export function analyze(program: UopProgram): Analysis {
     lastLoadStep,
     producerSpace,
     loadSpaces,
+    producedAt,
   };
 }
 
