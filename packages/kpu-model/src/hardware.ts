@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { DTYPES, KpuError, dtypeBytes, issuePath, type DType } from "@kpu/ir";
 
@@ -224,4 +224,9 @@ export function hardwareToJson(hw: Hardware): HardwareJson {
 
 export function elementTypeOf(hw: Hardware): DType {
   return hw.elementType;
+}
+
+/** The plain form as YAML (loads back with parseHardware). */
+export function hardwareToYaml(hw: Hardware): string {
+  return stringifyYaml(hardwareToJson(hw));
 }

@@ -8,6 +8,7 @@ export {
   LEVEL_CLOCK,
   hardwareJsonSchema,
   hardwareToJson,
+  hardwareToYaml,
   parseHardware,
   validateHardware,
 } from "./hardware.js";

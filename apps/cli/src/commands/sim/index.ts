@@ -1,0 +1,206 @@
+import { extname } from "node:path";
+import { Option, type Command } from "commander";
+import cliProgress from "cli-progress";
+import { KpuError, mlpExample } from "@kpu/ir";
+import {
+  DATAFLOWS,
+  STRATEGIES,
+  ganttAscii,
+  ganttChart,
+  ganttHtml,
+  ganttSvg,
+  simulateMatmul,
+  type BufferDepths,
+  type Dataflow,
+  type SimReport,
+  type SimRun,
+  type Strategy,
+} from "@kpu/kpu-model";
+import { parseTiles } from "@kpu/scheduler";
+import type { CliIo } from "../../main.js";
+import { writeFileAtomic } from "../../util/files.js";
+import { positiveInt } from "../../util/flags.js";
+import { renderTable, toJsonText } from "../../util/print.js";
+import { loadHardware } from "../hw/index.js";
+
+/** Flags shared by `kpu sim` and `kpu timing`. */
+export interface MatmulSimFlags {
+  readonly hw: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly strategy: Strategy;
+  readonly tiles?: { m: number; n: number; k: number };
+  readonly buffers?: number | Partial<BufferDepths>;
+  readonly dataflow?: Dataflow;
+  readonly json?: boolean;
+}
+
+export interface SimFlags extends MatmulSimFlags {
+  readonly gantt?: string;
+  readonly ganttBars?: number;
+  readonly ascii?: boolean;
+}
+
+/** `--tiles Ti,Tj,Tk` (as @kpu/scheduler writes them). */
+export function tilesFlag(text: string): { m: number; n: number; k: number } {
+  const t = parseTiles(text, "--tiles");
+  return { m: t.ti, n: t.tj, k: t.tk };
+}
+
+/** `--buffers 2` for every level, or per level: `--buffers l1=2,l2=2,l3=1`. */
+export function buffersFlag(text: string): number | Partial<BufferDepths> {
+  const bad = (): never => {
+    throw new KpuError("KPU_BAD_FLAG", `"${text}" is not a buffering depth`, {
+      where: "--buffers",
+      hint: "Pass 1 (none), 2 (double buffering) or per level: --buffers l1=2,l2=2,l3=1.",
+    });
+  };
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  const out: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    const m = /^\s*(l1|l2|l3)\s*=\s*(\d+)\s*$/.exec(part);
+    if (m === null) return bad();
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
+export function runSimulation(flags: MatmulSimFlags): SimRun {
+  const hardware = loadHardware(flags.hw);
+  const tty = process.stderr.isTTY && flags.json !== true;
+  const bar = tty ? new cliProgress.SingleBar({ format: "simulating [{bar}] {percentage}% | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  const progress = { started: false };
+  try {
+    return simulateMatmul({
+      hardware,
+      m: flags.m,
+      n: flags.n,
+      k: flags.k,
+      strategy: flags.strategy,
+      ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
+      ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
+      ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
+      ...(bar === undefined
+        ? {}
+        : {
+            onProgress: (f: number) => {
+              if (!progress.started) {
+                bar.start(1000, 0);
+                progress.started = true;
+              }
+              bar.update(Math.round(f * 1000));
+            },
+          }),
+    });
+  } finally {
+    if (progress.started) bar?.stop();
+  }
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const int = (x: number) => Math.round(x).toLocaleString("en-US");
+
+/** The human timing summary of a simulation. */
+export function simSummary(r: SimReport): string {
+  const b = r.buffers;
+  const shares = r.shares.map((s) => `${s.m}x${s.n}x${s.k} x${s.count}`).join(", ");
+  const head =
+    `${r.hardware}: ${r.m}x${r.n}x${r.k} ${r.strategy.toUpperCase()} (fabric ${r.dataflow.toUpperCase()}), tiles ${r.tiles.m}x${r.tiles.n}x${r.tiles.k}, ` +
+    `buffers l3=${b.l3} l2=${b.l2} l1=${b.l1}, ${r.activeComputeTiles} compute tile(s): ${shares}\n` +
+    `total ${int(r.totalCycles)} fabric cycles = ${(r.timeNs / 1000).toFixed(2)} us; fabric ${pct(r.fabricUtilisation)} busy, ` +
+    `MACs at ${pct(r.macUtilisation)} of peak\n` +
+    `bounds: fabric alone ${int(r.fabricCycles)} cycles; slowest mover ${r.slowestMover} ${int(r.dataMovementBoundCycles)} cycles\n`;
+  const resources = renderTable(
+    ["resource", "MHz", "tasks", "busy cyc", "stall data", "stall credit", "idle", "busy"],
+    r.resources.map((x) => [x.resource, x.clockMhz, x.tasks, Math.round(x.busyCycles), Math.round(x.stalledDataCycles), Math.round(x.stalledCreditCycles), Math.round(x.idleCycles), pct(x.busyFraction)]),
+  );
+  const levels = renderTable(
+    ["level", "read bytes", "write bytes", "GB/s", "peak GB/s", "energy uJ"],
+    r.levels.map((l) => [l.level, l.readBytes, l.writeBytes, Number(l.achievedGBps.toFixed(2)), Number(l.peakGBps.toFixed(1)), Number((l.energyPj / 1e6).toFixed(3))]),
+  );
+  const e = r.energyPj;
+  return `${head}${resources}${levels}energy ${(e.total / 1e6).toFixed(3)} uJ (MACs ${(e.macs / 1e6).toFixed(3)} uJ, DRAM ${(e.dram / 1e6).toFixed(3)} uJ)\n`;
+}
+
+const GANTT_FORMATS = [".svg", ".html", ".txt"] as const;
+
+/** Writes a Gantt chart; the format follows the extension (.svg, .html, .txt for ASCII). */
+export function writeGantt(run: SimRun, path: string, maxBars?: number): number {
+  const ext = extname(path).toLowerCase();
+  if (!(GANTT_FORMATS as readonly string[]).includes(ext)) {
+    throw new KpuError("KPU_BAD_FLAG", `"${path}" has no Gantt format extension`, {
+      where: "--gantt",
+      hint: "End the file name in .svg, .html (hover and zoom) or .txt (ASCII).",
+    });
+  }
+  const chart = ganttChart(run, maxBars === undefined ? {} : { maxBars });
+  const text = ext === ".svg" ? ganttSvg(chart) : ext === ".html" ? ganttHtml(chart) : ganttAscii(chart, { width: 160 });
+  writeFileAtomic(path, text);
+  return chart.bars.length;
+}
+
+/** `kpu sim`: the event-driven simulation of DMA engine, block mover, streamer and fabric. */
+export function simCommand(flags: SimFlags, io: CliIo): SimReport {
+  const run = runSimulation(flags);
+  const bars = flags.gantt === undefined ? 0 : writeGantt(run, flags.gantt, flags.ganttBars);
+  if (flags.json === true) {
+    io.stdout(toJsonText({ ...run.report, ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }) }));
+    return run.report;
+  }
+  io.stdout(simSummary(run.report));
+  if (flags.ascii === true) io.stdout(ganttAscii(ganttChart(run, { maxBars: flags.ganttBars ?? 200 }), { width: 100 }));
+  if (flags.gantt !== undefined) io.stdout(`wrote a Gantt chart of ${bars} tasks to ${flags.gantt}\n`);
+  return run.report;
+}
+
+/**
+ * The timing part of `kpu demo`: the default example's three matmuls (the seed MLP, 32x32x32 tiles) on `edge-ai`
+ * with double buffering, one summary row each, and a Gantt chart of the first one written to `ganttPath`.
+ */
+export function simDemo(io: CliIo, options: { readonly ganttPath?: string; readonly hw?: string } = {}): SimReport[] {
+  const graph = mlpExample();
+  const shape = (name: string) => graph.tensors.find((t) => t.name === name)!.shape;
+  const hw = options.hw ?? "edge-ai";
+  const reports: SimReport[] = [];
+  const rows: (string | number)[][] = [];
+  for (const op of graph.ops) {
+    if (op.kind !== "matmul") continue;
+    const [m, k] = shape(op.inputs[0]!) as [number, number];
+    const n = shape(op.inputs[1]!)[1]!;
+    const run = runSimulation({ hw, m, n, k, strategy: "os", tiles: { m: 32, n: 32, k: 32 }, buffers: 2 });
+    const r = run.report;
+    if (reports.length === 0 && options.ganttPath !== undefined) writeGantt(run, options.ganttPath);
+    reports.push(r);
+    rows.push([op.id, `${m}x${n}x${k}`, Math.round(r.totalCycles), Number((r.timeNs / 1000).toFixed(3)), pct(r.fabricUtilisation), r.slowestMover, Number((r.energyPj.total / 1e6).toFixed(3))]);
+  }
+  io.stdout(`timing on ${hw} (OS, 32x32x32 tiles, double buffering):\n`);
+  io.stdout(renderTable(["op", "MxNxK", "cycles", "us", "fabric busy", "slowest mover", "energy uJ"], rows));
+  if (options.ganttPath !== undefined) io.stdout(`wrote a Gantt chart of ${graph.ops.find((o) => o.kind === "matmul")!.id} to ${options.ganttPath}\n`);
+  return reports;
+}
+
+/** Options shared by `kpu sim` and `kpu timing`. */
+export function addMatmulSimFlags(command: Command): Command {
+  return command
+    .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
+    .requiredOption("--m <M>", "rows of A and C", positiveInt("--m"))
+    .requiredOption("--n <N>", "columns of B and C", positiveInt("--n"))
+    .requiredOption("--k <K>", "the reduction dimension", positiveInt("--k"))
+    .addOption(new Option("--strategy <s>", "tile loop order: ws = k,i,j; is = k,j,i; os = i,j,k").choices(STRATEGIES).default("os"))
+    .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the kpu-sim rule sized to one L2 bank)", tilesFlag)
+    .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
+    .addOption(new Option("--dataflow <df>", "the fabric's dataflow (default: the hardware's)").choices(DATAFLOWS))
+    .option("--json", "machine-readable output");
+}
+
+export function registerSim(program: Command, io: CliIo): void {
+  addMatmulSimFlags(program.command("sim").description("event-driven timing simulation: DMA engine, block mover, streamer and fabric with credits"))
+    .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
+    .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
+    .option("--ascii", "print an ASCII Gantt chart of the first tasks")
+    .action((flags: SimFlags) => {
+      simCommand(flags, io);
+    });
+}
