@@ -3,10 +3,18 @@ import type { CliIo } from "../main.js";
 import { registerCompile } from "./compile/index.js";
 import { registerCpu } from "./cpu/index.js";
 import { registerDemo } from "./demo/index.js";
+import { registerFabric } from "./fabric/index.js";
+import { registerHw } from "./hw/index.js";
+import { registerSim } from "./sim/index.js";
+import { registerTiming } from "./timing/index.js";
 
 /** Every command registers itself here; one folder per command. */
 export function registerCommands(program: Command, io: CliIo): void {
   registerCompile(program, io);
   registerDemo(program, io);
   registerCpu(program, io);
+  registerHw(program, io);
+  registerSim(program, io);
+  registerTiming(program, io);
+  registerFabric(program, io);
 }
