@@ -3,8 +3,10 @@ import type { CliIo } from "../main.js";
 import { registerCompile } from "./compile/index.js";
 import { registerCpu } from "./cpu/index.js";
 import { registerDemo } from "./demo/index.js";
+import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
+import { registerL3 } from "./l3/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
 
@@ -12,9 +14,11 @@ import { registerTiming } from "./timing/index.js";
 export function registerCommands(program: Command, io: CliIo): void {
   registerCompile(program, io);
   registerDemo(program, io);
+  registerRun(program, io);
   registerCpu(program, io);
   registerHw(program, io);
   registerSim(program, io);
   registerTiming(program, io);
   registerFabric(program, io);
+  registerL3(program, io);
 }

@@ -1,5 +1,5 @@
 import { graphToJson, tiledProgramToJson, uopProgramToJson, type Graph, type LoopOrder } from "@kpu/ir";
-import { compileGraph, countUops, type PassRecord, type TilingOptions } from "@kpu/passes";
+import { PassManager, countUops, fusionPass, loweringPass, tilingPass, type PassRecord, type TilingOptions } from "@kpu/passes";
 import type { UopProgram } from "@kpu/ir";
 
 export const EMIT_FRONTEND = ["graph", "tiled", "uops"] as const;
@@ -9,6 +9,8 @@ export interface FrontendOptions {
   readonly budgetBytes?: number | undefined;
   readonly order: LoopOrder;
   readonly fusion: boolean;
+  /** Block of output tiles for the `blocked` order (default 4x4). */
+  readonly block?: { readonly m: number; readonly n: number } | undefined;
 }
 
 export interface FrontendReport {
@@ -32,11 +34,10 @@ export function runFrontend(graph: Graph, options: FrontendOptions, dumpAfter: r
     options.tile === undefined && options.budgetBytes !== undefined
       ? { budgetBytes: options.budgetBytes }
       : { tile: options.tile ?? 32 };
-  const { output, records } = compileGraph(
-    graph,
-    { fusion: options.fusion ? {} : false, tiling, loopOrder: options.order },
-    { dumpAfter },
-  );
+  const start = PassManager.start<Graph>();
+  const fused = options.fusion ? start.add(fusionPass({})) : start;
+  const pipeline = fused.add(tilingPass(tiling)).add(loweringPass(options.order, options.block === undefined ? {} : { block: options.block }));
+  const { output, records } = pipeline.run(graph, { dumpAfter });
   const { total, perOp } = countUops(output.uops);
   return {
     graph,

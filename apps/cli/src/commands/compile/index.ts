@@ -1,11 +1,15 @@
 import { Option, type Command } from "commander";
-import { LOOP_ORDERS, formatUop, type LoopOrder } from "@kpu/ir";
+import { KpuError, LOOP_ORDERS, formatUop, scheduleToJson, type Graph, type LoopOrder } from "@kpu/ir";
+import { PLACEMENTS, POLICY_NAMES, type PolicyName, type Placement, type ScheduleResult } from "@kpu/memory-planner";
 import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
 import { EXAMPLE_NAMES, loadModel } from "../../util/model.js";
 import { renderTable, toJsonText } from "../../util/print.js";
-import { EMIT_FRONTEND, emitFrontend, runFrontend, type FrontendReport } from "./frontend.js";
+import { EMIT_FRONTEND, emitFrontend, runFrontend, type FrontendReport, type FrontendResult } from "./frontend.js";
+import { DEFAULT_SRAM_BYTES, renderScheduleSummary, runSchedule, scheduleSummary } from "./schedule.js";
+
+export const EMIT_KINDS = [...EMIT_FRONTEND, "schedule"] as const;
 
 export interface CompileFlags {
   readonly example?: string;
@@ -13,11 +17,71 @@ export interface CompileFlags {
   readonly tile?: number;
   readonly budget?: number;
   readonly order: LoopOrder;
+  /** Block of output tiles for `--order blocked`, e.g. `{ m: 4, n: 4 }`; default: the largest square that fits --sram. */
+  readonly block?: { readonly m: number; readonly n: number };
   readonly fusion: boolean;
-  readonly emit?: (typeof EMIT_FRONTEND)[number];
+  readonly emit?: (typeof EMIT_KINDS)[number];
   readonly out?: string;
   readonly json?: boolean;
   readonly dumpAfter?: string;
+  /** Planner flags: scheduling runs with `--emit schedule` or when `--sram` is given. */
+  readonly sram?: number;
+  readonly policy?: PolicyName;
+  readonly placement?: Placement;
+  readonly doubleBuffer?: boolean;
+  readonly forward?: boolean;
+}
+
+/** Parses `--block 4x4` (output tiles per block). */
+export function parseBlock(text: string): { m: number; n: number } {
+  const match = /^\s*(\d+)\s*x\s*(\d+)\s*$/.exec(text);
+  const m = Number(match?.[1]);
+  const n = Number(match?.[2]);
+  if (match === null || !(m > 0 && n > 0 && m <= 1024 && n <= 1024)) {
+    throw new KpuError("KPU_BAD_FLAG", `"${text}" is not a block of output tiles`, {
+      where: "--block",
+      hint: "Write rows x columns of output tiles, such as --block 4x4.",
+    });
+  }
+  return { m, n };
+}
+
+/**
+ * The block for `--order blocked` when none is given: the largest b (up to 16) with b*b accumulators, b B tiles and
+ * the step's operands (2, or 4 double-buffered) in the SRAM, counted in tiles of --tile (default 32) fp32.
+ */
+export function autoBlock(sramBytes: number, tile: number, doubleBuffer: boolean): { m: number; n: number } {
+  const tiles = Math.floor(sramBytes / (tile * tile * 4));
+  let b = 1;
+  while (b < 16 && (b + 1) * (b + 1) + (b + 1) + (doubleBuffer ? 4 : 2) <= tiles) b++;
+  return { m: b, n: b };
+}
+
+/** The result of compiling and scheduling: the front half and, when asked for, the schedule. */
+export interface CompileResult {
+  readonly graph: Graph;
+  readonly frontend: FrontendResult;
+  readonly scheduled?: ScheduleResult;
+}
+
+/** Loads the model, runs fusion, tiling and lowering, and schedules when `schedule` is true. No output. */
+export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean): CompileResult {
+  const graph = loadModel({ file, example: flags.example, seq: flags.seq });
+  const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
+  const block =
+    flags.order !== "blocked"
+      ? undefined
+      : (flags.block ?? (flags.tile === undefined && flags.budget !== undefined ? undefined : autoBlock(flags.sram ?? DEFAULT_SRAM_BYTES, flags.tile ?? 32, flags.doubleBuffer === true)));
+  const frontend = runFrontend(graph, { tile: flags.tile, budgetBytes: flags.budget, order: flags.order, fusion: flags.fusion, block }, dumpAfter);
+  if (!schedule) return { graph, frontend };
+  const scheduled = runSchedule(frontend.program, {
+    sram: flags.sram,
+    policy: flags.policy ?? "lru",
+    placement: flags.placement ?? "first-fit",
+    doubleBuffer: flags.doubleBuffer,
+    forward: flags.forward,
+  });
+  return { graph, frontend, scheduled };
 }
 
 function humanReport(report: FrontendReport): string {
@@ -44,24 +108,26 @@ function humanReport(report: FrontendReport): string {
   );
 }
 
-/** `kpu compile`: fusion, tiling and lowering of a model file or built-in example. */
+/**
+ * `kpu compile`: fusion, tiling and lowering of a model file or built-in example; with `--emit schedule` (or
+ * `--sram`), also the static schedule with its statistics.
+ */
 export function compileCommand(file: string | undefined, flags: CompileFlags, io: CliIo): void {
-  const graph = loadModel({ file, example: flags.example, seq: flags.seq });
-  const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
-  const result = runFrontend(
-    graph,
-    { tile: flags.tile, budgetBytes: flags.budget, order: flags.order, fusion: flags.fusion },
-    dumpAfter,
-  );
-  const ir = flags.emit === undefined ? undefined : emitFrontend(flags.emit, result);
+  const { frontend: result, scheduled } = compileModel(file, flags, flags.emit === "schedule" || flags.sram !== undefined);
+  const ir =
+    flags.emit === undefined ? undefined : flags.emit === "schedule" ? scheduleToJson(scheduled!.schedule) : emitFrontend(flags.emit, result);
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir));
+  const summary = scheduled === undefined ? undefined : scheduleSummary(scheduled);
   if (flags.json === true) {
-    const doc = { ...result.report, ...(ir !== undefined && flags.out === undefined ? { ir } : {}) };
+    const doc = { ...result.report, ...(summary ?? {}), ...(ir !== undefined && flags.out === undefined ? { ir } : {}) };
     io.stdout(toJsonText(doc));
     return;
   }
   io.stdout(humanReport(result.report));
-  if (flags.emit === "uops" && flags.out === undefined) {
+  if (summary !== undefined && scheduled !== undefined) io.stdout(renderScheduleSummary(summary, scheduled.schedule));
+  if (flags.emit === "schedule") {
+    // The summary above shows the first ops; the whole schedule goes to --out or --json.
+  } else if (flags.emit === "uops" && flags.out === undefined) {
     const shown = result.program.uops.slice(0, 12).map(formatUop);
     io.stdout(`first micro-ops:\n${shown.map((l) => `  ${l}`).join("\n")}\n  ...\n`);
   } else if (ir !== undefined && flags.out === undefined) {
@@ -79,12 +145,23 @@ export function addModelFlags(command: Command): Command {
     .option("--tile <n>", "tile edge in elements for m, n and k", positiveInt("--tile", 1 << 20))
     .option("--budget <size>", "on-chip bytes for A, B and C tiles: pick tiles by rule instead of --tile", byteSize("--budget"))
     .option("--order <order>", `loop order of the tile loops (${LOOP_ORDERS.join(", ")})`, oneOf("--order", LOOP_ORDERS), "mnk")
+    .option("--block <MxN>", "output tiles per block for --order blocked (default: the largest square that fits --sram)", parseBlock)
     .option("--no-fusion", "skip the fusion pass");
 }
 
+/** Flags of the memory planner (`compile --emit schedule`, `run`). */
+export function addScheduleFlags(command: Command): Command {
+  return command
+    .option("--sram <size>", `SRAM capacity, e.g. 256KiB (default ${DEFAULT_SRAM_BYTES / 1024}KiB when scheduling)`, byteSize("--sram"))
+    .option("--policy <name>", `eviction policy (${POLICY_NAMES.join(", ")})`, oneOf("--policy", POLICY_NAMES), "lru")
+    .option("--placement <name>", `operand placement in SRAM (${PLACEMENTS.join(", ")})`, oneOf("--placement", PLACEMENTS), "first-fit")
+    .option("--double-buffer", "prefetch the next step's tiles while the current EXEC runs (two buffers per operand)")
+    .option("--forward", "keep intermediate tensors on chip for the next layer when they fit (no STORE + LOAD)");
+}
+
 export function registerCompile(program: Command, io: CliIo): void {
-  addModelFlags(program.command("compile").description("fuse, tile and lower a model to micro-ops; print per-pass statistics"))
-    .addOption(new Option("--emit <ir>", "IR to write").choices(EMIT_FRONTEND))
+  addScheduleFlags(addModelFlags(program.command("compile").description("fuse, tile and lower a model to micro-ops, optionally schedule it; print statistics")))
+    .addOption(new Option("--emit <ir>", "IR to write").choices(EMIT_KINDS))
     .option("--out <file>", "write the emitted IR here (atomically) instead of stdout")
     .option("--dump-after <passes>", "comma-separated pass names whose IR goes into the JSON report (* for all)")
     .option("--json", "machine-readable output")
