@@ -6,6 +6,7 @@ import { registerDemo } from "./demo/index.js";
 import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
+import { registerL3 } from "./l3/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
 
@@ -19,4 +20,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerSim(program, io);
   registerTiming(program, io);
   registerFabric(program, io);
+  registerL3(program, io);
 }

@@ -2,7 +2,8 @@
  * One pass of an LRU over whole tiles that answers several capacities at once (Mattson's inclusion property, with
  * tiles of different sizes): every cached node carries the index of the smallest capacity whose cache holds it, the
  * recency list is shared, and each capacity keeps a boundary pointer (its deepest cached node) and its occupancy.
- * Evictions and peak occupancy are exact per capacity. Allocation-free per access: typed arrays only.
+ * Evictions and peak occupancy are exact per capacity. Allocation-free per access: one interleaved typed array
+ * ([prev, next, level, size] per node) so that an eviction touches one cache line.
  *
  * Two treatments of a tile larger than a capacity: `flush` (kpu-sim: the cache is emptied while it tries to make
  * room, and the tile is not kept) and `bypass` (the tile streams through; the cache is untouched). `bypass` breaks the
@@ -15,10 +16,8 @@ export class MultiLru {
   readonly peak: Float64Array;
   readonly evictions: Float64Array;
   private readonly bnd: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private readonly level: Uint8Array;
-  readonly size: Float64Array;
+  /** Per node: [prev, next, level, size]; level = levels means "in no cache". */
+  private readonly nd: Float64Array;
   private head = -1;
   private readonly bypass: boolean;
   /** Accesses per (tensor, level): level L means a miss in every cache. */
@@ -33,20 +32,26 @@ export class MultiLru {
     this.peak = new Float64Array(this.levels);
     this.evictions = new Float64Array(this.levels);
     this.bnd = new Int32Array(this.levels).fill(-1);
-    this.prev = new Int32Array(nodeCount).fill(-1);
-    this.next = new Int32Array(nodeCount).fill(-1);
-    this.level = new Uint8Array(nodeCount).fill(this.levels);
-    this.size = new Float64Array(nodeCount);
+    this.nd = new Float64Array(nodeCount * 4);
+    for (let x = 0; x < nodeCount; x++) {
+      this.nd[4 * x] = -1;
+      this.nd[4 * x + 1] = -1;
+      this.nd[4 * x + 2] = this.levels;
+    }
     this.bypass = mode === "bypass";
     this.accessesAt = new Float64Array(tensors * (this.levels + 1));
     this.readBytesAt = new Float64Array(tensors * (this.levels + 1));
   }
 
-  /** Nodes of the final cache of capacity index `c`, i.e. those still resident at the end. */
+  setSize(x: number, bytes: number): void {
+    this.nd[4 * x + 3] = bytes;
+  }
+
+  /** Nodes still resident at the end in the cache of capacity index `c`. */
   residentCount(c: number): number {
     let count = 0;
-    for (let x = this.head; x !== -1; x = this.next[x]!) {
-      if (this.level[x]! <= c) count++;
+    for (let x = this.head; x !== -1; x = this.nd[4 * x + 1]!) {
+      if (this.nd[4 * x + 2]! <= c) count++;
       else break;
     }
     return count;
@@ -55,75 +60,127 @@ export class MultiLru {
   /** Requests node `x` of tensor `t`; `readable` says whether a miss reads DRAM (false for a first touch of C). */
   touch(x: number, t: number, readable: boolean): void {
     const L = this.levels;
-    const level = this.level;
-    const lx = level[x]!;
+    const nd = this.nd;
+    const x4 = 4 * x;
+    const lx = nd[x4 + 2]!;
+    const s = nd[x4 + 3]!;
     const slot = t * (L + 1) + lx;
     this.accessesAt[slot]!++;
-    if (readable) this.readBytesAt[slot]! += this.size[x]!;
-    if (x === this.head) return; // at the top already; a hit at every level it is in (or a lone oversize tile)
-    const prev = this.prev;
-    const next = this.next;
+    if (readable) this.readBytesAt[slot]! += s;
+    const head = this.head;
+    if (x === head) return; // at the top already
     const bnd = this.bnd;
-    const s = this.size[x]!;
     if (lx === L && this.bypass && s > this.caps[0]!) return; // streams through (single-capacity bypass mode)
     if (lx < L) {
       // unlink x, moving any boundary that points at it up by one
-      const p = prev[x]!;
-      const nx = next[x]!;
+      const p = nd[x4]!;
+      const nx = nd[x4 + 1]!;
       for (let c = lx; c < L; c++) if (bnd[c] === x) bnd[c] = p;
-      next[p] = nx;
-      if (nx !== -1) prev[nx] = p;
+      nd[4 * p + 1] = nx;
+      if (nx !== -1) nd[4 * nx] = p;
     }
-    prev[x] = -1;
-    next[x] = this.head;
-    if (this.head !== -1) prev[this.head] = x;
+    nd[x4] = -1;
+    nd[x4 + 1] = head;
+    if (head !== -1) nd[4 * head] = x;
     this.head = x;
     if (lx === 0) return;
     const caps = this.caps;
     const occ = this.occ;
+    const peak = this.peak;
     let newLevel = 0;
     for (let c = 0; c < lx; c++) {
-      if (s > caps[c]!) {
+      const cap = caps[c]!;
+      if (s > cap) {
         // kpu-sim: evict everything while trying to make room, then do not keep the tile
         this.flush(c, x);
         newLevel = c + 1;
         continue;
       }
-      occ[c]! += s;
+      let o = occ[c]! + s;
       if (bnd[c] === -1) bnd[c] = x;
-      while (occ[c]! > caps[c]!) {
-        const e = bnd[c]!;
-        occ[c]! -= this.size[e]!;
-        this.evictions[c]!++;
-        level[e] = c + 1;
-        bnd[c] = prev[e]!;
-        if (c === L - 1) {
-          const pe = prev[e]!;
-          const ne = next[e]!;
-          next[pe] = ne;
-          if (ne !== -1) prev[ne] = pe;
-          prev[e] = -1;
-          next[e] = -1;
-        }
+      if (o > cap) {
+        let e = bnd[c]!;
+        do {
+          const e4 = 4 * e;
+          o -= nd[e4 + 3]!;
+          this.evictions[c]!++;
+          nd[e4 + 2] = c + 1;
+          const pe = nd[e4]!;
+          if (c === L - 1) {
+            const ne = nd[e4 + 1]!;
+            nd[4 * pe + 1] = ne;
+            if (ne !== -1) nd[4 * ne] = pe;
+            nd[e4] = -1;
+            nd[e4 + 1] = -1;
+          }
+          e = pe;
+        } while (o > cap);
+        bnd[c] = e;
       }
-      if (occ[c]! > this.peak[c]!) this.peak[c] = occ[c]!;
+      occ[c] = o;
+      if (o > peak[c]!) peak[c] = o;
     }
-    level[x] = newLevel;
+    nd[x4 + 2] = newLevel;
+  }
+
+  /** Counts `count` hits at every level for tensor `t` without touching the list (a pinned tile's repeats). */
+  countHits(t: number, count: number): void {
+    this.accessesAt[t * (this.levels + 1)]! += count;
+  }
+
+  /**
+   * Takes the head node `x` (just touched, in every cache) out of the list while keeping its bytes in every cache's
+   * occupancy. Valid while the smallest capacity holds x plus whatever is touched between two of its touches: then x
+   * is never the LRU victim, and the other nodes keep their true order.
+   */
+  detachHead(x: number): void {
+    const nd = this.nd;
+    const nx = nd[4 * x + 1]!;
+    for (let c = 0; c < this.levels; c++) if (this.bnd[c] === x) this.bnd[c] = -1;
+    this.head = nx;
+    if (nx !== -1) nd[4 * nx] = -1;
+    nd[4 * x + 1] = -1;
+  }
+
+  /** Puts a detached node back at 1-based position `position` from the top (its true place), in every cache. */
+  reattach(x: number, position: number): void {
+    const nd = this.nd;
+    let after = -1;
+    for (let p = 1; p < position && (after === -1 ? this.head : nd[4 * after + 1]!) !== -1; p++) {
+      after = after === -1 ? this.head : nd[4 * after + 1]!;
+    }
+    const bnd = this.bnd;
+    if (after === -1) {
+      const h = this.head;
+      nd[4 * x + 1] = h;
+      nd[4 * x] = -1;
+      if (h !== -1) nd[4 * h] = x;
+      this.head = x;
+      for (let c = 0; c < this.levels; c++) if (bnd[c] === -1) bnd[c] = x;
+    } else {
+      const nx = nd[4 * after + 1]!;
+      nd[4 * after + 1] = x;
+      nd[4 * x] = after;
+      nd[4 * x + 1] = nx;
+      if (nx !== -1) nd[4 * nx] = x;
+      for (let c = 0; c < this.levels; c++) if (bnd[c] === after || bnd[c] === -1) bnd[c] = x;
+    }
+    nd[4 * x + 2] = 0;
   }
 
   private flush(c: number, x: number): void {
-    const level = this.level;
-    let y = this.next[x]!;
-    while (y !== -1 && level[y]! <= c) {
-      const ny = this.next[y]!;
-      level[y] = c + 1;
+    const nd = this.nd;
+    let y = nd[4 * x + 1]!;
+    while (y !== -1 && nd[4 * y + 2]! <= c) {
+      const ny = nd[4 * y + 1]!;
+      nd[4 * y + 2] = c + 1;
       this.evictions[c]!++;
       if (c === this.levels - 1) {
-        const py = this.prev[y]!;
-        this.next[py] = ny;
-        if (ny !== -1) this.prev[ny] = py;
-        this.prev[y] = -1;
-        this.next[y] = -1;
+        const py = nd[4 * y]!;
+        nd[4 * py + 1] = ny;
+        if (ny !== -1) nd[4 * ny] = py;
+        nd[4 * y] = -1;
+        nd[4 * y + 1] = -1;
       }
       y = ny;
     }

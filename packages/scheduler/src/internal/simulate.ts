@@ -72,18 +72,19 @@ export function simulateL3(input: SimInput): SimCapResult[] {
 
   const rows = (idx: number, tile: number, dim: number): number => (sim ? tile : Math.min(tile, dim - idx * tile));
   const fillSizes = (lru: MultiLru): void => {
-    const size = lru.size;
-    for (let i = 0; i < mt; i++) for (let kk = 0; kk < kt; kk++) size[i * sA + kk] = rows(i, ti, m) * rows(kk, tk, k) * eb;
-    for (let kk = 0; kk < kt; kk++) for (let j = 0; j < nt; j++) size[offB + kk * sB + j] = rows(kk, tk, k) * rows(j, tj, n) * eb;
-    for (let i = 0; i < mt; i++) for (let j = 0; j < nt; j++) size[offC + i * sC + j] = rows(i, ti, m) * rows(j, tj, n) * eb;
+    for (let i = 0; i < mt; i++) for (let kk = 0; kk < kt; kk++) lru.setSize(i * sA + kk, rows(i, ti, m) * rows(kk, tk, k) * eb);
+    for (let kk = 0; kk < kt; kk++) for (let j = 0; j < nt; j++) lru.setSize(offB + kk * sB + j, rows(kk, tk, k) * rows(j, tj, n) * eb);
+    for (let i = 0; i < mt; i++) for (let j = 0; j < nt; j++) lru.setSize(offC + i * sC + j, rows(i, ti, m) * rows(j, tj, n) * eb);
   };
 
   const caps = input.capsBytes;
-  const maxTile = Math.max(
-    (sim ? ti : Math.min(ti, m)) * (sim ? tk : Math.min(tk, k)) * eb,
-    (sim ? tk : Math.min(tk, k)) * (sim ? tj : Math.min(tj, n)) * eb,
-    (sim ? ti : Math.min(ti, m)) * (sim ? tj : Math.min(tj, n)) * eb,
-  );
+  const ei = sim ? ti : Math.min(ti, m);
+  const ej = sim ? tj : Math.min(tj, n);
+  const ek = sim ? tk : Math.min(tk, k);
+  const maxA = ei * ek * eb;
+  const maxB = ek * ej * eb;
+  const maxC = ei * ej * eb;
+  const maxTile = Math.max(maxA, maxB, maxC);
   // Bypass breaks inclusion: run each capacity that a tile exceeds on its own.
   const groups: (readonly number[])[] = [];
   if (!sim && caps.some((c) => c < maxTile)) for (const c of caps) groups.push([c]);
@@ -93,7 +94,9 @@ export function simulateL3(input: SimInput): SimCapResult[] {
   for (const group of groups) {
     const lru = new MultiLru(total, group, sim ? "flush" : "bypass");
     fillSizes(lru);
-    runTrace(lru, input, grid, { sA, sB, sC, offB, offC });
+    // Pinning the tile that is constant across a run is exact when the smallest capacity holds one of each tile.
+    const pin = maxA + maxB + maxC <= group[0]!;
+    runTrace(lru, input, grid, { sA, sB, sC, offB, offC }, pin);
     const L = lru.levels;
     for (let c = 0; c < L; c++) {
       const req: [number, number, number] = [0, 0, 0];
@@ -129,7 +132,7 @@ interface Layout {
   readonly offC: number;
 }
 
-function runTrace(lru: MultiLru, input: SimInput, grid: Grid, lay: Layout): void {
+function runTrace(lru: MultiLru, input: SimInput, grid: Grid, lay: Layout, pin: boolean): void {
   const nest = loopNest(grid, input.strategy);
   const [nO, nM, nI] = nest.extents;
   const [rO, rM, rI] = nest.roles;
@@ -143,16 +146,15 @@ function runTrace(lru: MultiLru, input: SimInput, grid: Grid, lay: Layout): void
   const aO = dA[rO]!, aM = dA[rM]!, aI = dA[rI]!;
   const bO = dB[rO]!, bM = dB[rM]!, bI = dB[rI]!;
   const cO = dC[rO]!, cM = dC[rM]!, cI = dC[rI]!;
-  const kInner = rI === 2;
-  const kOuter = rO === 2;
+  const strategy = input.strategy;
   for (let o = 0; o < nO; o++) {
     for (let mm = 0; mm < nM; mm++) {
       let a = o * aO + mm * aM;
       let b = offB + o * bO + mm * bM;
       let c = offC + o * cO + mm * cM;
       if (sim) {
-        if (kInner) {
-          // OS: C[i,j] is first touched at k = 0, the run's first step
+        if (strategy === "os") {
+          // C[i,j] is first touched at k = 0, the run's first step; A and B change every step
           lru.touch(c, 2, true);
           for (let x = 0; x < nI; x++) {
             lru.touch(a, 0, true);
@@ -160,43 +162,88 @@ function runTrace(lru: MultiLru, input: SimInput, grid: Grid, lay: Layout): void
             a += aI;
             b += bI;
           }
-        } else if (kOuter && o === 0) {
-          for (let x = 0; x < nI; x++) {
-            lru.touch(c, 2, true);
-            lru.touch(a, 0, true);
-            lru.touch(b, 1, true);
-            a += aI;
+        } else if (strategy === "ws") {
+          // per step: C (first touch, k = 0 only), A (constant across the run), B
+          const firstC = o === 0;
+          if (firstC) lru.touch(c, 2, true);
+          lru.touch(a, 0, true);
+          if (pin) lru.detachHead(a);
+          lru.touch(b, 1, true);
+          for (let x = 1; x < nI; x++) {
             b += bI;
             c += cI;
+            if (firstC) lru.touch(c, 2, true);
+            if (!pin) lru.touch(a, 0, true);
+            lru.touch(b, 1, true);
+          }
+          if (pin) {
+            lru.countHits(0, nI - 1);
+            lru.reattach(a, 2);
           }
         } else {
-          for (let x = 0; x < nI; x++) {
-            lru.touch(a, 0, true);
-            lru.touch(b, 1, true);
+          // IS: C (k = 0 only), A, B (constant across the run)
+          const firstC = o === 0;
+          if (firstC) lru.touch(c, 2, true);
+          lru.touch(a, 0, true);
+          lru.touch(b, 1, true);
+          if (pin) lru.detachHead(b);
+          for (let x = 1; x < nI; x++) {
             a += aI;
-            b += bI;
+            c += cI;
+            if (firstC) lru.touch(c, 2, true);
+            lru.touch(a, 0, true);
+            if (!pin) lru.touch(b, 1, true);
+          }
+          if (pin) {
+            lru.countHits(1, nI - 1);
+            lru.reattach(b, 1);
           }
         }
-      } else if (kInner) {
-        // OS: C[i,j] constant across the run; first touch at x = 0
-        for (let x = 0; x < nI; x++) {
-          lru.touch(a, 0, true);
-          lru.touch(b, 1, true);
-          if (rmw) lru.touch(c, 2, x !== 0);
-          else if (x === 0) lru.touch(c, 2, false);
+      } else if (strategy === "os") {
+        // C[i,j] constant across the run; first touch (no read) at k = 0
+        lru.touch(a, 0, true);
+        lru.touch(b, 1, true);
+        lru.touch(c, 2, false);
+        const pinC = pin && rmw;
+        if (pinC) lru.detachHead(c);
+        for (let x = 1; x < nI; x++) {
           a += aI;
           b += bI;
+          lru.touch(a, 0, true);
+          lru.touch(b, 1, true);
+          if (rmw && !pinC) lru.touch(c, 2, true);
+        }
+        if (pinC) {
+          lru.countHits(2, nI - 1);
+          lru.reattach(c, 1);
         }
       } else {
+        // WS pins A (touched first in the step), IS pins B (second); C touched every step (rmw) or on k = 0 only
         const first = o === 0; // k is the outer loop for WS and IS
-        for (let x = 0; x < nI; x++) {
-          lru.touch(a, 0, true);
-          lru.touch(b, 1, true);
-          if (rmw) lru.touch(c, 2, !first);
-          else if (first) lru.touch(c, 2, false);
-          a += aI;
-          b += bI;
+        const touchC = rmw || first;
+        const ws = strategy === "ws";
+        lru.touch(a, 0, true);
+        if (pin && ws) lru.detachHead(a);
+        lru.touch(b, 1, true);
+        if (pin && !ws) lru.detachHead(b);
+        if (touchC) lru.touch(c, 2, !first);
+        for (let x = 1; x < nI; x++) {
+          if (ws) b += bI;
+          else a += aI;
           c += cI;
+          if (!pin || !ws) lru.touch(a, 0, true);
+          if (!pin || ws) lru.touch(b, 1, true);
+          if (touchC) lru.touch(c, 2, !first);
+        }
+        if (pin) {
+          const after = touchC ? 1 : 0;
+          if (ws) {
+            lru.countHits(0, nI - 1);
+            lru.reattach(a, 2 + after);
+          } else {
+            lru.countHits(1, nI - 1);
+            lru.reattach(b, 1 + after);
+          }
         }
       }
     }

@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { KpuError } from "@kpu/ir";
+import {
+  C_ACCOUNTINGS,
+  L3_MODELS,
+  bestStrategies,
+  parseGridFile,
+  presetSpec,
+  runSweep,
+  sweepPlots,
+  type CAccounting,
+  type L3Model,
+  type SweepSpec,
+} from "@kpu/scheduler";
+import type { CliIo } from "../../main.js";
+import { readTextFile, writeFileAtomic } from "../../util/files.js";
+import { oneOf, positiveInt } from "../../util/flags.js";
+import { renderTable, toJsonText } from "../../util/print.js";
+import { size } from "./common.js";
+
+const PRESETS = ["focused", "comprehensive"] as const;
+
+export interface L3SweepFlags {
+  readonly preset?: (typeof PRESETS)[number];
+  readonly grid?: string;
+  readonly model?: L3Model;
+  readonly cAccounting?: CAccounting;
+  readonly out?: string;
+  readonly workers?: number;
+  readonly plots?: boolean;
+  readonly json?: boolean;
+}
+
+/** The sweep spec named by --preset or --grid (exactly one). */
+export function sweepSpecOf(flags: { preset?: string | undefined; grid?: string | undefined; model?: L3Model | undefined; cAccounting?: CAccounting | undefined }): SweepSpec {
+  if ((flags.preset === undefined) === (flags.grid === undefined)) {
+    throw new KpuError("KPU_USAGE", "give exactly one of --preset and --grid", {
+      where: "--preset/--grid",
+      hint: "Example: --preset focused, or --grid my-grid.yaml.",
+    });
+  }
+  if (flags.preset !== undefined) return presetSpec(flags.preset as (typeof PRESETS)[number], flags.model ?? "kpu", flags.cAccounting ?? "rmw");
+  const spec = parseGridFile(readTextFile(flags.grid!), flags.grid!);
+  return { ...spec, ...(flags.model ? { model: flags.model } : {}), ...(flags.cAccounting ? { cAccounting: flags.cAccounting } : {}) };
+}
+
+/**
+ * `kpu l3 sweep`: every (workload, strategy, L3 size) of a preset or grid, on every core. Rows are appended to
+ * <out>/rows.csv as jobs finish; running the same command again resumes. Writes sweep.csv, results.json and two SVGs.
+ */
+export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<void> {
+  const spec = sweepSpecOf(flags);
+  if (flags.out === undefined) {
+    throw new KpuError("KPU_USAGE", "--out is required", { where: "--out", hint: "Give an output directory, e.g. --out l3-sweep." });
+  }
+  const useBar = flags.json !== true && process.stderr.isTTY;
+  const bar = useBar ? new cliProgress.SingleBar({ format: "l3 sweep [{bar}] {value}/{total} rows | {eta}s left" }, cliProgress.Presets.shades_classic) : undefined;
+  let started = false;
+  const t0 = performance.now();
+  const outcome = await runSweep(spec, {
+    outDir: flags.out,
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    onProgress: (done, total) => {
+      if (bar === undefined) return;
+      if (!started) {
+        bar.start(total, done);
+        started = true;
+      } else bar.update(done);
+    },
+  });
+  bar?.stop();
+  const seconds = (performance.now() - t0) / 1000;
+  const files = { ...outcome.files, overfetchSvg: "", bestStrategySvg: "" };
+  if (flags.plots !== false) {
+    const plots = await sweepPlots(outcome.rows);
+    files.overfetchSvg = join(flags.out, "overfetch.svg");
+    files.bestStrategySvg = join(flags.out, "best-strategy.svg");
+    writeFileAtomic(files.overfetchSvg, plots.overfetchSvg);
+    writeFileAtomic(files.bestStrategySvg, plots.bestStrategySvg);
+  }
+  const best = bestStrategies(outcome.rows);
+  if (flags.json === true) {
+    io.stdout(
+      toJsonText({
+        rows: outcome.rows.length,
+        resumedRows: outcome.resumedRows,
+        computedRows: outcome.computedRows,
+        failedRows: outcome.failedRows,
+        seconds,
+        files,
+        best,
+      }),
+    );
+    return;
+  }
+  io.stdout(
+    `${outcome.rows.length} rows (${outcome.computedRows} computed, ${outcome.resumedRows} resumed, ${outcome.failedRows} failed) in ${seconds.toFixed(1)} s\n`,
+  );
+  const sizes = [...new Set(best.map((b) => b.l3Bytes))].sort((a, b) => a - b);
+  const names = [...new Set(best.map((b) => b.workload))];
+  const cell = new Map(best.map((b) => [`${b.workload}\u0000${b.l3Bytes}`, `${b.strategy} ${b.ratio.toFixed(2)}`]));
+  io.stdout("best strategy (traffic / compulsory):\n");
+  io.stdout(renderTable(["workload", ...sizes.map(size)], names.map((n) => [n, ...sizes.map((s) => cell.get(`${n}\u0000${s}`) ?? "-")])));
+  for (const [what, path] of Object.entries(files)) if (path !== "") io.stdout(`${what}: ${path}\n`);
+}
+
+export function registerL3Sweep(l3: Command, io: CliIo): void {
+  l3.command("sweep")
+    .description("sweep workloads x strategies x L3 sizes (preset or grid file) on every core; resumable")
+    .option("--preset <name>", `${PRESETS.join(" or ")} (kpu-sim's workload lists)`, oneOf("--preset", PRESETS))
+    .option("--grid <file>", "a JSON or YAML grid: workloads [{name, m, n, k}], l3 [sizes], strategies, model")
+    .option("--model <model>", `${L3_MODELS.join(" or ")} (default kpu)`, oneOf("--model", L3_MODELS))
+    .option("--c-accounting <mode>", C_ACCOUNTINGS.join(" or "), oneOf("--c-accounting", C_ACCOUNTINGS))
+    .option("--out <dir>", "output directory (rows.csv, sweep.csv, results.json, SVG plots)")
+    .option("--workers <n>", "worker threads (default: every core)", positiveInt("--workers", 256))
+    .option("--no-plots", "skip the SVG plots")
+    .option("--json", "machine-readable summary")
+    .action(async (flags: L3SweepFlags) => {
+      await l3SweepCommand(flags, io);
+    });
+}

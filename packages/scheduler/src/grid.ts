@@ -1,0 +1,85 @@
+import { KpuError, parseByteSize } from "@kpu/ir";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { C_ACCOUNTINGS, L3_MODELS, type CAccounting, type L3Model } from "./l3.js";
+import type { TileSizes } from "./problem.js";
+import type { Workload } from "./presets.js";
+import { SWEEP_PRESETS } from "./presets.js";
+import { STRATEGIES, type Strategy } from "./strategy.js";
+import { TILE_RULES, type TileRule } from "./tiles.js";
+
+/** What a sweep runs: workloads x strategies x L3 sizes, in one model. */
+export interface SweepSpec {
+  readonly workloads: readonly Workload[];
+  readonly strategies: readonly Strategy[];
+  readonly l3Bytes: readonly number[];
+  readonly model: L3Model;
+  readonly cAccounting: CAccounting;
+  readonly tiles?: TileSizes;
+  readonly tileRule?: TileRule;
+}
+
+const sizeSchema = z.union([z.string(), z.number().int().positive()]);
+const gridSchema = z.strictObject({
+  workloads: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        m: z.number(),
+        n: z.number(),
+        k: z.number(),
+        category: z.string().optional(),
+        aspect: z.string().optional(),
+      }),
+    )
+    .min(1),
+  strategies: z.array(z.enum(STRATEGIES)).min(1).optional(),
+  l3: z.array(sizeSchema).min(1),
+  model: z.enum(L3_MODELS).optional(),
+  cAccounting: z.enum(C_ACCOUNTINGS).optional(),
+  tiles: z.strictObject({ ti: z.number().int().positive(), tj: z.number().int().positive(), tk: z.number().int().positive() }).optional(),
+  tileRule: z.enum(TILE_RULES).optional(),
+});
+
+/**
+ * Parses a user grid (JSON or YAML, chosen by the file name, else sniffed). Workload dimensions are checked per point
+ * when the sweep runs (a bad point becomes a failed row); the file's structure and L3 sizes are checked here.
+ */
+export function parseGridFile(text: string, file: string): SweepSpec {
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new KpuError("KPU_L3_BAD_GRID", `not valid JSON or YAML (${(cause as Error).message.split("\n")[0] ?? ""})`, {
+      where: file,
+      hint: "Write a grid with workloads: [{name, m, n, k}], l3: [16MiB, ...] and optional strategies, model.",
+      cause,
+    });
+  }
+  const parsed = gridSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String).join(".");
+    throw new KpuError("KPU_L3_BAD_GRID", issue.message, {
+      where: `${file}:${path === "" ? "(root)" : path}`,
+      hint: "A grid has workloads: [{name, m, n, k}], l3: [\"16MiB\", ...], optional strategies: [ws, is, os], model: kpu|kpu-sim.",
+    });
+  }
+  const g = parsed.data;
+  const l3Bytes = g.l3.map((s, i) => (typeof s === "number" ? s : parseByteSize(s, `${file}:l3.${i}`)));
+  return {
+    workloads: g.workloads.map((w) => ({ name: w.name, category: w.category ?? "", aspect: w.aspect ?? "", m: w.m, n: w.n, k: w.k })),
+    strategies: g.strategies ?? STRATEGIES,
+    l3Bytes,
+    model: g.model ?? "kpu",
+    cAccounting: g.cAccounting ?? "rmw",
+    ...(g.tiles ? { tiles: g.tiles } : {}),
+    ...(g.tileRule ? { tileRule: g.tileRule } : {}),
+  };
+}
+
+/** A preset as a sweep spec. */
+export function presetSpec(name: "focused" | "comprehensive", model: L3Model = "kpu", cAccounting: CAccounting = "rmw"): SweepSpec {
+  const p = SWEEP_PRESETS[name];
+  return { workloads: p.workloads, strategies: STRATEGIES, l3Bytes: p.l3Bytes, model, cAccounting };
+}
