@@ -18,8 +18,8 @@ export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycle
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
 export { STRATEGIES, STRATEGY_LOOP_ORDER, defaultTiles, forEachStep, partitionWork, stepCount } from "./workload.js";
 export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
-export { RESOURCES, simulateMatmul } from "./sim.js";
-export type { BufferDepths, LevelReport, ResourceName, ResourceReport, SimOptions, SimReport, SimRun } from "./sim.js";
+export { RESOURCES, simulateMatmul, simulateSchedule } from "./sim.js";
+export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
 export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";
 export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.js";

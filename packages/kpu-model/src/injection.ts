@@ -3,7 +3,8 @@ import type { SimRun } from "./sim.js";
 /**
  * When the A and B tiles of one (i, j, k) step move, in fabric cycles from the start: when the copy that is used left
  * DRAM (the DMA read began) and arrived in L3, L2 and L1, and when the step was injected into the fabric. A tile that
- * was already resident (reused) shows the times of the transfer that brought it.
+ * was already resident (reused) shows the times of the transfer that brought it; null where a tile never came from DRAM
+ * (a schedule's forwarded tile).
  */
 export interface InjectionRow {
   readonly step: number;
@@ -11,14 +12,14 @@ export interface InjectionRow {
   readonly j: number;
   readonly k: number;
   readonly tile: string;
-  readonly aLeaveDram: number;
-  readonly aInL3: number;
-  readonly aInL2: number;
-  readonly aInL1: number;
-  readonly bLeaveDram: number;
-  readonly bInL3: number;
-  readonly bInL2: number;
-  readonly bInL1: number;
+  readonly aLeaveDram: number | null;
+  readonly aInL3: number | null;
+  readonly aInL2: number | null;
+  readonly aInL1: number | null;
+  readonly bLeaveDram: number | null;
+  readonly bInL3: number | null;
+  readonly bInL2: number | null;
+  readonly bInL1: number | null;
   readonly inject: number;
   readonly computeDone: number;
 }
@@ -47,6 +48,8 @@ export function injectionSchedule(run: SimRun, options: { limit?: number } = {})
   const p = plan.program;
   const perCycle = run.hardware.derived.ticksPerCycle.fabric;
   const cyc = (ticks: number) => Math.round((ticks / perCycle) * 1000) / 1000;
+  const start = (task: number) => (task < 0 ? null : cyc(trace.startTick[task]!));
+  const done = (task: number) => (task < 0 ? null : cyc(trace.doneTick[task]!));
   const limit = Math.min(plan.steps, options.limit ?? plan.steps);
   const rows: InjectionRow[] = [];
   for (let s = 0; s < limit; s++) {
@@ -61,14 +64,14 @@ export function injectionSchedule(run: SimRun, options: { limit?: number } = {})
       j,
       k,
       tile: `C[${i},${j}] += A[${i},${k}] * B[${k},${j}]`,
-      aLeaveDram: cyc(trace.startTick[a[0]!]!),
-      aInL3: cyc(trace.doneTick[a[0]!]!),
-      aInL2: cyc(trace.doneTick[a[1]!]!),
-      aInL1: cyc(trace.doneTick[a[2]!]!),
-      bLeaveDram: cyc(trace.startTick[a[3]!]!),
-      bInL3: cyc(trace.doneTick[a[3]!]!),
-      bInL2: cyc(trace.doneTick[a[4]!]!),
-      bInL1: cyc(trace.doneTick[a[5]!]!),
+      aLeaveDram: start(a[0]!),
+      aInL3: done(a[0]!),
+      aInL2: done(a[1]!),
+      aInL1: done(a[2]!),
+      bLeaveDram: start(a[3]!),
+      bInL3: done(a[3]!),
+      bInL2: done(a[4]!),
+      bInL1: done(a[5]!),
       inject: cyc(trace.startTick[f]!),
       computeDone: cyc(trace.endTick[f]!),
     });
@@ -76,9 +79,9 @@ export function injectionSchedule(run: SimRun, options: { limit?: number } = {})
   return rows;
 }
 
-/** CSV with a header row; the tile column is quoted. */
+/** CSV with a header row; the tile column is quoted; a time that does not apply (a forwarded tile) is empty. */
 export function injectionCsv(rows: readonly InjectionRow[]): string {
   const lines = [INJECTION_COLUMNS.join(",")];
-  for (const r of rows) lines.push(INJECTION_COLUMNS.map((c) => (c === "tile" ? `"${r.tile}"` : String(r[c]))).join(","));
+  for (const r of rows) lines.push(INJECTION_COLUMNS.map((c) => (c === "tile" ? `"${r.tile}"` : String(r[c] ?? ""))).join(","));
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
-import { KpuError, type TileShape } from "@kpu/ir";
+import { KpuError, type Schedule, type TileShape } from "@kpu/ir";
 import { LEVELS, type Dataflow, type Hardware, type LevelName } from "./hardware.js";
 import { runEngine, type EngineTrace } from "./internal/engine.js";
+import { planSchedule } from "./internal/plan-schedule.js";
 import { planMatmul, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
 import { FABRIC, RESOURCES, WAIT_DATA, type ResourceName } from "./internal/program.js";
 import { checkDim, defaultTiles, partitionWork, type MatmulWorkload, type Strategy, type WorkShare } from "./workload.js";
@@ -61,10 +62,13 @@ export interface LevelReport {
 /** The JSON-able outcome of a timing simulation (whole chip; time is the slowest compute tile's). */
 export interface SimReport {
   readonly hardware: string;
+  /** `matmul` (simulateMatmul) or `schedule` (simulateSchedule: m, n, k are those of its largest matmul op). */
+  readonly source: "matmul" | "schedule";
   readonly m: number;
   readonly n: number;
   readonly k: number;
-  readonly strategy: Strategy;
+  /** The strategy (ws, is, os), or a schedule's loop order. */
+  readonly strategy: string;
   readonly dataflow: Dataflow;
   readonly tiles: TileShape;
   readonly buffers: BufferDepths;
@@ -91,7 +95,8 @@ export interface SimReport {
 export interface SimRun {
   readonly report: SimReport;
   readonly hardware: Hardware;
-  readonly workload: MatmulWorkload;
+  /** The simulated share (null for a schedule). */
+  readonly workload: MatmulWorkload | null;
   readonly plan: Plan;
   readonly trace: EngineTrace;
 }
@@ -174,18 +179,92 @@ export function simulateMatmul(opts: SimOptions): SimRun {
     const other = planMatmul(hw, { m: share.m, n: share.n, k: share.k, tiles, strategy: opts.strategy }, { ...planOpts, recordResidency: false });
     totals = addTotals(totals, other.totals, share.count);
   }
-  return { report: buildReport(opts, hw, workload, plan, trace, totals, { buffers, dataflow, shares, activeComputeTiles }), hardware: hw, workload, plan, trace };
+  const shape: ReportShape = { source: "matmul", m: opts.m, n: opts.n, k: opts.k, strategy: opts.strategy, tiles, buffers, dataflow, shares, activeComputeTiles };
+  return { report: buildReport(shape, hw, plan, trace, totals), hardware: hw, workload, plan, trace };
 }
 
-function buildReport(
-  opts: SimOptions,
-  hw: Hardware,
-  w: MatmulWorkload,
-  plan: Plan,
-  trace: EngineTrace,
-  totals: PlanTotals,
-  extra: { buffers: BufferDepths; dataflow: Dataflow; shares: WorkShare[]; activeComputeTiles: number },
-): SimReport {
+/** What a report describes, besides the measured figures. */
+interface ReportShape {
+  readonly source: "matmul" | "schedule";
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly strategy: string;
+  readonly tiles: TileShape;
+  readonly buffers: BufferDepths;
+  readonly dataflow: Dataflow;
+  readonly shares: WorkShare[];
+  readonly activeComputeTiles: number;
+}
+
+export interface ScheduleSimOptions {
+  readonly hardware: Hardware;
+  /** A memory-planner schedule (@kpu/memory-planner's scheduleProgram): its SRAM is one compute tile's L2. */
+  readonly schedule: Schedule;
+  readonly buffers?: SimOptions["buffers"];
+  readonly dataflow?: Dataflow;
+  readonly unlimitedBandwidth?: SimOptions["unlimitedBandwidth"];
+  readonly zeroLatency?: boolean;
+  readonly zeroCompute?: boolean;
+  readonly onProgress?: (fraction: number) => void;
+}
+
+/**
+ * Simulates a memory-planner schedule on one compute tile: LOADs through DMA engine and block mover into the SRAM
+ * (L2) at their addresses, EXECs through streamer and fabric, STOREs back; dependencies follow the addresses.
+ */
+export function simulateSchedule(opts: ScheduleSimOptions): SimRun {
+  const hw = opts.hardware;
+  const buffers = depths(opts.buffers);
+  const dataflow = opts.dataflow ?? hw.fabric.dataflow;
+  const planOpts = {
+    buffers,
+    activeComputeTiles: 1,
+    dataflow,
+    unlimitedBandwidth: new Set<LevelName>(opts.unlimitedBandwidth === true ? LEVELS : opts.unlimitedBandwidth === false || opts.unlimitedBandwidth === undefined ? [] : opts.unlimitedBandwidth),
+    zeroLatency: opts.zeroLatency === true,
+    zeroCompute: opts.zeroCompute === true,
+    recordResidency: false,
+  };
+  const plan = planSchedule(hw, opts.schedule, planOpts);
+  const progress = opts.onProgress;
+  const trace = runEngine(plan.program, progress === undefined ? undefined : (done, total) => {
+    progress(done / total);
+  });
+  // Describe the schedule by its largest matmul op: extents summed over distinct tile indices.
+  const perOp = new Map<string, { m: Map<number, number>; n: Map<number, number>; k: Map<number, number>; macs: number }>();
+  let tiles: TileShape = { m: 0, n: 0, k: 0 };
+  for (const op of opts.schedule.ops) {
+    if (op.kind !== "EXEC") continue;
+    if (tiles.m === 0) tiles = { m: op.tm, n: op.tn, k: op.tk };
+    let e = perOp.get(op.op);
+    if (e === undefined) {
+      e = { m: new Map(), n: new Map(), k: new Map(), macs: 0 };
+      perOp.set(op.op, e);
+    }
+    e.m.set(op.m, op.tm);
+    e.n.set(op.n, op.tn);
+    e.k.set(op.k, op.tk);
+    e.macs += op.tm * op.tn * op.tk;
+  }
+  const sum = (x: Map<number, number>) => [...x.values()].reduce((a, b) => a + b, 0);
+  const largest = [...perOp.values()].sort((a, b) => b.macs - a.macs)[0];
+  const shape: ReportShape = {
+    source: "schedule",
+    m: largest === undefined ? 0 : sum(largest.m),
+    n: largest === undefined ? 0 : sum(largest.n),
+    k: largest === undefined ? 0 : sum(largest.k),
+    strategy: opts.schedule.loopOrder,
+    tiles,
+    buffers,
+    dataflow,
+    shares: [],
+    activeComputeTiles: 1,
+  };
+  return { report: buildReport(shape, hw, plan, trace, plan.totals), hardware: hw, workload: null, plan, trace };
+}
+
+function buildReport(extra: ReportShape, hw: Hardware, plan: Plan, trace: EngineTrace, totals: PlanTotals): SimReport {
   const d = hw.derived;
   const fabricTicks = d.ticksPerCycle.fabric;
   const totalTicks = trace.totalTicks;
@@ -249,12 +328,13 @@ function buildReport(
   const peakMacs = hw.fabric.rows * hw.fabric.cols;
   return {
     hardware: hw.name,
-    m: opts.m,
-    n: opts.n,
-    k: opts.k,
-    strategy: w.strategy,
+    source: extra.source,
+    m: extra.m,
+    n: extra.n,
+    k: extra.k,
+    strategy: extra.strategy,
     dataflow: extra.dataflow,
-    tiles: w.tiles,
+    tiles: extra.tiles,
     buffers: extra.buffers,
     activeComputeTiles: extra.activeComputeTiles,
     shares: extra.shares,

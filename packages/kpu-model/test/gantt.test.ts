@@ -60,10 +60,10 @@ describe("injection schedule", () => {
     expect(rows[0]).toMatchObject({ step: 0, i: 0, j: 0, k: 0, tile: "C[0,0] += A[0,0] * B[0,0]" });
     expect(rows[1]).toMatchObject({ i: 0, j: 1, k: 0 });
     for (const r of rows) {
-      expect(r.aLeaveDram).toBeLessThan(r.aInL3);
-      expect(r.bLeaveDram).toBeLessThan(r.bInL3);
-      expect(r.aInL1).toBeLessThanOrEqual(r.inject);
-      expect(r.bInL1).toBeLessThanOrEqual(r.inject);
+      expect(r.aLeaveDram!).toBeLessThan(r.aInL3!);
+      expect(r.bLeaveDram!).toBeLessThan(r.bInL3!);
+      expect(r.aInL1!).toBeLessThanOrEqual(r.inject);
+      expect(r.bInL1!).toBeLessThanOrEqual(r.inject);
       expect(r.inject).toBeLessThan(r.computeDone);
     }
     const injects = rows.map((r) => r.inject);

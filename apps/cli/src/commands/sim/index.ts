@@ -1,7 +1,7 @@
 import { extname } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { KpuError, mlpExample } from "@kpu/ir";
+import { KpuError, SCHEDULE_SCHEMA_VERSION, mlpExample, type Schedule } from "@kpu/ir";
 import {
   DATAFLOWS,
   STRATEGIES,
@@ -10,6 +10,7 @@ import {
   ganttHtml,
   ganttSvg,
   simulateMatmul,
+  simulateSchedule,
   type BufferDepths,
   type Dataflow,
   type SimReport,
@@ -18,7 +19,7 @@ import {
 } from "@kpu/kpu-model";
 import { parseTiles } from "@kpu/scheduler";
 import type { CliIo } from "../../main.js";
-import { writeFileAtomic } from "../../util/files.js";
+import { readTextFile, writeFileAtomic } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { loadHardware } from "../hw/index.js";
@@ -37,6 +38,8 @@ export interface MatmulSimFlags {
 }
 
 export interface SimFlags extends MatmulSimFlags {
+  /** A memory-planner schedule (`kpu compile ... --emit schedule --out s.json`) instead of --m/--n/--k. */
+  readonly schedule?: string;
   readonly gantt?: string;
   readonly ganttBars?: number;
   readonly ascii?: boolean;
@@ -66,13 +69,58 @@ export function buffersFlag(text: string): number | Partial<BufferDepths> {
   return out;
 }
 
+/** Reads a `kpu.schedule` JSON file (as written by `kpu compile --emit schedule`). */
+export function readScheduleFile(path: string): Schedule {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readTextFile(path));
+  } catch (cause) {
+    if (cause instanceof KpuError) throw cause;
+    throw new KpuError("KPU_SIM_BAD_SCHEDULE", `is not valid JSON (${(cause as Error).message})`, { where: path, hint: "Pass a file written by `kpu compile ... --emit schedule --out file`." });
+  }
+  const d = doc as { kind?: unknown; schemaVersion?: unknown; ops?: unknown; sramBytes?: unknown } | null;
+  if (d === null || d.kind !== "kpu.schedule" || d.schemaVersion !== SCHEDULE_SCHEMA_VERSION || !Array.isArray(d.ops) || typeof d.sramBytes !== "number") {
+    throw new KpuError("KPU_SIM_BAD_SCHEDULE", `is not a kpu.schedule v${SCHEDULE_SCHEMA_VERSION} document`, {
+      where: path,
+      hint: "Pass a file written by `kpu compile ... --emit schedule --out file`.",
+    });
+  }
+  return doc as Schedule;
+}
+
+function required(flags: MatmulSimFlags): void {
+  for (const key of ["m", "n", "k"] as const) {
+    if ((flags as Partial<MatmulSimFlags>)[key] === undefined) {
+      throw new KpuError("KPU_BAD_FLAG", `--${key} is required`, { where: `--${key}`, hint: "Pass the matmul shape, e.g. --m 1024 --n 1024 --k 1024." });
+    }
+  }
+}
+
 /** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
-export function runSimulation(flags: MatmulSimFlags): SimRun {
+export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string }): SimRun {
   const hardware = loadHardware(flags.hw);
+  if (flags.schedule === undefined) required(flags);
   const tty = process.stderr.isTTY && flags.json !== true;
   const bar = tty ? new cliProgress.SingleBar({ format: "simulating [{bar}] {percentage}% | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   const progress = { started: false };
+  const onProgress = (f: number) => {
+    if (bar === undefined) return;
+    if (!progress.started) {
+      bar.start(1000, 0);
+      progress.started = true;
+    }
+    bar.update(Math.round(f * 1000));
+  };
   try {
+    if (flags.schedule !== undefined) {
+      return simulateSchedule({
+        hardware,
+        schedule: readScheduleFile(flags.schedule),
+        ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
+        ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
+        onProgress,
+      });
+    }
     return simulateMatmul({
       hardware,
       m: flags.m,
@@ -82,17 +130,7 @@ export function runSimulation(flags: MatmulSimFlags): SimRun {
       ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
       ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
       ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
-      ...(bar === undefined
-        ? {}
-        : {
-            onProgress: (f: number) => {
-              if (!progress.started) {
-                bar.start(1000, 0);
-                progress.started = true;
-              }
-              bar.update(Math.round(f * 1000));
-            },
-          }),
+      onProgress,
     });
   } finally {
     if (progress.started) bar?.stop();
@@ -106,9 +144,10 @@ const int = (x: number) => Math.round(x).toLocaleString("en-US");
 export function simSummary(r: SimReport): string {
   const b = r.buffers;
   const shares = r.shares.map((s) => `${s.m}x${s.n}x${s.k} x${s.count}`).join(", ");
+  const what = r.source === "schedule" ? `schedule (loop order ${r.strategy}, largest matmul ${r.m}x${r.n}x${r.k})` : `${r.m}x${r.n}x${r.k} ${r.strategy.toUpperCase()}`;
   const head =
-    `${r.hardware}: ${r.m}x${r.n}x${r.k} ${r.strategy.toUpperCase()} (fabric ${r.dataflow.toUpperCase()}), tiles ${r.tiles.m}x${r.tiles.n}x${r.tiles.k}, ` +
-    `buffers l3=${b.l3} l2=${b.l2} l1=${b.l1}, ${r.activeComputeTiles} compute tile(s): ${shares}\n` +
+    `${r.hardware}: ${what} (fabric ${r.dataflow.toUpperCase()}), tiles ${r.tiles.m}x${r.tiles.n}x${r.tiles.k}, ` +
+    `buffers l3=${b.l3} l2=${b.l2} l1=${b.l1}, ${r.activeComputeTiles} compute tile(s)${shares === "" ? "" : `: ${shares}`}\n` +
     `total ${int(r.totalCycles)} fabric cycles = ${(r.timeNs / 1000).toFixed(2)} us; fabric ${pct(r.fabricUtilisation)} busy, ` +
     `MACs at ${pct(r.macUtilisation)} of peak\n` +
     `bounds: fabric alone ${int(r.fabricCycles)} cycles; slowest mover ${r.slowestMover} ${int(r.dataMovementBoundCycles)} cycles\n`;
@@ -185,9 +224,9 @@ export function simDemo(io: CliIo, options: { readonly ganttPath?: string; reado
 export function addMatmulSimFlags(command: Command): Command {
   return command
     .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
-    .requiredOption("--m <M>", "rows of A and C", positiveInt("--m"))
-    .requiredOption("--n <N>", "columns of B and C", positiveInt("--n"))
-    .requiredOption("--k <K>", "the reduction dimension", positiveInt("--k"))
+    .option("--m <M>", "rows of A and C (required)", positiveInt("--m"))
+    .option("--n <N>", "columns of B and C (required)", positiveInt("--n"))
+    .option("--k <K>", "the reduction dimension (required)", positiveInt("--k"))
     .addOption(new Option("--strategy <s>", "tile loop order: ws = k,i,j; is = k,j,i; os = i,j,k").choices(STRATEGIES).default("os"))
     .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the kpu-sim rule sized to one L2 bank)", tilesFlag)
     .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
@@ -197,6 +236,7 @@ export function addMatmulSimFlags(command: Command): Command {
 
 export function registerSim(program: Command, io: CliIo): void {
   addMatmulSimFlags(program.command("sim").description("event-driven timing simulation: DMA engine, block mover, streamer and fabric with credits"))
+    .option("--schedule <file>", "simulate a memory-planner schedule (kpu compile --emit schedule --out f) instead of --m/--n/--k")
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
     .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")

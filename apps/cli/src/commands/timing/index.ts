@@ -7,6 +7,7 @@ import { renderTable, toJsonText } from "../../util/print.js";
 import { addMatmulSimFlags, runSimulation, type MatmulSimFlags } from "../sim/index.js";
 
 export interface TimingFlags extends MatmulSimFlags {
+  readonly schedule?: string;
   readonly format?: "table" | "csv" | "json";
   readonly out?: string;
   readonly limit?: number;
@@ -53,7 +54,7 @@ export function timingCommand(flags: TimingFlags, io: CliIo): InjectionRow[] {
   io.stdout(
     renderTable(
       ["step", "tile", "A DRAM>", "A L3", "A L2", "A L1", "B DRAM>", "B L3", "B L2", "B L1", "inject", "done"],
-      rows.map((x) => [x.step, x.tile, x.aLeaveDram, x.aInL3, x.aInL2, x.aInL1, x.bLeaveDram, x.bInL3, x.bInL2, x.bInL1, x.inject, x.computeDone]),
+      rows.map((x) => [x.step, x.tile, x.aLeaveDram ?? "-", x.aInL3 ?? "-", x.aInL2 ?? "-", x.aInL1 ?? "-", x.bLeaveDram ?? "-", x.bInL3 ?? "-", x.bInL2 ?? "-", x.bInL1 ?? "-", x.inject, x.computeDone]),
     ),
   );
   return rows;
@@ -61,6 +62,7 @@ export function timingCommand(flags: TimingFlags, io: CliIo): InjectionRow[] {
 
 export function registerTiming(program: Command, io: CliIo): void {
   addMatmulSimFlags(program.command("timing").description("operand injection timing: when each A and B tile leaves DRAM, reaches L3, L2, L1 and is injected"))
+    .option("--schedule <file>", "a memory-planner schedule instead of --m/--n/--k")
     .addOption(new Option("--format <f>", "output format").choices(["table", "csv", "json"]))
     .option("--out <file>", "write the schedule here (CSV unless --format json)")
     .option("--limit <n>", "only the first n steps", positiveInt("--limit"))
