@@ -113,7 +113,7 @@ export function ganttSvg(chart: GanttChart, options: { width?: number } = {}): s
   const top = 40;
   const laneH = 34;
   const plotW = width - left - 20;
-  const height = top + chart.lanes.length * laneH + 60;
+  const height = top + chart.lanes.length * laneH + 80;
   const span = chart.endNs > 0 ? chart.endNs : 1;
   const x = (ns: number) => left + (ns / span) * plotW;
   const out: string[] = [];

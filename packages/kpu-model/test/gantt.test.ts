@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { ganttAscii, ganttChart, ganttHtml, ganttSvg, hardwarePreset, injectionCsv, injectionSchedule, simulateMatmul } from "../src/index.js";
 
@@ -35,6 +36,62 @@ describe("Gantt charts", () => {
     expect(html).toContain("wheel");
     const data = JSON.parse(/<script id="gantt-data" type="application\/json">(.*)<\/script>/.exec(html)![1]!) as { bars: unknown[] };
     expect(data.bars).toHaveLength(chart.bars.length);
+  });
+
+  it("runs its script without errors: draws every bar, shows details on hover, zooms", () => {
+    const html = ganttHtml(chart);
+    interface El {
+      tag: string;
+      attrs: Record<string, unknown>;
+      children: El[];
+      textContent: string;
+      style: Record<string, string>;
+      listeners: Record<string, (e?: unknown) => void>;
+      firstChild: El | null;
+      onclick?: () => void;
+    }
+    const make = (tag: string): El => {
+      const el: El = {
+        tag,
+        attrs: {},
+        children: [],
+        textContent: "",
+        style: {},
+        listeners: {},
+        get firstChild() {
+          return this.children[0] ?? null;
+        },
+      };
+      return Object.assign(el, {
+        setAttribute: (k: string, v: unknown) => (el.attrs[k] = v),
+        appendChild: (c: El) => el.children.push(c),
+        removeChild: (c: El) => el.children.splice(el.children.indexOf(c), 1),
+        addEventListener: (name: string, fn: (e?: unknown) => void) => (el.listeners[name] = fn),
+        getBoundingClientRect: () => ({ left: 0, top: 0 }),
+      });
+    };
+    const dataJson = /<script id="gantt-data" type="application\/json">(.*)<\/script>/.exec(html)![1]!;
+    const byId: Record<string, El> = {};
+    const document = {
+      getElementById: (id: string) => (byId[id] ??= Object.assign(make(id), id === "gantt-data" ? { textContent: dataJson } : {})),
+      createElementNS: (_ns: string, tag: string) => make(tag),
+      createElement: (tag: string) => make(tag),
+      createTextNode: (t: string) => make(`#text ${t}`),
+    };
+    const window = { innerWidth: 1200, addEventListener: () => undefined };
+    const script = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!)[0]!;
+    runInNewContext(script, { document, window, JSON, Math });
+    const svg = byId.chart!;
+    const rects = () => svg.children.flatMap((c) => [c, ...c.children]).filter((c) => c.tag === "rect");
+    const before = rects().length;
+    expect(before).toBeGreaterThan(chart.bars.length);
+    const bar = rects().find((r) => r.listeners.mouseenter !== undefined && r.attrs.height === 24)!;
+    bar.listeners.mouseenter!();
+    expect(byId.info!.textContent).toMatch(/step \d+/);
+    byId.zin!.onclick!();
+    const [from, to, of] = /^showing ([\d.]+) - ([\d.]+) ns of ([\d.]+) ns$/.exec(byId.range!.textContent)!.slice(1).map(Number) as [number, number, number];
+    expect(to - from).toBeCloseTo(of / 2, 1);
+    expect(rects().length).toBeLessThan(before);
   });
 
   it("renders ASCII lanes of the requested width", () => {
