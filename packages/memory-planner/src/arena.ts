@@ -50,8 +50,12 @@ export class SramArena {
   private freeStart: Float64Array;
   private freeSize: Float64Array;
   private freeCount = 0;
+  /** Live allocations by address / alignment: size in bytes (0 = none) and tag. Typed arrays up to 4M granules. */
+  private readonly sizeG: Float64Array | null;
+  private readonly tagG: Int32Array | null;
   private readonly sizeOf = new Map<number, number>();
   private readonly tagOf = new Map<number, number>();
+  private count = 0;
   private live = 0;
   private peak = 0;
   private highWater = 0;
@@ -73,6 +77,9 @@ export class SramArena {
     this.describeTag = options.describeTag ?? ((tag) => `#${tag}`);
     this.freeStart = new Float64Array(16);
     this.freeSize = new Float64Array(16);
+    const granules = Math.ceil(this.capacityBytes / alignment);
+    this.sizeG = granules <= 1 << 22 ? new Float64Array(granules) : null;
+    this.tagG = granules <= 1 << 22 ? new Int32Array(granules) : null;
     this.reset();
   }
 
@@ -85,6 +92,8 @@ export class SramArena {
     this.freeSize[0] = usable;
     this.sizeOf.clear();
     this.tagOf.clear();
+    this.sizeG?.fill(0);
+    this.count = 0;
     this.live = 0;
     if (!keepPeak) {
       this.peak = 0;
@@ -105,7 +114,37 @@ export class SramArena {
     return this.highWater;
   }
   get liveCount(): number {
-    return this.sizeOf.size;
+    return this.count;
+  }
+
+  private record(addr: number, size: number, tag: number): void {
+    if (this.sizeG !== null) {
+      const g = (addr - this.baseAddr) / this.alignmentBytes;
+      this.sizeG[g] = size;
+      this.tagG![g] = tag;
+    } else {
+      this.sizeOf.set(addr, size);
+      this.tagOf.set(addr, tag);
+    }
+    this.count++;
+  }
+
+  private removeBlock(i: number): void {
+    const starts = this.freeStart;
+    const sizes = this.freeSize;
+    const n = --this.freeCount;
+    for (let j = i; j < n; j++) {
+      starts[j] = starts[j + 1]!;
+      sizes[j] = sizes[j + 1]!;
+    }
+  }
+
+  /** Size (aligned) of the live allocation at `addr`, or undefined. */
+  sizeAt(addr: number): number | undefined {
+    if (this.sizeG === null) return this.sizeOf.get(addr);
+    const g = (addr - this.baseAddr) / this.alignmentBytes;
+    const size = Number.isInteger(g) && g >= 0 && g < this.sizeG.length ? this.sizeG[g]! : 0;
+    return size > 0 ? size : undefined;
   }
 
   largestFreeBlock(): number {
@@ -146,15 +185,12 @@ export class SramArena {
     const addr = this.freeStart[i]!;
     const rest = this.freeSize[i]! - size;
     if (rest === 0) {
-      this.freeStart.copyWithin(i, i + 1, this.freeCount);
-      this.freeSize.copyWithin(i, i + 1, this.freeCount);
-      this.freeCount--;
+      this.removeBlock(i);
     } else {
       this.freeStart[i] = addr + size;
       this.freeSize[i] = rest;
     }
-    this.sizeOf.set(addr, size);
-    this.tagOf.set(addr, tag);
+    this.record(addr, size, tag);
     this.live += size;
     if (this.live > this.peak) this.peak = this.live;
     const end = addr + size - this.baseAddr;
@@ -172,15 +208,19 @@ export class SramArena {
 
   /** Frees the allocation at `addr`, merging it with adjacent free blocks. */
   free(addr: number): void {
-    const size = this.sizeOf.get(addr);
+    const size = this.sizeAt(addr);
     if (size === undefined) {
       throw new KpuError("KPU_MEM_BAD_FREE", `no live allocation starts at 0x${addr.toString(16)}`, {
         where: "SRAM arena",
         hint: "Free each address returned by alloc exactly once.",
       });
     }
-    this.sizeOf.delete(addr);
-    this.tagOf.delete(addr);
+    if (this.sizeG !== null) this.sizeG[(addr - this.baseAddr) / this.alignmentBytes] = 0;
+    else {
+      this.sizeOf.delete(addr);
+      this.tagOf.delete(addr);
+    }
+    this.count--;
     this.live -= size;
     // Binary search for the first free block after addr.
     let lo = 0;
@@ -194,9 +234,7 @@ export class SramArena {
     const mergeNext = lo < this.freeCount && addr + size === this.freeStart[lo]!;
     if (mergePrev && mergeNext) {
       this.freeSize[lo - 1] = this.freeSize[lo - 1]! + size + this.freeSize[lo]!;
-      this.freeStart.copyWithin(lo, lo + 1, this.freeCount);
-      this.freeSize.copyWithin(lo, lo + 1, this.freeCount);
-      this.freeCount--;
+      this.removeBlock(lo);
     } else if (mergePrev) {
       this.freeSize[lo - 1] = this.freeSize[lo - 1]! + size;
     } else if (mergeNext) {
@@ -212,22 +250,29 @@ export class SramArena {
         this.freeStart = grow(this.freeStart);
         this.freeSize = grow(this.freeSize);
       }
-      this.freeStart.copyWithin(lo + 1, lo, this.freeCount);
-      this.freeSize.copyWithin(lo + 1, lo, this.freeCount);
-      this.freeStart[lo] = addr;
-      this.freeSize[lo] = size;
+      const starts = this.freeStart;
+      const sizes = this.freeSize;
+      for (let j = this.freeCount; j > lo; j--) {
+        starts[j] = starts[j - 1]!;
+        sizes[j] = sizes[j - 1]!;
+      }
+      starts[lo] = addr;
+      sizes[lo] = size;
       this.freeCount++;
     }
   }
 
-  /** Size (aligned) of the live allocation at `addr`, or undefined. */
-  sizeAt(addr: number): number | undefined {
-    return this.sizeOf.get(addr);
-  }
-
   /** Live allocations sorted by address. */
   allocations(): ArenaAllocation[] {
-    return [...this.sizeOf].map(([addr, bytes]) => ({ addr, bytes, tag: this.tagOf.get(addr)! })).sort((a, b) => a.addr - b.addr);
+    if (this.sizeG === null) {
+      return [...this.sizeOf].map(([addr, bytes]) => ({ addr, bytes, tag: this.tagOf.get(addr)! })).sort((a, b) => a.addr - b.addr);
+    }
+    const out: ArenaAllocation[] = [];
+    for (let g = 0; g < this.sizeG.length; g++) {
+      const bytes = this.sizeG[g]!;
+      if (bytes > 0) out.push({ addr: this.baseAddr + g * this.alignmentBytes, bytes, tag: this.tagG![g]! });
+    }
+    return out;
   }
 
   /** Free blocks sorted by address. */

@@ -76,15 +76,36 @@ function conflictBytes(buffers: readonly PackBuffer[], sizes: readonly number[])
   return out;
 }
 
-function place(buffers: readonly PackBuffer[], sizes: readonly number[], sequence: readonly number[]): { offsets: number[]; total: number } {
+/**
+ * Component id of each buffer: buffers connected by overlapping lifetimes share one. Buffers in different components
+ * never overlap in time, so each component is packed on its own (this keeps packing near-linear when few buffers are
+ * live at once, as with one accumulator at a time).
+ */
+function components(buffers: readonly PackBuffer[]): Int32Array {
+  const byStart = buffers.map((_, i) => i).sort((a, b) => buffers[a]!.start - buffers[b]!.start || a - b);
+  const comp = new Int32Array(buffers.length);
+  let id = -1;
+  let end = -Infinity;
+  for (const i of byStart) {
+    const b = buffers[i]!;
+    if (b.start >= end) id++;
+    comp[i] = id;
+    end = Math.max(end, b.end);
+  }
+  return comp;
+}
+
+function place(buffers: readonly PackBuffer[], sizes: readonly number[], sequence: readonly number[], comp: Int32Array): { offsets: number[]; total: number } {
   const offsets = new Array<number>(buffers.length).fill(-1);
-  const placed: number[] = [];
+  const placedByComp = new Map<number, number[]>();
   let total = 0;
   const overlapping: number[] = [];
   for (const i of sequence) {
     const b = buffers[i]!;
     const size = sizes[i]!;
     overlapping.length = 0;
+    let placed = placedByComp.get(comp[i]!);
+    if (placed === undefined) placedByComp.set(comp[i]!, (placed = []));
     for (const j of placed) {
       const o = buffers[j]!;
       if (o.start < b.end && b.start < o.end) overlapping.push(j);
@@ -129,11 +150,12 @@ export function packBuffers(
     }
   }
   const sizes = buffers.map((b) => alignUp(b.bytes, alignment));
+  const comp = components(buffers);
   const lowerBoundBytes = maxLiveBytes(buffers, alignment);
   const tried: { strategy: PackStrategy; totalBytes: number }[] = [];
   let best: { offsets: number[]; total: number; strategy: PackStrategy } | undefined;
   for (const strategy of options.strategies ?? PACK_STRATEGIES) {
-    const { offsets, total } = place(buffers, sizes, order(buffers, sizes, strategy));
+    const { offsets, total } = place(buffers, sizes, order(buffers, sizes, strategy), comp);
     tried.push({ strategy, totalBytes: total });
     if (best === undefined || total < best.total) best = { offsets, total, strategy };
     if (total === lowerBoundBytes) break; // optimal: no strategy can do better

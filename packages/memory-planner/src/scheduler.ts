@@ -3,6 +3,7 @@ import {
   dtypeBytes,
   formatByteSize,
   type LoadUop,
+  type MicroOp,
   type SchedOp,
   type SchedStore,
   type Schedule,
@@ -33,6 +34,61 @@ export interface ScheduleOptions {
   readonly forward?: boolean;
   /** Record every allocation and free (for checking; costs time). */
   readonly trace?: boolean;
+  /**
+   * Build `schedule.ops` (default true). With false, ops stay in `compact` only: for sweeps that need statistics,
+   * and for timing the scheduler without the cost of one object per op.
+   */
+  readonly materialize?: boolean;
+}
+
+/** Kinds in a CompactSchedule. */
+export const COMPACT_KINDS = ["LOAD", "COMPUTE", "STORE", "FORWARD"] as const;
+const K_LOAD = 0;
+const K_COMPUTE = 1;
+const K_STORE = 2;
+const K_FORWARD = 3;
+
+/**
+ * The schedule in typed arrays, one entry per op: kind (index into COMPACT_KINDS), the micro-op it comes from, its
+ * step, and addresses (LOAD/STORE: addr; EXEC/EWISE: addr = A, b = B or -1, acc = accumulator or output).
+ */
+export interface CompactSchedule {
+  readonly kind: Uint8Array;
+  readonly uop: Int32Array;
+  readonly step: Int32Array;
+  readonly addr: Float64Array;
+  readonly b: Float64Array;
+  readonly acc: Float64Array;
+  readonly length: number;
+}
+
+/** SchedOps from a CompactSchedule and the micro-ops it indexes. */
+export function materialize(c: CompactSchedule, uops: readonly MicroOp[], doubleBuffer: boolean): SchedOp[] {
+  const ops = new Array<SchedOp>(c.length);
+  for (let i = 0; i < c.length; i++) {
+    const u = uops[c.uop[i]!]!;
+    const buffer = doubleBuffer ? c.step[i]! & 1 : null;
+    const addr = c.addr[i]!;
+    switch (u.kind) {
+      case "LOAD":
+        ops[i] = { kind: "LOAD", op: u.op, operand: u.operand, tensor: u.tensor, row: u.row, col: u.col, rows: u.rows, cols: u.cols, addr, bytes: u.bytes, buffer };
+        break;
+      case "EXEC":
+        ops[i] = { kind: "EXEC", op: u.op, m: u.m, n: u.n, k: u.k, tm: u.tm, tn: u.tn, tk: u.tk, aAddr: addr, bAddr: c.b[i]!, accAddr: c.acc[i]!, buffer };
+        break;
+      case "EWISE": {
+        const b = c.b[i]!;
+        ops[i] = { kind: "EWISE", op: u.op, fn: u.fn, m: u.m, n: u.n, rows: u.rows, cols: u.cols, aAddr: addr, bAddr: b >= 0 ? b : null, outAddr: c.acc[i]! };
+        break;
+      }
+      case "STORE": {
+        const store: SchedStore = { kind: "STORE", op: u.op, tensor: u.tensor, row: u.row, col: u.col, rows: u.rows, cols: u.cols, addr, bytes: u.bytes, epilogue: u.epilogue, buffer };
+        ops[i] = c.kind[i] === K_FORWARD ? { ...store, forward: true } : store;
+        break;
+      }
+    }
+  }
+  return ops;
 }
 
 /** One arena event. `at` is the index of the schedule op it happens before (frees after op p have at = p + 1). */
@@ -56,6 +112,8 @@ export interface SramLayout {
 
 export interface ScheduleResult {
   readonly schedule: Schedule;
+  /** The same schedule in typed arrays (always filled, also when `materialize` is false). */
+  readonly compact: CompactSchedule;
   readonly layout: SramLayout;
   /** The smallest SRAM this program can be scheduled in with these options. */
   readonly minWorkingSetBytes: number;
@@ -97,6 +155,8 @@ function checkOptions(options: ScheduleOptions): { align: number; policy: Policy
 
 interface Prepared {
   readonly a: Analysis;
+  /** Per tile: bytes rounded up to the alignment. */
+  readonly aligned: Float64Array;
   readonly accBuffers: PackBuffer[];
   readonly accTiles: number[];
   readonly stepNeed: number;
@@ -105,13 +165,15 @@ interface Prepared {
 
 function prepare(program: UopProgram, align: number): Prepared {
   const a = analyze(program);
+  const aligned = new Float64Array(a.tiles);
+  for (let t = 0; t < a.tiles; t++) aligned[t] = alignUp(a.tileBytes[t]!, align);
   const accBuffers: PackBuffer[] = [];
   const accTiles: number[] = [];
   let stepNeed = 0;
   for (let s = 0; s < a.steps; s++) {
     const ta = a.tileA[s]!;
     const tb = a.tileB[s]!;
-    const need = alignUp(a.tileBytes[ta]!, align) + (tb >= 0 && tb !== ta ? alignUp(a.tileBytes[tb]!, align) : 0);
+    const need = aligned[ta]! + (tb >= 0 && tb !== ta ? aligned[tb]! : 0);
     if (need > stepNeed) stepNeed = need;
     if (a.firstC[s] === 1) {
       const c = a.tileC[s]!;
@@ -119,7 +181,7 @@ function prepare(program: UopProgram, align: number): Prepared {
       accTiles.push(c);
     }
   }
-  return { a, accBuffers, accTiles, stepNeed, pack0: packBuffers(accBuffers, { alignmentBytes: align }) };
+  return { a, aligned, accBuffers, accTiles, stepNeed, pack0: packBuffers(accBuffers, { alignmentBytes: align }) };
 }
 
 function workingSet(p: Prepared, doubleBuffer: boolean): WorkingSet {
@@ -255,7 +317,15 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
   const accAddrOfTile = new Float64Array(a.tiles).fill(-1);
   p.accTiles.forEach((c, i) => (accAddrOfTile[c] = regionBase + pack.offsets[i]!));
 
-  const ops: SchedOp[] = [];
+  // The schedule is built in typed arrays (no object per op); `materialize` turns it into SchedOps at the end.
+  const cap = a.uops.length + 1;
+  const outKind = new Uint8Array(cap);
+  const outUop = new Int32Array(cap);
+  const outStep = new Int32Array(cap);
+  const outAddr = new Float64Array(cap);
+  const outB = new Float64Array(cap);
+  const outAcc = new Float64Array(cap);
+  let n = 0;
   const trace: TraceEvent[] | undefined = options.trace === true ? [] : undefined;
   const describe = (t: number): string => describeTile(a, t);
   const arena = new SramArena({ capacityBytes: regionBase, alignmentBytes: align, placement: options.placement ?? "first-fit", describeTag: describe });
@@ -263,8 +333,7 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
   const pinned = residency.pinned;
   const resident = new Float64Array(a.tiles).fill(-1);
   const remaining = a.uses.slice();
-  const aligned = new Float64Array(a.tiles);
-  for (let t = 0; t < a.tiles; t++) aligned[t] = alignUp(a.tileBytes[t]!, align);
+  const aligned = p.aligned;
 
   const nOps = a.ops.length;
   const opLoads = new Float64Array(nOps);
@@ -291,7 +360,7 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     residency.remove(t);
     resident[t] = -1;
     evictions++;
-    if (trace) trace.push({ at: ops.length, kind: "free", addr, bytes: aligned[t]!, tile: describe(t) });
+    if (trace) trace.push({ at: n, kind: "free", addr, bytes: aligned[t]!, tile: describe(t) });
   };
   /** Allocates a tile in the operand region, evicting unpinned tiles by policy; -1 if it cannot fit. */
   const allocEvict = (t: number): number => {
@@ -307,6 +376,21 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
   const unallocate = (t: number): void => {
     arena.free(resident[t]!);
     resident[t] = -1;
+  };
+
+  const emitLoad = (t: number, uopIndex: number, next: number, o: number, s: number): void => {
+    const u = a.uops[uopIndex] as LoadUop;
+    const addr = resident[t]!;
+    residency.insert(t, next);
+    if (trace) trace.push({ at: n, kind: "alloc", addr, bytes: aligned[t]!, tile: describe(t) });
+    outKind[n] = K_LOAD;
+    outUop[n] = uopIndex;
+    outStep[n] = s;
+    outAddr[n++] = addr;
+    loadsEmitted++;
+    opLoads[o]!++;
+    opWords[o]! += u.rows * u.cols;
+    bumpPeak();
   };
 
   /**
@@ -368,20 +452,8 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
       }
     }
     const o = a.opIndex[s]!;
-    const buffer = doubleBuffer ? s & 1 : null;
-    const emitLoad = (t: number, uopIndex: number, next: number): void => {
-      const u = a.uops[uopIndex] as LoadUop;
-      const addr = resident[t]!;
-      residency.insert(t, next);
-      if (trace) trace.push({ at: ops.length, kind: "alloc", addr, bytes: aligned[t]!, tile: describe(t) });
-      ops.push({ kind: "LOAD", op: u.op, operand: u.operand, tensor: u.tensor, row: u.row, col: u.col, rows: u.rows, cols: u.cols, addr, bytes: u.bytes, buffer });
-      loadsEmitted++;
-      opLoads[o]!++;
-      opWords[o]! += u.rows * u.cols;
-      bumpPeak();
-    };
-    if (needA) emitLoad(ta, a.loadA[s]!, a.nextA[s]!);
-    if (needB) emitLoad(tb, a.loadB[s]!, a.nextB[s]!);
+    if (needA) emitLoad(ta, a.loadA[s]!, a.nextA[s]!, o, s);
+    if (needB) emitLoad(tb, a.loadB[s]!, a.nextB[s]!, o, s);
     if (tb === ta && !fa) residency.touch(ta, a.nextB[s]!);
     const hits = (tb >= 0 ? 2 : 1) - (needA ? 1 : 0) - (needB ? 1 : 0);
     loadsEliminated += hits;
@@ -394,13 +466,13 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     if (--remaining[t]! > 0) return;
     if (forwarded[t] === 1) {
       accLive -= aligned[t]!;
-      if (trace) trace.push({ at: ops.length, kind: "free", addr: accAddrOfTile[t]!, bytes: aligned[t]!, tile: describe(t) });
+      if (trace) trace.push({ at: n, kind: "free", addr: accAddrOfTile[t]!, bytes: aligned[t]!, tile: describe(t) });
     } else {
       const addr = resident[t]!;
       arena.free(addr);
       residency.remove(t);
       resident[t] = -1;
-      if (trace) trace.push({ at: ops.length, kind: "free", addr, bytes: aligned[t]!, tile: describe(t) });
+      if (trace) trace.push({ at: n, kind: "free", addr, bytes: aligned[t]!, tile: describe(t) });
     }
   };
 
@@ -409,18 +481,17 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     const tb = a.tileB[s]!;
     const c = a.tileC[s]!;
     const accAddr = accAddrOfTile[c]!;
-    const buffer = doubleBuffer ? s & 1 : null;
     if (a.firstC[s] === 1) {
       accLive += aligned[c]!;
-      if (trace) trace.push({ at: ops.length, kind: "alloc", addr: accAddr, bytes: aligned[c]!, tile: `acc ${describe(c)}` });
+      if (trace) trace.push({ at: n, kind: "alloc", addr: accAddr, bytes: aligned[c]!, tile: `acc ${describe(c)}` });
       bumpPeak();
     }
-    const u = a.uops[a.compute[s]!]!;
-    if (u.kind === "EXEC") {
-      ops.push({ kind: "EXEC", op: u.op, m: u.m, n: u.n, k: u.k, tm: u.tm, tn: u.tn, tk: u.tk, aAddr: addrOf(ta), bAddr: addrOf(tb), accAddr, buffer });
-    } else if (u.kind === "EWISE") {
-      ops.push({ kind: "EWISE", op: u.op, fn: u.fn, m: u.m, n: u.n, rows: u.rows, cols: u.cols, aAddr: addrOf(ta), bAddr: tb >= 0 ? addrOf(tb) : null, outAddr: accAddr });
-    }
+    outKind[n] = K_COMPUTE;
+    outUop[n] = a.compute[s]!;
+    outStep[n] = s;
+    outAddr[n] = addrOf(ta);
+    outB[n] = tb >= 0 ? addrOf(tb) : -1;
+    outAcc[n++] = accAddr;
     release(ta);
     if (tb >= 0) release(tb);
     if (!forwarded[ta]) pinned[ta]!--;
@@ -429,17 +500,19 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     if (si < 0) return;
     const su = a.uops[si] as StoreUop;
     const o = a.opIndex[s]!;
-    const store: SchedStore = { kind: "STORE", op: su.op, tensor: su.tensor, row: su.row, col: su.col, rows: su.rows, cols: su.cols, addr: accAddr, bytes: su.bytes, epilogue: su.epilogue, buffer };
+    outUop[n] = si;
+    outStep[n] = s;
+    outAddr[n] = accAddr;
     if (forwarded[c] === 1) {
-      ops.push({ ...store, forward: true });
+      outKind[n++] = K_FORWARD;
       forwardedTiles++;
     } else {
-      ops.push(store);
+      outKind[n++] = K_STORE;
       stores++;
       opStores[o]!++;
       opWords[o]! += su.rows * su.cols;
       accLive -= aligned[c]!;
-      if (trace) trace.push({ at: ops.length, kind: "free", addr: accAddr, bytes: aligned[c]!, tile: `acc ${describe(c)}` });
+      if (trace) trace.push({ at: n, kind: "free", addr: accAddr, bytes: aligned[c]!, tile: `acc ${describe(c)}` });
     }
   };
 
@@ -463,8 +536,9 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     }
   }
 
+  const compact: CompactSchedule = { kind: outKind, uop: outUop, step: outStep, addr: outAddr, b: outB, acc: outAcc, length: n };
   const stats: ScheduleStats = {
-    schedOps: ops.length,
+    schedOps: n,
     loadsEmitted,
     loadsEliminated,
     stores,
@@ -477,7 +551,7 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     policy,
     loopOrder: program.block === undefined ? program.loopOrder : `${program.loopOrder}:${program.block.m}x${program.block.n}`,
     doubleBuffer,
-    ops,
+    ops: options.materialize === false ? [] : materialize(compact, a.uops, doubleBuffer),
     stats,
   };
   const traffic: MatmulTraffic[] = [];
@@ -508,6 +582,7 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
   });
   return {
     schedule,
+    compact,
     layout: {
       operandRegionBytes: regionBase,
       accRegionAddr: regionBase,

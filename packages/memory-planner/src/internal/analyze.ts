@@ -66,22 +66,18 @@ function bad(message: string, where: string): KpuError {
   });
 }
 
-class Growable {
-  data: Int32Array;
+/** A fixed-capacity column of step data (every step has at least two micro-ops, so uops/2 + 1 is enough). */
+class Column {
+  readonly data: Int32Array;
   length = 0;
   constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(16, capacity));
+    this.data = new Int32Array(capacity);
   }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const d = new Int32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
     this.data[this.length++] = v;
   }
   done(): Int32Array {
-    return this.data.slice(0, this.length);
+    return this.data.subarray(0, this.length);
   }
 }
 
@@ -136,17 +132,18 @@ export function analyze(program: UopProgram): Analysis {
   const seenC = new Uint8Array(tiles);
   const execCount = new Int32Array(tiles);
   const loadSpaces = new Map<string, Set<number>>();
+  const spaceSeen = new Uint8Array(spaces.length);
 
-  const guess = Math.ceil(uops.length / 3) + 1;
-  const loadA = new Growable(guess);
-  const loadB = new Growable(guess);
-  const compute = new Growable(guess);
-  const store = new Growable(guess);
-  const tileA = new Growable(guess);
-  const tileB = new Growable(guess);
-  const tileC = new Growable(guess);
-  const opIndex = new Growable(guess);
-  const firstC = new Growable(guess);
+  const guess = Math.floor(uops.length / 2) + 1;
+  const loadA = new Column(guess);
+  const loadB = new Column(guess);
+  const compute = new Column(guess);
+  const store = new Column(guess);
+  const tileA = new Column(guess);
+  const tileB = new Column(guess);
+  const tileC = new Column(guess);
+  const opIndex = new Column(guess);
+  const firstC = new Column(guess);
 
   let pendingA = -1;
   let pendingB = -1;
@@ -154,10 +151,11 @@ export function analyze(program: UopProgram): Analysis {
   let pendingTileB = -1;
   let lastOpId = "";
   let lastOp = -1;
-  const tileId = (s: number, row: number, col: number, where: string): number => {
+  const whereOf = (i: number): string => `uop ${i} (op "${uops[i]!.op}")`;
+  const tileId = (s: number, row: number, col: number, i: number): number => {
     const sp = spaces[s]!;
     if (!(row >= 0 && row < sp.gridRows && col >= 0 && col < sp.gridCols && Number.isInteger(row) && Number.isInteger(col))) {
-      throw bad(`tile (${row},${col}) is outside ${sp.tensor}'s ${sp.gridRows}x${sp.gridCols} tile grid`, where);
+      throw bad(`tile (${row},${col}) is outside ${sp.tensor}'s ${sp.gridRows}x${sp.gridCols} tile grid`, whereOf(i));
     }
     return sp.base + row * sp.gridCols + col;
   };
@@ -172,25 +170,27 @@ export function analyze(program: UopProgram): Analysis {
     }
     const op = ops[lastOp]!;
     const sp = opSpaces[lastOp]!;
-    const where = `uop ${i} (op "${u.op}")`;
     switch (u.kind) {
       case "LOAD": {
         const s = u.operand === "A" ? sp.a : sp.b;
-        if (s < 0) throw bad(`op "${u.op}" has no ${u.operand} operand`, where);
-        if (spaces[s]!.tensor !== u.tensor) throw bad(`LOAD ${u.operand} names tensor "${u.tensor}", expected "${spaces[s]!.tensor}"`, where);
-        const t = tileId(s, u.row, u.col, where);
+        if (s < 0) throw bad(`op "${u.op}" has no ${u.operand} operand`, whereOf(i));
+        if (spaces[s]!.tensor !== u.tensor) throw bad(`LOAD ${u.operand} names tensor "${u.tensor}", expected "${spaces[s]!.tensor}"`, whereOf(i));
+        const t = tileId(s, u.row, u.col, i);
         if (tileBytes[t] === 0) tileBytes[t] = u.bytes;
-        if (!(u.bytes > 0)) throw bad(`LOAD of ${u.bytes} B`, where);
+        if (!(u.bytes > 0)) throw bad(`LOAD of ${u.bytes} B`, whereOf(i));
         uses[t]!++;
-        let set = loadSpaces.get(u.tensor);
-        if (set === undefined) loadSpaces.set(u.tensor, (set = new Set()));
-        set.add(s);
+        if (spaceSeen[s] === 0) {
+          spaceSeen[s] = 1;
+          let set = loadSpaces.get(u.tensor);
+          if (set === undefined) loadSpaces.set(u.tensor, (set = new Set()));
+          set.add(s);
+        }
         if (u.operand === "A") {
-          if (pendingA >= 0) throw bad("two A LOADs before one compute op", where);
+          if (pendingA >= 0) throw bad("two A LOADs before one compute op", whereOf(i));
           pendingA = i;
           pendingTileA = t;
         } else {
-          if (pendingB >= 0) throw bad("two B LOADs before one compute op", where);
+          if (pendingB >= 0) throw bad("two B LOADs before one compute op", whereOf(i));
           pendingB = i;
           pendingTileB = t;
         }
@@ -198,23 +198,23 @@ export function analyze(program: UopProgram): Analysis {
       }
       case "EXEC":
       case "EWISE": {
-        if (pendingA < 0) throw bad(`${u.kind} without the LOAD of its A tile`, where);
+        if (pendingA < 0) throw bad(`${u.kind} without the LOAD of its A tile`, whereOf(i));
         const needsB = op.kind === "matmul" || op.fn === "add" || op.fn === "bias_add";
-        if (needsB !== pendingB >= 0) throw bad(`${u.kind} ${needsB ? "without" : "with an unexpected"} B LOAD`, where);
+        if (needsB !== pendingB >= 0) throw bad(`${u.kind} ${needsB ? "without" : "with an unexpected"} B LOAD`, whereOf(i));
         let c: number;
         if (u.kind === "EXEC") {
-          if (op.kind !== "matmul") throw bad(`EXEC for elementwise op "${u.op}"`, where);
+          if (op.kind !== "matmul") throw bad(`EXEC for elementwise op "${u.op}"`, whereOf(i));
           const ua = uops[pendingA] as { row: number; col: number };
           const ub = pendingB >= 0 ? (uops[pendingB] as { row: number; col: number }) : undefined;
           if (ua.row !== u.m || ua.col !== u.k || ub === undefined || ub.row !== u.k || ub.col !== u.n) {
-            throw bad(`EXEC (${u.m},${u.n},${u.k}) does not match the tiles loaded before it`, where);
+            throw bad(`EXEC (${u.m},${u.n},${u.k}) does not match the tiles loaded before it`, whereOf(i));
           }
-          c = tileId(sp.c, u.m, u.n, where);
+          c = tileId(sp.c, u.m, u.n, i);
         } else {
-          if (op.kind !== "elementwise") throw bad(`EWISE for matmul op "${u.op}"`, where);
-          c = tileId(sp.c, u.m, u.n, where);
+          if (op.kind !== "elementwise") throw bad(`EWISE for matmul op "${u.op}"`, whereOf(i));
+          c = tileId(sp.c, u.m, u.n, i);
         }
-        if (storeStep[c] !== -1) throw bad(`output tile (${u.m},${u.n}) of "${u.op}" is computed again after its STORE`, where);
+        if (storeStep[c] !== -1) throw bad(`output tile (${u.m},${u.n}) of "${u.op}" is computed again after its STORE`, whereOf(i));
         const step = compute.length;
         loadA.push(pendingA);
         loadB.push(pendingB);
@@ -227,10 +227,11 @@ export function analyze(program: UopProgram): Analysis {
         firstC.push(seenC[c] === 0 ? 1 : 0);
         seenC[c] = 1;
         execCount[c]!++;
-        for (const t of [pendingTileA, pendingTileB]) {
-          if (t < 0) continue;
-          if (firstLoadStep[t] === -1) firstLoadStep[t] = step;
-          lastLoadStep[t] = step;
+        if (firstLoadStep[pendingTileA] === -1) firstLoadStep[pendingTileA] = step;
+        lastLoadStep[pendingTileA] = step;
+        if (pendingTileB >= 0) {
+          if (firstLoadStep[pendingTileB] === -1) firstLoadStep[pendingTileB] = step;
+          lastLoadStep[pendingTileB] = step;
         }
         if (tileBytes[c] === 0) {
           const rows = u.kind === "EXEC" ? u.tm : u.rows;
@@ -242,11 +243,11 @@ export function analyze(program: UopProgram): Analysis {
       }
       case "STORE": {
         const step = compute.length - 1;
-        if (pendingA >= 0 || pendingB >= 0 || step < 0 || store.data[step] !== -1) throw bad("STORE not right after a compute op", where);
-        const c = tileId(sp.c, u.row, u.col, where);
-        if (tileC.data[step] !== c) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) does not follow the last compute op of that tile`, where);
+        if (pendingA >= 0 || pendingB >= 0 || step < 0 || store.data[step] !== -1) throw bad("STORE not right after a compute op", whereOf(i));
+        const c = tileId(sp.c, u.row, u.col, i);
+        if (tileC.data[step] !== c) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) does not follow the last compute op of that tile`, whereOf(i));
         const kt = op.kind === "matmul" ? op.grid.kt : 1;
-        if (execCount[c] !== kt) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) after ${execCount[c]} of ${kt} EXECs`, where);
+        if (execCount[c] !== kt) throw bad(`STORE ${u.tensor}(${u.row},${u.col}) after ${execCount[c]} of ${kt} EXECs`, whereOf(i));
         store.data[step] = i;
         storeStep[c] = step;
         break;
@@ -268,14 +269,16 @@ export function analyze(program: UopProgram): Analysis {
     const si = st[s]!;
     if (si >= 0) lastStore.set((uops[si] as { tensor: string }).tensor, s);
   }
-  const producedAt = new Int32Array(steps).fill(-1);
+  // Per op (its A and B tensors are fixed), then per step.
+  const opProducedAt = ops.map((op) => {
+    const reads = op.kind === "matmul" ? [op.a, op.b] : op.inputs;
+    return Math.max(-1, ...reads.map((t) => lastStore.get(t) ?? -1));
+  });
+  const producedAt = new Int32Array(steps);
   const la = loadA.done();
   const lb = loadB.done();
-  for (let s = 0; s < steps; s++) {
-    const ta = lastStore.get((uops[la[s]!] as { tensor: string }).tensor) ?? -1;
-    const tb = lb[s]! >= 0 ? (lastStore.get((uops[lb[s]!] as { tensor: string }).tensor) ?? -1) : -1;
-    producedAt[s] = Math.max(ta, tb);
-  }
+  const opIdx = opIndex.done();
+  for (let s = 0; s < steps; s++) producedAt[s] = opProducedAt[opIdx[s]!]!;
 
   // Next-use times, walking backwards: time 2s for A, 2s+1 for B.
   const ta = tileA.done();
@@ -307,7 +310,7 @@ export function analyze(program: UopProgram): Analysis {
     tileA: ta,
     tileB: tb,
     tileC: tc,
-    opIndex: opIndex.done(),
+    opIndex: opIdx,
     firstC: new Uint8Array(firstC.done()),
     nextA,
     nextB,
