@@ -55,7 +55,7 @@ async function waitForQuiet(maxMs: number): Promise<void> {
 console.log(`host: ${describeHost(host)}; threads ${threads}; ${shapes.length} shapes; ${trials} trials per shape${smoke ? " (smoke)" : ""}`);
 const tuned = new Map<string, TiledParams>();
 for (const shape of shapes) {
-  const r = await tuneShape(shape, { host, threads, trials, logPath: log, measure: { minWindowMs: smoke ? 20 : 100, maxAttempts: smoke ? 1 : 3 } });
+  const r = await tuneShape(shape, { host, threads, trials, logPath: log, measure: { minWindowMs: smoke ? 20 : 30, maxAttempts: 1 } });
   if (r.best !== undefined) tuned.set(shapeKey(shape), r.best.params);
   console.log(`[${elapsed()}] tuned ${shape.kernel ?? ""} ${shapeKey(shape)}: best ${r.best?.gflops?.toFixed(1) ?? "-"} GFLOP/s (${r.best?.key ?? "-"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}`);
 }

@@ -44,6 +44,8 @@ class Emitter {
   readonly packA: PackInfo | undefined;
   readonly packB: PackInfo | undefined;
   private accTarget: { lo: Range; jlo: Range; cols: number } | undefined;
+  /** Inside the edge-tile fallback of a register tile: loops are not unrolled (smaller code, faster compiles). */
+  private inFallback = false;
   private readonly tile: RegisterTile | undefined;
   private readonly M: number;
   private readonly N: number;
@@ -166,6 +168,7 @@ class Emitter {
   }
 
   unrollPragma(pos: number): void {
+    if (this.inFallback) return;
     const loop = this.nest.loops[pos]!;
     if (loop.annotation === "unroll") {
       this.line(`#pragma GCC unroll ${Math.min(256, loopExtent(loop))}`);
@@ -283,7 +286,9 @@ class Emitter {
     this.line(`float acc[${ri.size * rj.size}] __attribute__((aligned(64)));`);
     if (this.nest.decompose) this.line("memset(acc, 0, sizeof acc);");
     this.accTarget = { lo: ri, jlo: rj, cols: rj.size };
+    this.inFallback = tile !== undefined;
     this.emitFrom(pos + 1);
+    this.inFallback = false;
     this.accTarget = undefined;
     const store = (op: "=" | "+="): string =>
       `for (long wi = ${ri.lo}; wi < ${ri.hi}; wi++) for (long wj = ${rj.lo}; wj < ${rj.hi}; wj++) C[wi * ${this.N} + wj] ${op} acc[(wi - ${ri.lo}) * ${rj.size} + (wj - ${rj.lo})];`;

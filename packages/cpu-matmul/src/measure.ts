@@ -10,7 +10,9 @@ import type { MatmulShape } from "./shapes.js";
 /** A kernel to measure: a validated loop nest compiled to C, or OpenBLAS's cblas_sgemm on the shape. */
 export type KernelSpec =
   | { readonly id: string; readonly kind: "nest"; readonly nest: LoopNest }
-  | { readonly id: string; readonly kind: "openblas"; readonly shape: MatmulShape };
+  | { readonly id: string; readonly kind: "openblas"; readonly shape: MatmulShape }
+  /** Hand-written C defining `void KPU_FN(const float *restrict A, const float *restrict B, float *restrict C)`. */
+  | { readonly id: string; readonly kind: "c"; readonly shape: MatmulShape; readonly code: string };
 
 /** One measurement: a timed kernel, or a failed candidate with its reason (never an exception). */
 export type Measurement =
@@ -86,7 +88,7 @@ async function build(
 ): Promise<{ binary?: string; failed: Map<string, string>; table: Entry[] }> {
   const failed = new Map<string, string>();
   const units: Entry[][] = [];
-  const kernels = entries.filter((e) => e.spec.kind === "nest");
+  const kernels = entries.filter((e) => e.spec.kind !== "openblas");
   const unique = [...new Map(kernels.map((e) => [e.fn, e])).values()];
   for (let n = 0; n < unique.length; n += perUnit) units.push(unique.slice(n, n + perUnit));
   const objects: string[] = [];
@@ -104,10 +106,10 @@ async function build(
   };
   await pool(units, jobs, compileUnit);
   const table = entries.filter((e) => e.spec.kind === "openblas" || !failed.has(e.fn));
-  const tableFns = [...new Set(table.filter((e) => e.spec.kind === "nest").map((e) => e.fn))];
+  const tableFns = [...new Set(table.filter((e) => e.spec.kind !== "openblas").map((e) => e.fn))];
   const decls = tableFns.map((f) => `void ${f}(const float *restrict A, const float *restrict B, float *restrict C);`).join("\n");
   const rows = table
-    .map((e) => `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${e.spec.kind === "nest" ? e.fn : "kpu_openblas"}, ${e.spec.kind === "openblas" ? 1 : 0} },`)
+    .map((e) => `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${e.spec.kind === "openblas" ? "kpu_openblas" : e.fn}, ${e.spec.kind === "openblas" ? 1 : 0} },`)
     .join("\n");
   const main = HARNESS_MAIN.replace("/*KERNELS*/", `${decls}\nstatic const struct kpu_entry KPU_TABLE[] = {\n${rows}\n  { 0, 0, 0, 0, 0 }\n};`);
   const mainObj = await compileObject(cc, main, dir);
@@ -179,9 +181,9 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   const dir = options.cacheDir ?? cacheDir(options.env);
   const entries: Entry[] = specs.map((spec) => {
     if (spec.kind === "openblas") return { spec, fn: "kpu_openblas", code: "", shape: spec.shape };
-    const body = emitKernelC(spec.nest, options.host, "KPU_FN");
+    const body = spec.kind === "c" ? spec.code : emitKernelC(spec.nest, options.host, "KPU_FN");
     const fn = `kpu_k_${contentHash(body)}`;
-    return { spec, fn, code: body.replace("KPU_FN", fn), shape: spec.nest.shape };
+    return { spec, fn, code: body.replaceAll("KPU_FN", fn), shape: spec.kind === "c" ? spec.shape : spec.nest.shape };
   });
   options.onPhase?.("compile");
   const { binary, failed, table } = await build(entries, cc, dir, options.kernelsPerUnit ?? 8, Math.max(1, options.host.cores));
@@ -192,7 +194,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   };
   for (const e of entries) {
     const reason = failed.get(e.fn);
-    if (reason !== undefined && e.spec.kind === "nest") record({ id: e.spec.id, ok: false, reason });
+    if (reason !== undefined && e.spec.kind !== "openblas") record({ id: e.spec.id, ok: false, reason });
   }
   options.onPhase?.("run");
   const args = [

@@ -260,7 +260,7 @@ function checkNest(nest: LoopNest, host: HostModel): void {
     for (let n = 1; n < levels.length; n++) {
       const parent = levels[n - 1]!;
       const level = levels[n]!;
-      if (level.step >= parent.step) {
+      if (level.step > parent.step) {
         fail(`axis ${axis}: loop "${level.name}" (step ${level.step}) must be nested inside "${parent.name}" (step ${parent.step}), not outside it`);
       }
       if (level.span !== parent.step) fail(`axis ${axis}: loop "${level.name}" spans ${level.span}, its parent steps by ${parent.step}: not covered exactly once`);

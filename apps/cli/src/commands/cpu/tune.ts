@@ -34,7 +34,7 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
       batchSize: flags.batch,
       seed: flags.seed,
       logPath: log,
-      measure: { minWindowMs: 100, maxAttempts: 3 },
+      measure: { minWindowMs: 30, maxAttempts: 1 },
       onProgress: (p) => {
         bar.tick(p.trials, `best ${p.bestGflops.toFixed(1)} GFLOP/s`);
       },

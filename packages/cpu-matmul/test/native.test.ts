@@ -1,0 +1,198 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  TiledSpace,
+  hostRules,
+  manualSchedule,
+  MANUAL_VARIANTS,
+  measureKernels,
+  seedRules,
+  tiledSchedule,
+  tuneShape,
+  validateSchedule,
+  type KernelSpec,
+  type MatmulShape,
+  type Primitive,
+  type Schedule,
+} from "../src/index.js";
+import { RUN_HOST } from "./helpers.js";
+
+const cache = mkdtempSync(join(tmpdir(), "kpu-cpu-test-"));
+afterAll(() => {
+  rmSync(cache, { recursive: true, force: true });
+});
+/** Correctness runs: one timed run each, no re-measuring (timing is not what these tests check). */
+const quick = { host: RUN_HOST, threads: 2, minRuns: 1, minWindowMs: 0, warmup: 0, maxAttempts: 1, cacheDir: cache, timeoutMs: 60_000 };
+
+/** A random trace over the primitives: splits, an interleaved order, fuse + parallel, vectorize, unroll, cache_write, packs. */
+const traceArb = fc.record({
+  m: fc.constantFrom(1, 2, 3, 7, 13, 16, 17, 31, 32, 37),
+  n: fc.constantFrom(1, 3, 11, 16, 29, 32, 48, 53, 64),
+  k: fc.constantFrom(1, 2, 5, 16, 19, 23, 64),
+  splits: fc.tuple(
+    fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 2 }),
+    fc.array(fc.constantFrom(2, 3, 4, 8, 16, 32), { maxLength: 2 }),
+    fc.array(fc.integer({ min: 1, max: 9 }), { maxLength: 2 }),
+  ),
+  interleave: fc.array(fc.nat(), { minLength: 9, maxLength: 9 }),
+  fuse: fc.boolean(),
+  parallel: fc.boolean(),
+  vectorize: fc.boolean(),
+  unrollMask: fc.nat({ max: 511 }),
+  cacheAt: fc.integer({ min: -2, max: 8 }),
+  decompose: fc.boolean(),
+  packA: fc.integer({ min: -2, max: 8 }),
+  packB: fc.integer({ min: -2, max: 8 }),
+  width: fc.constantFrom(1, 3, 4, 8, 16, 32),
+});
+
+type TraceCase = typeof traceArb extends fc.Arbitrary<infer R> ? R : never;
+
+function buildTrace(t: TraceCase): { shape: MatmulShape; schedule: Schedule } {
+  const steps: Primitive[] = [];
+  const levels: string[][] = (["i", "j", "k"] as const).map((axis, a) => {
+    let current: string = axis;
+    const names: string[] = [];
+    t.splits[a]!.forEach((f, n) => {
+      steps.push({ op: "split", loop: current, factor: f, outer: `${axis}${n}`, inner: `${axis}${n}x` });
+      names.push(`${axis}${n}`);
+      current = `${axis}${n}x`;
+    });
+    names.push(current);
+    return names;
+  });
+  const order: string[] = [];
+  const pos = [0, 0, 0];
+  for (let n = 0; order.length < levels.flat().length; n++) {
+    const open = [0, 1, 2].filter((a) => pos[a]! < levels[a]!.length);
+    const a = open[(t.interleave[n % 9] ?? 0) % open.length]!;
+    order.push(levels[a]![pos[a]!]!);
+    pos[a]! += 1;
+  }
+  steps.push({ op: "reorder", loops: order });
+  let loops = [...order];
+  if (t.fuse && loops.length > 1 && !loops[0]!.startsWith("k") && !loops[1]!.startsWith("k") && loops[0]![0] !== loops[1]![0]) {
+    steps.push({ op: "fuse", loops: [loops[0]!, loops[1]!], name: "f" });
+    loops = ["f", ...loops.slice(2)];
+  }
+  if (t.parallel) steps.push({ op: "parallel", loop: loops[0]! });
+  const last = loops[loops.length - 1]!;
+  if (t.vectorize && last.startsWith("j")) steps.push({ op: "vectorize", loop: last });
+  // At most one unrolled loop (the validator caps extents at 256): keeps compile time of the batch small.
+  const u = loops.findIndex((l, n) => (t.unrollMask >> n) & 1 && !(t.vectorize && l === last) && !(t.parallel && n === 0));
+  if (u >= 0) steps.push({ op: "unroll", loop: loops[u]! });
+  const at = (n: number): string | undefined => (n === -1 ? "root" : n >= 0 && n < loops.length ? loops[n] : undefined);
+  const cacheAt = at(t.cacheAt);
+  if (cacheAt !== undefined) steps.push({ op: "cache_write", at: cacheAt });
+  if (t.decompose) steps.push({ op: "decompose_reduction" });
+  const pa = at(t.packA);
+  if (pa !== undefined) steps.push({ op: "pack", operand: "A", at: pa, width: t.width });
+  const pb = at(t.packB);
+  if (pb !== undefined) steps.push({ op: "pack", operand: "B", at: pb, width: t.width });
+  return { shape: { m: t.m, n: t.n, k: t.k }, schedule: { name: "random", steps } };
+}
+
+describe("generated kernels are checked against the reference", () => {
+  it("random legal schedules on small random shapes (primes included) all match the reference", async () => {
+    const specs: KernelSpec[] = [];
+    const traces = new Map<string, string>();
+    for (const t of fc.sample(traceArb, { numRuns: 600, seed: 42 })) {
+      if (specs.length >= 40) break;
+      const { shape, schedule } = buildTrace(t);
+      const v = validateSchedule(schedule, shape, RUN_HOST);
+      if (!v.ok) continue;
+      const id = `trace${specs.length}`;
+      traces.set(id, `${shape.m}x${shape.n}x${shape.k}: ${JSON.stringify(schedule.steps)}`);
+      specs.push({ id, kind: "nest", nest: v.nest });
+    }
+    // The tuner's space, including full register tiles, on shapes whose sizes are prime or not multiples of the tile.
+    const shapes = [{ m: 32, n: 96, k: 23 }, { m: 37, n: 53, k: 19 }, { m: 16, n: 64, k: 7 }, { m: 97, n: 89, k: 83 }];
+    let n = 0;
+    for (const t of fc.sample(fc.nat(), { numRuns: 200, seed: 7 })) {
+      if (n >= 20) break;
+      const shape = shapes[t % shapes.length]!;
+      const space = new TiledSpace(shape, RUN_HOST);
+      let s = t;
+      const params = space.random(() => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648));
+      const v = validateSchedule(tiledSchedule("tiled", params), shape, RUN_HOST);
+      if (!v.ok) continue;
+      specs.push({ id: `tiled${n++}`, kind: "nest", nest: v.nest });
+      traces.set(`tiled${n - 1}`, JSON.stringify({ shape, params }));
+    }
+    for (const shape of [{ m: 7, n: 13, k: 29 }, { m: 64, n: 96, k: 48 }]) {
+      for (const v of MANUAL_VARIANTS) {
+        const r = validateSchedule(manualSchedule(v), shape, RUN_HOST);
+        if (r.ok) specs.push({ id: `${v}-${shape.m}`, kind: "nest", nest: r.nest });
+      }
+      for (const [name, schedule] of [["seed-rules", seedRules(shape).schedule], ["host-rules", hostRules(shape, RUN_HOST, 2).schedule]] as const) {
+        const r = validateSchedule(schedule, shape, RUN_HOST);
+        expect(r.ok).toBe(true);
+        if (r.ok) specs.push({ id: `${name}-${shape.m}`, kind: "nest", nest: r.nest });
+      }
+    }
+    expect(specs.length).toBeGreaterThan(60);
+    const results = await measureKernels(specs, quick);
+    const bad = results.flatMap((r) => (r.ok ? [] : [`${r.id} ${r.reason} ${traces.get(r.id) ?? ""}`]));
+    expect(bad).toEqual([]);
+    for (const r of results) if (r.ok) expect(r.relErr).toBeLessThanOrEqual(1e-4);
+  }, 240_000);
+
+  it("records a crash, a hang and a wrong result as failed candidates and keeps measuring the rest", async () => {
+    const shape = { m: 8, n: 8, k: 8 };
+    const ok = validateSchedule(manualSchedule("baseline"), shape, RUN_HOST);
+    if (!ok.ok) throw new Error(ok.reason);
+    const sig = "void KPU_FN(const float *restrict A, const float *restrict B, float *restrict C)";
+    const results = await measureKernels(
+      [
+        { id: "crash", kind: "c", shape, code: `${sig} { (void)A; (void)B; (void)C; __builtin_trap(); }` },
+        { id: "wrong", kind: "c", shape, code: `${sig} { (void)A; (void)B; for (int x = 0; x < 64; x++) C[x] = 1.0f; }` },
+        { id: "hang", kind: "c", shape, code: `${sig} { (void)A; (void)B; volatile int s = 1; while (s) C[0] = 0; }` },
+        { id: "broken", kind: "c", shape, code: `${sig} { this is not C; }` },
+        { id: "good", kind: "nest", nest: ok.nest },
+      ],
+      { ...quick, timeoutMs: 3000 },
+    );
+    const by = new Map(results.map((r) => [r.id, r]));
+    expect(by.get("crash")).toMatchObject({ ok: false, reason: expect.stringMatching(/crashed \(SIG/) });
+    expect(by.get("wrong")).toMatchObject({ ok: false, reason: expect.stringMatching(/wrong result: max relative error/) });
+    expect(by.get("hang")).toMatchObject({ ok: false, reason: expect.stringMatching(/hung/) });
+    expect(by.get("broken")).toMatchObject({ ok: false, reason: expect.stringMatching(/compile error/) });
+    expect(by.get("good")).toMatchObject({ ok: true });
+  }, 120_000);
+
+  it("times at least 30 runs and reports median >= p10 and the stolen-time share", async () => {
+    const shape = { m: 32, n: 64, k: 64 };
+    const v = validateSchedule(hostRules(shape, RUN_HOST, 2).schedule, shape, RUN_HOST);
+    if (!v.ok) throw new Error(v.reason);
+    const [r] = await measureKernels([{ id: "h", kind: "nest", nest: v.nest }, { id: "blas", kind: "openblas", shape }], { ...quick, minRuns: 30, maxAttempts: 2 });
+    expect(r).toMatchObject({ ok: true });
+    if (r?.ok === true) {
+      expect(r.runs).toBeGreaterThanOrEqual(30);
+      expect(r.medianUs).toBeGreaterThanOrEqual(r.p10Us);
+      expect(r.stolenFraction).toBeGreaterThanOrEqual(0);
+    }
+  }, 120_000);
+});
+
+describe("autotuner", () => {
+  it("logs every trial, resumes from the log, and its best-so-far curve never drops", async () => {
+    const log = join(cache, "tune.jsonl");
+    const shape = { m: 16, n: 48, k: 32 };
+    const opts = { host: RUN_HOST, threads: 2, batchSize: 6, logPath: log, measure: { minRuns: 30, minWindowMs: 0, warmup: 0, maxAttempts: 1, cacheDir: cache } };
+    const first = await tuneShape(shape, { ...opts, trials: 12 });
+    expect(first.trials).toHaveLength(12);
+    expect(first.trials[0]!.source).toBe("rule");
+    expect(new Set(first.trials.map((t) => t.key)).size).toBe(12);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(12);
+    const again = await tuneShape(shape, { ...opts, trials: 12 });
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(12); // resumed: nothing new to measure
+    expect(again.best?.key).toBe(first.best?.key);
+    const more = await tuneShape(shape, { ...opts, trials: 18 });
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(18);
+    for (let n = 1; n < more.curve.length; n++) expect(more.curve[n]!).toBeGreaterThanOrEqual(more.curve[n - 1]!);
+    expect(more.best!.gflops!).toBeGreaterThanOrEqual(more.ruleGflops ?? 0);
+  }, 180_000);
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { formatNest, hostRules, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
+import { TEST_HOST } from "./helpers.js";
+
+const shape = { m: 64, n: 768, k: 768 };
+const reason = (steps: Primitive[], s = shape): string => {
+  const v = validateSchedule({ name: "t", steps }, s, TEST_HOST);
+  return v.ok ? "ok" : v.reason;
+};
+
+describe("schedule IR validator", () => {
+  it("accepts the plain nest and every seed variant", () => {
+    expect(reason([])).toBe("ok");
+    for (const v of MANUAL_VARIANTS) expect(validateSchedule(manualSchedule(v), shape, TEST_HOST).ok).toBe(true);
+  });
+
+  it("rejects illegal schedules with a reason", () => {
+    expect(reason([{ op: "split", loop: "i", factor: 0, outer: "a", inner: "b" }])).toMatch(/not a positive integer/);
+    expect(reason([{ op: "split", loop: "q", factor: 2, outer: "a", inner: "b" }])).toMatch(/no loop named "q"/);
+    expect(reason([{ op: "fuse", loops: ["i", "k"], name: "f" }])).toMatch(/adjacent|spatial/);
+    expect(reason([{ op: "fuse", loops: ["j", "k"], name: "f" }])).toMatch(/spatial/);
+    expect(reason([{ op: "parallel", loop: "k" }, { op: "reorder", loops: ["k", "i"] }])).toMatch(/outermost|race/);
+    expect(reason([{ op: "vectorize", loop: "j" }])).toMatch(/innermost/);
+    // iteration space covered exactly once: the inner level of i may not move outside its outer level
+    expect(
+      reason([
+        { op: "split", loop: "i", factor: 8, outer: "io", inner: "ii" },
+        { op: "reorder", loops: ["ii", "io"] },
+      ]),
+    ).toMatch(/spans 8 < 64|must be nested inside/);
+    // vector width not dividing: 6 lanes fit no supported width (16, 8, 4)
+    expect(
+      reason([
+        { op: "split", loop: "j", factor: 6, outer: "jo", inner: "ji" },
+        { op: "reorder", loops: ["i", "jo", "k", "ji"] },
+        { op: "vectorize", loop: "ji" },
+      ]),
+    ).toMatch(/does not divide the extent 6/);
+    // too many registers: a 16 x 64 accumulator needs 16*4 + 4 + 1 = 69 of 32
+    const big = tiledSchedule("x", { mr: 16, nrVectors: 4, lanes: 16, kc: 128, mc: 64, nc: 768, order: "ji", kUnroll: 1, packA: false, packB: false });
+    expect(reason([...big.steps])).toMatch(/too many registers: .* needs 69 vector registers, the host has 32/);
+    expect(reason([{ op: "cache_write", at: "root" }], { m: 512, n: 512, k: 8 })).toMatch(/exceeds/);
+    expect(reason([{ op: "parallel", loop: "i" }, { op: "pack", operand: "B", at: "root", width: 16 }])).toMatch(/outside the parallel loop/);
+  });
+
+  it("finds the register tile of the host rules' schedule", () => {
+    const plan = hostRules(shape, TEST_HOST, 2);
+    const v = validateSchedule(plan.schedule, shape, TEST_HOST);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(registerTile(v.nest, TEST_HOST)).toMatchObject({ mr: 8, nr: 48, lanes: 16, registers: 28 });
+    expect(formatNest(v.nest)).toContain("for ir: i step 8 (8x)");
+  });
+});
+
+describe("seed rules R1-R11", () => {
+  it("picks TM by R7 and builds the seed's loop order with a 64x64 local accumulator", () => {
+    expect([16, 32, 64, 96, 128, 192, 256, 384].map(seedTm)).toEqual([16, 32, 64, 32, 64, 64, 64, 64]);
+    const { schedule, decisions } = seedRules({ m: 96, n: 768, k: 768 });
+    expect(decisions.map((d) => d.id)).toEqual(["R1", "R2", "R3", "R4", "R5", "R6", "R7", "R8", "R9", "R10", "R11"]);
+    const v = validateSchedule(schedule, { m: 96, n: 768, k: 768 }, TEST_HOST);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.nest.loops.map((l) => l.name)).toEqual(["fused", "ko", "ii", "ji_o", "ki", "j_vec"]);
+    expect(v.nest.cacheWriteAt).toBe("fused");
+    expect(registerTile(v.nest, TEST_HOST)).toBeUndefined(); // the seed's C tile lives in memory, not registers
+  });
+});
+
+describe("host rules (README worked example)", () => {
+  it("derives every parameter of 64 x 768 x 768 on the AVX-512 test host, 2 threads", () => {
+    const t0 = performance.now();
+    const plan = hostRules(shape, TEST_HOST, 2);
+    const micros = (performance.now() - t0) * 1000;
+    expect(plan.params).toEqual({ mr: 8, nrVectors: 3, lanes: 16, kc: 192, mc: 64, nc: 384, order: "ji", kUnroll: 1, packA: false, packB: true });
+    expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9"]);
+    expect(plan.decisions.find((d) => d.id === "H7")?.value).toBe("fuse(ic, jc): 1 x 2 = 2 tasks of 64 x 384");
+    expect(micros).toBeLessThan(50_000);
+  });
+
+  it("feeds both threads at M = 16 and keeps B unpacked when it is reused only twice", () => {
+    const p = hostRules({ m: 16, n: 768, k: 768 }, TEST_HOST, 2).params;
+    expect(Math.ceil(16 / p.mc) * Math.ceil(768 / p.nc) % 2).toBe(0);
+    expect(p.packB).toBe(false);
+  });
+
+  it("uses 8-lane vectors and 16 registers on an AVX2 host", () => {
+    const avx2 = { ...TEST_HOST, isa: "avx2" as const, vectorBits: 256, vectorRegisters: 16 };
+    const plan = hostRules(shape, avx2, 2);
+    expect(plan.params.lanes).toBe(8);
+    const v = validateSchedule(plan.schedule, shape, avx2);
+    expect(v.ok).toBe(true);
+    if (v.ok) expect(registerTile(v.nest, avx2)!.registers).toBeLessThanOrEqual(16);
+  });
+});
