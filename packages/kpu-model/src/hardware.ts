@@ -165,12 +165,21 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
   };
 }
 
-const RULES: Readonly<Record<string, string>> = {
-  invalid_type: "has the wrong type or is missing",
-  too_small: "is too small",
-  unrecognized_keys: "has an unknown field",
-  invalid_value: "is not an accepted value",
-};
+/** The rule a schema issue broke, in words ("is missing", "must be greater than 0", ...). */
+function ruleOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.message.includes("received undefined") ? "is missing" : `must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}`;
+    case "too_small":
+      return issue.inclusive === false ? `must be greater than ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)}`;
+    case "unrecognized_keys":
+      return `has an unknown field (${issue.keys.join(", ")})`;
+    case "invalid_value":
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return `is invalid (${issue.message})`;
+  }
+}
 
 /** Validates a parsed document (JSON or YAML) as a hardware description; `source` prefixes error locations. */
 export function validateHardware(raw: unknown, source = "<hardware>"): Hardware {
@@ -187,12 +196,9 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issuePath(issue.path);
-    const keys = issue.code === "unrecognized_keys" ? ` (${issue.keys.join(", ")})` : "";
-    const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
-    const rule = missing ? "is missing" : (RULES[issue.code] ?? "is invalid");
     fail(
       "KPU_HW_SCHEMA",
-      `${path === "" ? "the document" : path} ${rule}${keys}: ${issue.message}`,
+      `${path === "" ? "the document" : path} ${ruleOf(issue)}`,
       `${source}:${path || "(root)"}`,
       "Start from a preset: `kpu hw show edge-ai --json > hw.json`; sizes are in bytes, clocks in MHz, and bandwidths must be > 0.",
     );

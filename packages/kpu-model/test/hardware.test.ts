@@ -56,8 +56,8 @@ describe("hardware presets", () => {
 describe("bad hardware descriptions: the field and the rule", () => {
   const cases: [string, (d: Doc) => void, RegExp, RegExp][] = [
     ["missing field", (d) => delete d.levels.l2!.latencyCycles, /f\.json:levels\.l2\.latencyCycles/, /is missing/],
-    ["negative field", (d) => (d.levels.l3!.latencyCycles = -5), /levels\.l3\.latencyCycles/, /too small/],
-    ["zero bandwidth", (d) => (d.levels.dram!.bandwidthBytesPerCycle = 0), /levels\.dram\.bandwidthBytesPerCycle/, />0/],
+    ["negative field", (d) => (d.levels.l3!.latencyCycles = -5), /levels\.l3\.latencyCycles/, /must be at least 0/],
+    ["zero bandwidth", (d) => (d.levels.dram!.bandwidthBytesPerCycle = 0), /levels\.dram\.bandwidthBytesPerCycle/, /must be greater than 0/],
     ["unknown field", (d) => (d.levels.l1!.speed = 3), /levels\.l1/, /unknown field \(speed\)/],
     ["buffer smaller than one tile", (d) => (d.levels.l1!.bankBytes = 256), /levels\.l1\.bankBytes/, /smaller than one A, B and C tile/],
     ["no common timebase", (d) => (d.clocks.dmaMhz = 300), /clocks\.dmaMhz/, /no common timebase/],
