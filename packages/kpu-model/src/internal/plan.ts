@@ -1,7 +1,7 @@
 import { KpuError, tileCount } from "@kpu/ir";
 import { fabricTiming } from "../fabric.js";
 import type { Dataflow, Hardware, LevelName } from "../hardware.js";
-import { forEachStep, stepCount, stepExtents, type MatmulWorkload } from "../workload.js";
+import { forEachStep, stepCount, type MatmulWorkload } from "../workload.js";
 import {
   DMA,
   FABRIC,
@@ -130,7 +130,16 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
 
   const lv = d.levels;
   const beat = (bytes: number, bus: number) => ceilDiv(bytes, bus) * bus;
-  const transfer = (level: "dram" | "l3" | "l2", bytes: number): [number, number] => {
+  const transferCache = new Map<number, readonly [number, number]>();
+  const transfer = (level: "dram" | "l3" | "l2", bytes: number): readonly [number, number] => {
+    const key = bytes * 4 + (level === "dram" ? 0 : level === "l3" ? 1 : 2);
+    const hit = transferCache.get(key);
+    if (hit !== undefined) return hit;
+    const value = transferUncached(level, bytes);
+    transferCache.set(key, value);
+    return value;
+  };
+  const transferUncached = (level: "dram" | "l3" | "l2", bytes: number): readonly [number, number] => {
     const spec = hw.levels[level];
     const ld = lv[level];
     const bw = level === "dram" ? (spec.bandwidthBytesPerCycle * spec.banks) / tiles : ld.perTileBandwidthBytesPerCycle;
@@ -302,7 +311,9 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
   };
 
   forEachStep(w, (i, j, k) => {
-    const { tm, tn, tk } = stepExtents(w, i, j, k);
+    const tm = Math.min(w.tiles.m, w.m - i * w.tiles.m);
+    const tn = Math.min(w.tiles.n, w.n - j * w.tiles.n);
+    const tk = Math.min(w.tiles.k, w.k - k * w.tiles.k);
     const bA = tm * tk * eb;
     const bB = tk * tn * eb;
     const bC = tm * tn * eb;
