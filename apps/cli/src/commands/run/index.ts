@@ -1,5 +1,7 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import { scheduleToJson } from "@kpu/ir";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
+import { writeFileAtomic } from "../../util/files.js";
 import { EXIT, type CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
@@ -9,6 +11,10 @@ import { renderScheduleSummary, scheduleSummary, type ScheduleSummary } from "..
 export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter"> {
   /** Seed of the random inputs (default 1). */
   readonly seed?: number;
+  /** `schedule`: also emit the verified schedule (to `out`, or into the JSON report). Accepted so that `kpu run`
+   * takes the same flags as `kpu compile ... --emit schedule`. */
+  readonly emit?: "schedule";
+  readonly out?: string;
 }
 
 /** What `kpu run` found: the schedule's summary and the verification against the reference. */
@@ -47,14 +53,17 @@ export function renderVerification(verify: VerifyResult): string {
  */
 export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo): boolean {
   const { compiled, report } = runModel(file, flags);
+  const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
+  if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir));
   if (flags.json === true) {
     const { summary, verify } = report;
-    io.stdout(toJsonText({ model: report.model, ...summary, verify }));
+    io.stdout(toJsonText({ model: report.model, ...summary, verify, ...(ir !== undefined && flags.out === undefined ? { ir } : {}) }));
   } else {
     const r = compiled.frontend.report;
     io.stdout(`model ${r.model}: ${r.opsBeforeFusion} ops before fusion, ${r.opsAfterFusion} after, ${r.uops.total} micro-ops\n`);
     io.stdout(renderScheduleSummary(report.summary, compiled.scheduled!.schedule, 6));
     io.stdout(renderVerification(report.verify));
+    if (ir !== undefined && flags.out !== undefined) io.stdout(`wrote schedule IR to ${flags.out}\n`);
   }
   return report.verify.ok;
 }
@@ -62,6 +71,8 @@ export function runCommand(file: string | undefined, flags: RunFlags & { readonl
 export function registerRun(program: Command, io: CliIo): void {
   addScheduleFlags(addModelFlags(program.command("run").description("compile, schedule and execute a model on seeded random inputs; verify against the reference")))
     .option("--seed <n>", "seed of the random inputs", positiveInt("--seed"), 1)
+    .addOption(new Option("--emit <ir>", "also emit the verified schedule (to --out, or into the --json report)").choices(["schedule"]))
+    .option("--out <file>", "write the emitted schedule here (atomically)")
     .option("--json", "machine-readable output")
     .action((file: string | undefined, flags: RunFlags & { json?: boolean }) => {
       if (!runCommand(file, flags, io)) process.exitCode = EXIT.failed;
