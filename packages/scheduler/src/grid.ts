@@ -19,7 +19,6 @@ export interface SweepSpec {
   readonly tileRule?: TileRule;
 }
 
-const sizeSchema = z.union([z.string(), z.number().int().positive()]);
 const gridSchema = z.strictObject({
   workloads: z
     .array(
@@ -34,7 +33,7 @@ const gridSchema = z.strictObject({
     )
     .min(1),
   strategies: z.array(z.enum(STRATEGIES)).min(1).optional(),
-  l3: z.array(sizeSchema).min(1),
+  l3: z.array(z.union([z.string(), z.number()])).min(1),
   model: z.enum(L3_MODELS).optional(),
   cAccounting: z.enum(C_ACCOUNTINGS).optional(),
   tiles: z.strictObject({ ti: z.number().int().positive(), tj: z.number().int().positive(), tk: z.number().int().positive() }).optional(),
@@ -66,7 +65,8 @@ export function parseGridFile(text: string, file: string): SweepSpec {
     });
   }
   const g = parsed.data;
-  const l3Bytes = g.l3.map((s, i) => (typeof s === "number" ? s : parseByteSize(s, `${file}:l3.${i}`)));
+  // sizes need a unit: a bare number is refused like any unitless size
+  const l3Bytes = g.l3.map((s, i) => parseByteSize(String(s), `${file}:l3.${i}`));
   return {
     workloads: g.workloads.map((w) => ({ name: w.name, category: w.category ?? "", aspect: w.aspect ?? "", m: w.m, n: w.n, k: w.k })),
     strategies: g.strategies ?? STRATEGIES,

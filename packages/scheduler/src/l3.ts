@@ -32,7 +32,7 @@ export interface L3Result {
   readonly dramWriteBytes: number;
   /** A and B read once, C written once. */
   readonly compulsoryBytes: number;
-  /** I/O lower bound for a fast memory of l3Bytes. */
+  /** I/O lower bound for a fast memory of l3Bytes (l3Bytes + |C| with read-once, whose partial sums stay on chip). */
   readonly lowerBoundBytes: number;
   /** kpu model: (reads + writes) / compulsory; per tensor: A reads / |A|, B reads / |B|, C (reads + writes) / |C|.
    *  kpu-sim model: kpu-sim's ratios (see kpuSimOverfetch*). */
@@ -108,7 +108,8 @@ function result(
   const dramReadBytes = r.readBytes[0] + r.readBytes[1] + cReads;
   const dramWriteBytes = cWrites;
   const compulsory = compulsoryBytes(problem);
-  const lowerBound = ioLowerBoundBytes(problem, r.capBytes);
+  // read-once keeps partial sums of C in the compute fabric, outside L3: its fast memory is L3 plus C
+  const lowerBound = ioLowerBoundBytes(problem, cAccounting === "read-once" && !sim ? r.capBytes + exact.c : r.capBytes);
   const kpuSimTotal = dramReadBytes / (exact.a + exact.b + exact.c);
   const requests = r.requests[0] + r.requests[1] + r.requests[2];
   const hits = r.hits[0] + r.hits[1] + r.hits[2];

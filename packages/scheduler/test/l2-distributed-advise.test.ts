@@ -1,0 +1,144 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  FOCUSED_WORKLOADS,
+  L2_POLICIES,
+  STRATEGIES,
+  adviseL3,
+  analyzeDistributed,
+  analyzeL3,
+  forEachTileStep,
+  pickStrategies,
+  scheduleL2,
+  splitExtent,
+  tileGridOf,
+  type L2Policy,
+  type Strategy,
+} from "@kpu/scheduler";
+
+/** Plain L2 reference: slots of one tile, LRU/FIFO by timestamps, Belady by scanning a materialised future. */
+function refL2(m: number, n: number, k: number, t: { ti: number; tj: number; tk: number }, slots: number, s: Strategy, policy: L2Policy) {
+  const grid = tileGridOf({ m, n, k }, t);
+  const trace: string[] = [];
+  forEachTileStep(grid, s, (i, j, kk) => {
+    trace.push(`A${i},${kk}`, `B${kk},${j}`, `C${i},${j}`);
+  });
+  const cache = new Map<string, number>(); // key -> stamp
+  let loads = 0;
+  let hits = 0;
+  trace.forEach((key, pos) => {
+    if (cache.has(key)) {
+      hits++;
+      if (policy === "lru") cache.set(key, pos);
+      return;
+    }
+    loads++;
+    if (cache.size >= slots) {
+      let victim = "";
+      let best = policy === "belady" ? -1 : Infinity;
+      for (const [c, stamp] of cache) {
+        if (policy === "belady") {
+          let next = trace.indexOf(c, pos + 1);
+          if (next === -1) next = Infinity;
+          if (next > best) {
+            best = next;
+            victim = c;
+          }
+        } else if (stamp < best) {
+          best = stamp;
+          victim = c;
+        }
+      }
+      cache.delete(victim);
+    }
+    cache.set(key, pos);
+  });
+  return { loads, hits };
+}
+
+describe("L2 tile scheduler", () => {
+  it("equals a plain reference for LRU, FIFO and Belady on random small shapes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom(...STRATEGIES),
+        fc.constantFrom(...L2_POLICIES),
+        (m, n, k, slots, strategy, policy) => {
+          const tiles = { ti: 8, tj: 8, tk: 8 };
+          const r = scheduleL2({ m, n, k }, { strategy, tiles, l2Bytes: slots * 256, policy });
+          const ref = refL2(m, n, k, tiles, slots, strategy, policy);
+          expect(r.slots).toBe(slots);
+          expect(r.a.loads + r.b.loads + r.c.loads).toBe(ref.loads);
+          expect(r.hits).toBe(ref.hits);
+          if (policy === "belady") {
+            const lru = scheduleL2({ m, n, k }, { strategy, tiles, l2Bytes: slots * 256, policy: "lru" });
+            expect(r.hits).toBeGreaterThanOrEqual(lru.hits);
+          }
+        },
+      ),
+      { numRuns: 120, seed: 21 },
+    );
+  });
+
+  it("counts initial loads and reloads per tensor; no slot floor", () => {
+    const r = scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { ti: 16, tj: 16, tk: 16 }, l2Bytes: 2 * 1024, policy: "lru" });
+    expect(r.slots).toBe(2);
+    expect(r.a.initialLoads).toBe(16);
+    expect(r.b.initialLoads).toBe(16);
+    expect(r.c.initialLoads).toBe(16);
+    expect(r.a.reloads).toBe(r.a.loads - 16);
+    expect(() => scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { ti: 16, tj: 16, tk: 16 }, l2Bytes: 512 })).toThrow(/holds no/);
+  });
+});
+
+describe("distributed L3", () => {
+  it("splits C into near-equal blocks and adds up per-tile traffic; multicast never costs more", () => {
+    expect(splitExtent(10, 3)).toEqual([4, 3, 3]);
+    const p = { m: 2048, n: 2048, k: 1024 };
+    const [d] = analyzeDistributed(p, { gridRows: 2, gridCols: 2, sliceBytes: [1024 * 1024], strategy: "ws" });
+    expect(d!.tiles).toHaveLength(4);
+    const one = analyzeL3({ m: 1024, n: 1024, k: 1024 }, { l3Bytes: [1024 * 1024], strategies: ["ws"] })[0]!;
+    expect(d!.dramReadBytes).toBe(4 * one.dramReadBytes);
+    expect(d!.multicastReadBytes).toBeLessThanOrEqual(d!.dramReadBytes);
+    // with multicast each A stripe is fetched once per grid row: the A traffic halves on a 2-wide row
+    expect(d!.multicastReadBytes).toBe(2 * one.tensors.a.readBytes + 2 * one.tensors.b.readBytes + 4 * one.tensors.c.readBytes);
+    expect(() => analyzeDistributed(p, { gridRows: 0, gridCols: 2, sliceBytes: [1024 * 1024], strategy: "ws" })).toThrow(/grid rows/);
+  });
+});
+
+describe("auto and advice", () => {
+  it("auto picks WS for the seed's 32768x7168x7168 at 16 MiB and says why", () => {
+    const [pick] = pickStrategies({ m: 32768, n: 7168, k: 7168 }, { l3Bytes: [16 * 1024 * 1024], model: "kpu-sim" });
+    expect(pick!.best.strategy).toBe("ws");
+    expect(pick!.reason).toMatch(/^WS moves the least DRAM traffic/);
+    expect(pick!.candidates).toHaveLength(3);
+  });
+
+  it("advise: the smallest L3 keeping every workload within the target", () => {
+    const ws = FOCUSED_WORKLOADS.slice(0, 3);
+    const a = adviseL3(ws, { within: 1.25, candidatesBytes: [1, 2, 4, 16, 64].map((x) => x * 1024 * 1024) });
+    expect(a.l3Bytes).toBeDefined();
+    for (const p of a.perWorkload) {
+      expect(p.ratio!).toBeLessThanOrEqual(1.25);
+      expect(p.l3Bytes!).toBeLessThanOrEqual(a.l3Bytes!);
+    }
+    expect(a.l3Bytes).toBe(Math.max(...a.perWorkload.map((p) => p.l3Bytes!)));
+    const none = adviseL3(ws, { within: 1.0, candidatesBytes: [1024 * 1024] });
+    expect(none.perWorkload.some((p) => p.l3Bytes === undefined)).toBe(true);
+    expect(() => adviseL3(ws, { within: 0.9 })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_TARGET" }));
+  });
+});
+
+describe("bad input", () => {
+  it("names the field", () => {
+    const l3 = [16 * 1024 * 1024];
+    expect(() => analyzeL3({ m: 0, n: 1, k: 1 }, { l3Bytes: l3 })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_DIM", where: "--m" }));
+    expect(() => analyzeL3({ m: 1.5, n: 1, k: 1 }, { l3Bytes: l3 })).toThrow(expect.objectContaining({ where: "--m" }));
+    expect(() => analyzeL3({ m: 2 ** 20, n: 1, k: 2 ** 12 }, { l3Bytes: l3 })).toThrow(/above 2\^31/);
+    expect(() => analyzeL3({ m: 64, n: 64, k: 64 }, { l3Bytes: [100] })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_SIZE", where: "--l3" }));
+    expect(() => analyzeL3({ m: 64, n: 64, k: 64 }, { l3Bytes: [] })).toThrow(/no L3 size/);
+  });
+});
