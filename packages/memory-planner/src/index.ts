@@ -6,7 +6,7 @@ export { EVICTION_POLICIES, POLICY_NAMES, isPolicyName, parsePolicy } from "./po
 export type { EvictionPolicy, PolicyName } from "./policies.js";
 export { matmulTrafficLowerBound } from "./bounds.js";
 export type { MatmulTraffic } from "./bounds.js";
-export { COMPACT_KINDS, materialize, minimumWorkingSet, scheduleProgram } from "./scheduler.js";
+export { COMPACT_KINDS, blockForSram, materialize, minimumWorkingSet, scheduleProgram } from "./scheduler.js";
 export type { CompactSchedule, ScheduleOptions, ScheduleResult, SramLayout, TraceEvent, WorkingSet } from "./scheduler.js";
 export { checkSchedule } from "./verify.js";
 export type { ScheduleCheck } from "./verify.js";

@@ -598,3 +598,17 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
     ...(trace === undefined ? {} : { trace }),
   };
 }
+
+/**
+ * The block of output tiles for the `blocked` loop order that fits an SRAM: the largest b (up to `maxBlock`, default
+ * 16) with b*b accumulators, the b B tiles a block row reuses, and one step's A and B (two steps' with double
+ * buffering) all resident, counted in tiles of `tileBytes` (aligned). At 256 KiB with 32x32 fp32 tiles: 7x7.
+ */
+export function blockForSram(sramBytes: number, tileBytes: number, options: { readonly doubleBuffer?: boolean; readonly maxBlock?: number } = {}): { m: number; n: number } {
+  const tiles = Math.floor(sramBytes / alignUp(tileBytes, 64));
+  const operands = options.doubleBuffer === true ? 4 : 2;
+  const max = options.maxBlock ?? 16;
+  let b = 1;
+  while (b < max && (b + 1) * (b + 1) + (b + 1) + operands <= tiles) b++;
+  return { m: b, n: b };
+}

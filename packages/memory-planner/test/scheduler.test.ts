@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatSchedOp, isKpuError, mlpExample, type LoopOrder } from "@kpu/ir";
-import { checkSchedule, matmulTrafficLowerBound, minimumWorkingSet, scheduleProgram, type PolicyName } from "@kpu/memory-planner";
+import { blockForSram, checkSchedule, matmulTrafficLowerBound, minimumWorkingSet, scheduleProgram, type PolicyName } from "@kpu/memory-planner";
 import { compileGraph, lowerProgram } from "@kpu/passes";
 
 const KiB = 1024;
@@ -145,5 +145,17 @@ describe("data-movement lower bound", () => {
       const r = scheduleProgram(mlp(), { sramBytes: kib * KiB, policy: "min" });
       for (const t of r.traffic) expect(t.ratioTiles).toBeGreaterThanOrEqual(1);
     }
+  });
+});
+
+describe("blockForSram", () => {
+  it("picks the largest square block whose accumulators, B row and step operands fit", () => {
+    expect(blockForSram(256 * KiB, 4096)).toEqual({ m: 7, n: 7 }); // 49 + 7 + 2 = 58 <= 64 tiles; 8: 64 + 8 + 2 > 64
+    expect(blockForSram(256 * KiB, 4096, { doubleBuffer: true })).toEqual({ m: 7, n: 7 }); // 49 + 7 + 4 = 60
+    expect(blockForSram(16 * KiB, 4096)).toEqual({ m: 1, n: 1 });
+    expect(blockForSram(64 * 1024 * KiB, 4096)).toEqual({ m: 16, n: 16 });
+    const tiled = mlp().tiled;
+    const program = lowerProgram(tiled, "blocked", { block: blockForSram(32 * KiB, 4096) });
+    expect(minimumWorkingSet(program).bytes).toBeLessThanOrEqual(32 * KiB);
   });
 });

@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { KpuError, LOOP_ORDERS, formatUop, scheduleToJson, type Graph, type LoopOrder } from "@kpu/ir";
-import { PLACEMENTS, POLICY_NAMES, type PolicyName, type Placement, type ScheduleResult } from "@kpu/memory-planner";
+import { PLACEMENTS, POLICY_NAMES, blockForSram, type PolicyName, type Placement, type ScheduleResult } from "@kpu/memory-planner";
 import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
@@ -46,16 +46,6 @@ export function parseBlock(text: string): { m: number; n: number } {
   return { m, n };
 }
 
-/**
- * The block for `--order blocked` when none is given: the largest b (up to 16) with b*b accumulators, b B tiles and
- * the step's operands (2, or 4 double-buffered) in the SRAM, counted in tiles of --tile (default 32) fp32.
- */
-export function autoBlock(sramBytes: number, tile: number, doubleBuffer: boolean): { m: number; n: number } {
-  const tiles = Math.floor(sramBytes / (tile * tile * 4));
-  let b = 1;
-  while (b < 16 && (b + 1) * (b + 1) + (b + 1) + (doubleBuffer ? 4 : 2) <= tiles) b++;
-  return { m: b, n: b };
-}
 
 /** The result of compiling and scheduling: the front half and, when asked for, the schedule. */
 export interface CompileResult {
@@ -71,7 +61,7 @@ export function compileModel(file: string | undefined, flags: CompileFlags, sche
   const block =
     flags.order !== "blocked"
       ? undefined
-      : (flags.block ?? (flags.tile === undefined && flags.budget !== undefined ? undefined : autoBlock(flags.sram ?? DEFAULT_SRAM_BYTES, flags.tile ?? 32, flags.doubleBuffer === true)));
+      : (flags.block ?? (flags.tile === undefined && flags.budget !== undefined ? undefined : blockForSram(flags.sram ?? DEFAULT_SRAM_BYTES, (flags.tile ?? 32) ** 2 * 4, { doubleBuffer: flags.doubleBuffer === true })));
   const frontend = runFrontend(graph, { tile: flags.tile, budgetBytes: flags.budget, order: flags.order, fusion: flags.fusion, block }, dumpAfter);
   if (!schedule) return { graph, frontend };
   const scheduled = runSchedule(frontend.program, {
