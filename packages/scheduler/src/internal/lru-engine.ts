@@ -2,8 +2,8 @@
  * One pass of an LRU over whole tiles that answers several capacities at once (Mattson's inclusion property, with
  * tiles of different sizes): every cached node carries the index of the smallest capacity whose cache holds it, the
  * recency list is shared, and each capacity keeps a boundary pointer (its deepest cached node) and its occupancy.
- * Evictions and peak occupancy are exact per capacity. Allocation-free per access: one interleaved typed array
- * ([prev, next, level, size] per node) so that an eviction touches one cache line.
+ * Evictions and peak occupancy are exact per capacity. Allocation-free per access: one interleaved Int32Array
+ * ([prev, next, level, size] per node, 16 bytes) so that an eviction touches one cache line.
  *
  * Two treatments of a tile larger than a capacity: `flush` (kpu-sim: the cache is emptied while it tries to make
  * room, and the tile is not kept) and `bypass` (the tile streams through; the cache is untouched). `bypass` breaks the
@@ -17,7 +17,7 @@ export class MultiLru {
   readonly evictions: Float64Array;
   private readonly bnd: Int32Array;
   /** Per node: [prev, next, level, size]; level = levels means "in no cache". */
-  private readonly nd: Float64Array;
+  private readonly nd: Int32Array;
   private head = -1;
   private readonly bypass: boolean;
   /** Accesses per (tensor, level): level L means a miss in every cache. */
@@ -32,7 +32,7 @@ export class MultiLru {
     this.peak = new Float64Array(this.levels);
     this.evictions = new Float64Array(this.levels);
     this.bnd = new Int32Array(this.levels).fill(-1);
-    this.nd = new Float64Array(nodeCount * 4);
+    this.nd = new Int32Array(nodeCount * 4);
     for (let x = 0; x < nodeCount; x++) {
       this.nd[4 * x] = -1;
       this.nd[4 * x + 1] = -1;
@@ -43,6 +43,7 @@ export class MultiLru {
     this.readBytesAt = new Float64Array(tensors * (this.levels + 1));
   }
 
+  /** Sets a node's size in bytes (below 2^31: tiles are at most 2 GiB). */
   setSize(x: number, bytes: number): void {
     this.nd[4 * x + 3] = bytes;
   }
@@ -87,6 +88,7 @@ export class MultiLru {
     const caps = this.caps;
     const occ = this.occ;
     const peak = this.peak;
+    const evictions = this.evictions;
     let newLevel = 0;
     for (let c = 0; c < lx; c++) {
       const cap = caps[c]!;
@@ -103,7 +105,7 @@ export class MultiLru {
         do {
           const e4 = 4 * e;
           o -= nd[e4 + 3]!;
-          this.evictions[c]!++;
+          evictions[c]!++;
           nd[e4 + 2] = c + 1;
           const pe = nd[e4]!;
           if (c === L - 1) {

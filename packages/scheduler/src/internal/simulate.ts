@@ -85,6 +85,12 @@ export function simulateL3(input: SimInput): SimCapResult[] {
   const maxB = ek * ej * eb;
   const maxC = ei * ej * eb;
   const maxTile = Math.max(maxA, maxB, maxC);
+  if (maxTile >= 2 ** 31) {
+    throw new KpuError("KPU_L3_BAD_TILES", `a ${maxTile}-byte tile is above 2 GiB`, {
+      where: "tiles",
+      hint: "Use smaller tiles; a tile must fit in on-chip memory.",
+    });
+  }
   // Bypass breaks inclusion: run each capacity that a tile exceeds on its own.
   const groups: (readonly number[])[] = [];
   if (!sim && caps.some((c) => c < maxTile)) for (const c of caps) groups.push([c]);
