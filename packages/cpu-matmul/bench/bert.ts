@@ -12,6 +12,7 @@ import {
   pivotTables,
   runBench,
   shapeKey,
+  trialScore,
   tuneShape,
   type TiledParams,
 } from "../src/index.js";
@@ -57,9 +58,10 @@ const tuned = new Map<string, TiledParams>();
 for (const shape of shapes) {
   const r = await tuneShape(shape, { host, threads, trials, logPath: log, measure: { minWindowMs: smoke ? 20 : 30, maxAttempts: 1 } });
   if (r.best !== undefined) tuned.set(shapeKey(shape), r.best.params);
-  console.log(`[${elapsed()}] tuned ${shape.kernel ?? ""} ${shapeKey(shape)}: best ${r.best?.gflops?.toFixed(1) ?? "-"} GFLOP/s (${r.best?.key ?? "-"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}`);
+  const best = r.best === undefined ? "-" : trialScore(shape, r.best).toFixed(1);
+  console.log(`[${elapsed()}] tuned ${shape.kernel ?? ""} ${shapeKey(shape)}: best ${best} GFLOP/s at p10 (${r.best?.key ?? "-"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}`);
 }
-if (!smoke) await waitForQuiet(10 * 60_000);
+if (!smoke) await waitForQuiet(Number(process.env.KPU_BENCH_QUIET_WAIT_S ?? 600) * 1000);
 const peak = (await measurePeak(host, [threads], smoke ? { iterations: 2_000_000, repeats: 2 } : {}))[0]!.gflops;
 const doc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], {
   host,

@@ -6,7 +6,7 @@ import { RESULTS_SCHEMA_VERSION, type BenchFailure, type BenchResult, type Resul
 import { validateSchedule } from "./schedule.js";
 import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
 import type { TiledParams } from "./template.js";
-import type { TrialRecord } from "./tuner.js";
+import { trialScore, type TrialRecord } from "./tuner.js";
 import { variantSchedule, type Variant } from "./variants.js";
 
 export interface BenchOptions {
@@ -19,16 +19,18 @@ export interface BenchOptions {
   readonly measure?: Omit<MeasureOptions, "host" | "threads" | "compiler">;
 }
 
-/** The best successful trial per shape in a tune log (JSON Lines). */
+/** The best trial per shape in a tune log (JSON Lines), by the tuner's objective (GFLOP/s at p10). */
 export function bestFromTuneLog(path: string): Map<string, TiledParams> {
   const best = new Map<string, { gflops: number; params: TiledParams }>();
   if (!existsSync(path)) return new Map();
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (line.trim() === "") continue;
     const t = JSON.parse(line) as TrialRecord;
-    if (!t.ok || t.gflops === undefined) continue;
+    const [m, n, k] = t.shape.split("x").map(Number);
+    const score = trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t);
+    if (score <= 0) continue;
     const cur = best.get(t.shape);
-    if (cur === undefined || t.gflops > cur.gflops) best.set(t.shape, { gflops: t.gflops, params: t.params });
+    if (cur === undefined || score > cur.gflops) best.set(t.shape, { gflops: score, params: t.params });
   }
   return new Map([...best].map(([k, v]) => [k, v.params]));
 }

@@ -123,19 +123,21 @@ class Emitter {
 
   emitFunction(fn: string): string {
     const parallel = this.nest.loops[0]?.annotation === "parallel";
+    const packs = [this.packA, this.packB].filter((p): p is PackInfo => p !== undefined);
+    // Pack buffers: allocated once per thread on first use and reused by every later call (no malloc in the timed path).
+    for (const p of packs) this.lines.push(`static __thread float *${fn}_${p.buf};`);
     this.lines.push(`void ${fn}(const float *restrict A, const float *restrict B, float *restrict C) {`);
     if (parallel) this.line("#pragma omp parallel");
     this.open("");
-    for (const p of [this.packA, this.packB]) {
-      if (p === undefined) continue;
+    for (const p of packs) {
       const at = loopIndex(this.nest, this.nest.packs.find((q) => `p${q.operand}` === p.buf)!.at);
       const spatial: Axis = p.buf === "pA" ? "i" : "j";
       const rows = Math.ceil(this.range(spatial, at).size / p.width) * p.width;
       const floats = rows * this.range("k", at).size;
-      this.line(`float *restrict ${p.buf} = (float *)aligned_alloc(64, ${Math.ceil((floats * 4) / 64) * 64});`);
+      this.line(`if (${fn}_${p.buf} == NULL) ${fn}_${p.buf} = (float *)aligned_alloc(64, ${Math.ceil((floats * 4) / 64) * 64});`);
+      this.line(`float *restrict ${p.buf} = ${fn}_${p.buf};`);
     }
     this.emitInside(-1);
-    for (const p of [this.packA, this.packB]) if (p !== undefined) this.line(`free(${p.buf});`);
     this.close();
     this.lines.push("}");
     return this.lines.join("\n");

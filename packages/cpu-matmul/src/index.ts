@@ -26,7 +26,7 @@ export { EDGE_SLOWDOWN, hostRules } from "./rules.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";
 export type { TiledParams } from "./template.js";
-export { TiledSpace, tuneShape } from "./tuner.js";
+export { TiledSpace, trialScore, tuneShape } from "./tuner.js";
 export type { TrialRecord, TuneOptions, TuneProgress, TuneResult } from "./tuner.js";
 export { VARIANTS, isVariant, parseVariants, variantSchedule } from "./variants.js";
 export type { Variant } from "./variants.js";

@@ -31,15 +31,20 @@ export function headline(doc: ResultsDoc): string[] {
   lines.push(`compiler: ${doc.compiler.command} (${doc.compiler.version}) ${doc.compiler.flags.join(" ")}`);
   lines.push(`threads: ${doc.threads}; OpenBLAS: ${doc.openblas.available ? `${doc.openblas.core ?? "?"} core; ` : ""}${doc.openblas.note}`);
   if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
+  const pct = (g: number): string => (doc.peakGflops === undefined ? "" : ` ${((100 * g) / doc.peakGflops).toFixed(1).padStart(5)}% of peak`);
+  lines.push("geomean GFLOP/s            at median             at p10");
   for (const s of variantSummary(doc)) {
-    const ofPeak = doc.peakGflops === undefined ? "" : ` (${((100 * s.geomeanGflops) / doc.peakGflops).toFixed(1)}% of peak)`;
-    lines.push(`geomean ${s.variant.padEnd(15)} ${s.geomeanGflops.toFixed(1).padStart(7)} GFLOP/s over ${s.shapes} shapes${ofPeak}`);
+    lines.push(`  ${s.variant.padEnd(15)} ${s.geomeanGflops.toFixed(1).padStart(7)}${pct(s.geomeanGflops)}  ${s.geomeanGflopsP10.toFixed(1).padStart(7)}${pct(s.geomeanGflopsP10)}  (${s.shapes} shapes)`);
   }
   const has = (v: Variant): boolean => doc.results.some((r) => r.variant === v);
-  if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${geomeanRatio(doc, "host-rules", "openblas").toFixed(3)}x (target >= 1.25x)`);
-  if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${(1 / geomeanRatio(doc, "host-rules", "tuned")).toFixed(3)}x (target <= 1.05x)`);
-  if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${(1 / geomeanRatio(doc, "seed-rules", "tuned")).toFixed(3)}x (the seed reported 1.23-1.32x vs MetaSchedule)`);
-  if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${geomeanRatio(doc, "host-rules", "seed-rules").toFixed(3)}x`);
+  const both = (a: Variant, b: Variant, invert: boolean): string => {
+    const f = (x: number): string => (invert ? 1 / x : x).toFixed(3);
+    return `${f(geomeanRatio(doc, a, b))}x at median, ${f(geomeanRatio(doc, a, b, "p10"))}x at p10`;
+  };
+  if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${both("host-rules", "openblas", false)} (target >= 1.25x)`);
+  if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${both("host-rules", "tuned", true)} (target <= 1.05x)`);
+  if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${both("seed-rules", "tuned", true)} (the seed reported 1.23-1.32x vs MetaSchedule)`);
+  if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${both("host-rules", "seed-rules", false)}`);
   const noisy = doc.results.filter((r) => r.noisy).length;
   if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed above the stolen-time threshold after re-measuring (flagged noisy)`);
   if (doc.failures.length > 0) lines.push(`failed: ${doc.failures.length} variant x shape (see failures)`);

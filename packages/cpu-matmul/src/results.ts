@@ -51,18 +51,25 @@ export function geomean(values: readonly number[]): number {
 }
 
 /** Geometric-mean GFLOP/s per variant over the shapes it was measured on. */
-export function variantSummary(doc: ResultsDoc): { variant: Variant; shapes: number; geomeanGflops: number; geomeanUs: number }[] {
+export function variantSummary(doc: ResultsDoc): { variant: Variant; shapes: number; geomeanGflops: number; geomeanGflopsP10: number; geomeanUs: number }[] {
   const variants = [...new Set(doc.results.map((r) => r.variant))];
   return variants.map((variant) => {
     const rs = doc.results.filter((r) => r.variant === variant);
-    return { variant, shapes: rs.length, geomeanGflops: geomean(rs.map((r) => r.gflops)), geomeanUs: geomean(rs.map((r) => r.medianUs)) };
+    return {
+      variant,
+      shapes: rs.length,
+      geomeanGflops: geomean(rs.map((r) => r.gflops)),
+      geomeanGflopsP10: geomean(rs.map((r) => (r.gflops * r.medianUs) / r.p10Us)),
+      geomeanUs: geomean(rs.map((r) => r.medianUs)),
+    };
   });
 }
 
 /** Geometric mean over the shapes both variants were measured on of gflops(a) / gflops(b). */
-export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant): number {
+export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant, at: "median" | "p10" = "median"): number {
   const key = (r: BenchResult): string => `${r.m}x${r.n}x${r.k}`;
+  const us = (r: BenchResult): number => (at === "median" ? r.medianUs : r.p10Us);
   const bs = new Map(doc.results.filter((r) => r.variant === b).map((r) => [key(r), r]));
-  const ratios = doc.results.filter((r) => r.variant === a && bs.has(key(r))).map((r) => r.gflops / bs.get(key(r))!.gflops);
+  const ratios = doc.results.filter((r) => r.variant === a && bs.has(key(r))).map((r) => us(bs.get(key(r))!) / us(r));
   return geomean(ratios);
 }

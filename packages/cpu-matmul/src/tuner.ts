@@ -50,8 +50,9 @@ export interface TuneResult {
   readonly shape: MatmulShape;
   readonly best: TrialRecord | undefined;
   readonly trials: readonly TrialRecord[];
-  /** Best GFLOP/s after each trial (the best-so-far curve). */
+  /** Best score (GFLOP/s at p10) after each trial (the best-so-far curve). */
   readonly curve: readonly number[];
+  /** The rule schedule's score (GFLOP/s at p10), when it was measured. */
   readonly ruleGflops: number | undefined;
 }
 
@@ -186,6 +187,14 @@ export class TiledSpace {
   }
 }
 
+/**
+ * The tuner's objective: GFLOP/s at the p10 latency. On a shared machine other processes only ever add time, so the
+ * fast tail is the stable estimate of a candidate's speed; the median is still logged.
+ */
+export function trialScore(shape: MatmulShape, t: TrialRecord): number {
+  return t.ok && t.p10Us !== undefined && t.p10Us > 0 ? shapeFlops(shape) / t.p10Us / 1e3 : 0;
+}
+
 function parseLog(path: string, key: string): TrialRecord[] {
   if (!existsSync(path)) return [];
   const out: TrialRecord[] = [];
@@ -220,7 +229,7 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
   const trials: TrialRecord[] = options.logPath === undefined ? [] : parseLog(options.logPath, key);
   const seen = new Set(trials.map((t) => t.key));
   const rule = hostRules(shape, options.host, options.threads).params;
-  const gf = (t: TrialRecord): number => (t.ok ? (t.gflops ?? 0) : 0);
+  const gf = (t: TrialRecord): number => trialScore(shape, t);
   const legal = (p: TiledParams): LoopNest | undefined => {
     const v = validateSchedule(tiledSchedule("tuned", p), shape, options.host);
     return v.ok ? v.nest : undefined;
@@ -242,16 +251,16 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
       batch.push({ params: p, source, nest });
     };
     if (!seen.has(tiledKey(rule))) take(rule, "rule");
-    const measured = trials.filter((t) => t.ok && t.gflops !== undefined);
+    const measured = trials.filter((t) => gf(t) > 0);
     if (measured.length < 8) {
       for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");
     } else {
       const w = fitRidge(
         measured.map((t) => space.features(t.params, options.threads)),
-        measured.map((t) => Math.log(t.gflops!)),
+        measured.map((t) => Math.log(gf(t))),
         0.1,
       );
-      const parents = [...measured].sort((a, b) => b.gflops! - a.gflops!).slice(0, 16);
+      const parents = [...measured].sort((a, b) => gf(b) - gf(a)).slice(0, 16);
       const pool = new Map<string, TiledParams>();
       for (let n = 0; n < 1024 && pool.size < 512; n++) {
         const parent = parents[Math.floor(r() * r() * parents.length)]!;
@@ -285,7 +294,7 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
   }
   let bestSoFar = 0;
   const curve = trials.map((t) => (bestSoFar = Math.max(bestSoFar, gf(t))));
-  const best = trials.filter((t) => t.ok).sort((a, b) => gf(b) - gf(a))[0];
+  const best = trials.filter((t) => gf(t) > 0).sort((a, b) => gf(b) - gf(a))[0];
   const ruleTrial = trials.find((t) => t.key === tiledKey(rule) && t.ok);
-  return { shape, best, trials, curve, ruleGflops: ruleTrial?.gflops };
+  return { shape, best, trials, curve, ruleGflops: ruleTrial === undefined ? undefined : gf(ruleTrial) };
 }

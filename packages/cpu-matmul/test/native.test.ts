@@ -11,6 +11,7 @@ import {
   measureKernels,
   seedRules,
   tiledSchedule,
+  trialScore,
   tuneShape,
   validateSchedule,
   type KernelSpec,
@@ -193,6 +194,7 @@ describe("autotuner", () => {
     const more = await tuneShape(shape, { ...opts, trials: 18 });
     expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(18);
     for (let n = 1; n < more.curve.length; n++) expect(more.curve[n]!).toBeGreaterThanOrEqual(more.curve[n - 1]!);
-    expect(more.best!.gflops!).toBeGreaterThanOrEqual(more.ruleGflops ?? 0);
+    expect(trialScore(shape, more.best!)).toBeGreaterThanOrEqual(more.ruleGflops ?? 0);
+    expect(more.curve[more.curve.length - 1]).toBeCloseTo(trialScore(shape, more.best!), 6);
   }, 180_000);
 });

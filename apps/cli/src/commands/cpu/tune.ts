@@ -1,4 +1,4 @@
-import { shapeKey, tuneCurveSvg, tuneShape, type TuneResult } from "@kpu/cpu-matmul";
+import { shapeKey, trialScore, tuneCurveSvg, tuneShape, type TuneResult } from "@kpu/cpu-matmul";
 import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -42,7 +42,8 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
     bar.stop();
     out.push(r);
     if (flags.json !== true) {
-      io.stdout(`${shapeKey(shape)}: ${r.trials.length} trials, best ${r.best?.gflops?.toFixed(1) ?? "-"} GFLOP/s (${r.best?.key ?? "none"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"} GFLOP/s\n`);
+      const best = r.best === undefined ? "-" : trialScore(shape, r.best).toFixed(1);
+      io.stdout(`${shapeKey(shape)}: ${r.trials.length} trials, best ${best} GFLOP/s at p10 (${r.best?.key ?? "none"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}\n`);
     }
   }
   if (flags.curve !== undefined) {
@@ -58,8 +59,11 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
   } else {
     io.stdout(
       renderTable(
-        ["shape", "trials", "best GFLOP/s", "rule GFLOP/s", "rule/best"],
-        out.map((r) => [shapeKey(r.shape), r.trials.length, r.best?.gflops?.toFixed(1) ?? "-", r.ruleGflops?.toFixed(1) ?? "-", r.ruleGflops !== undefined && r.best?.gflops !== undefined ? (r.ruleGflops / r.best.gflops).toFixed(3) : "-"]),
+        ["shape", "trials", "best GFLOP/s (p10)", "rule GFLOP/s (p10)", "rule/best"],
+        out.map((r) => {
+          const best = r.best === undefined ? undefined : trialScore(r.shape, r.best);
+          return [shapeKey(r.shape), r.trials.length, best?.toFixed(1) ?? "-", r.ruleGflops?.toFixed(1) ?? "-", r.ruleGflops !== undefined && best !== undefined ? (r.ruleGflops / best).toFixed(3) : "-"];
+        }),
       ),
     );
     io.stdout(`log: ${log}${flags.curve === undefined ? "" : `; best-so-far curve: ${flags.curve}`}\n`);
