@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { l3Traffic } from "@kpu/scheduler";
-import { hardwarePreset, partitionWork, simulateMatmul, STRATEGIES } from "../src/index.js";
+import { HARDWARE_PRESETS, hardwarePreset, partitionWork, simulateMatmul, STRATEGIES, validateHardware } from "../src/index.js";
 import { KIND_LOAD } from "../src/internal/program.js";
 import { RES, lastDoneUpTo, maxStepsInFlight, peakOccupancy, randomCase } from "./helpers.js";
 
@@ -142,6 +142,19 @@ describe("invariants over random hardware and shapes (property)", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("regressions", () => {
+  it("an arrival into space the LRU freed for a reserved C tile waits for the old tile's reader (found by fast-check)", () => {
+    const L = (bw: number, lat: number, bankBytes: number) => ({ banks: 1, bankBytes, busWidthBytes: 64, bandwidthBytesPerCycle: bw, latencyCycles: lat, energyPjPerByte: 1 });
+    const hw = validateHardware({
+      ...HARDWARE_PRESETS.minimal!,
+      fabric: { rows: 1, cols: 1, dataflow: "os", macEnergyPj: 0.2 },
+      levels: { dram: L(4, 17, 1 << 30), l3: L(4, 0, 304), l2: L(4, 0, 704), l1: L(4, 0, 560) },
+    });
+    const run = simulateMatmul({ hardware: hw, m: 1, n: 19, k: 4, tiles: { m: 1, n: 8, k: 4 }, strategy: "ws", buffers: 3, recordResidency: true });
+    expect(peakOccupancy(run)[3]).toBeLessThanOrEqual(304);
   });
 });
 

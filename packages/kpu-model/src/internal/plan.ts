@@ -67,7 +67,7 @@ interface Entry {
   readonly tensor: number;
   readonly a: number;
   readonly b: number;
-  readonly bytes: number;
+  bytes: number;
   dirty: boolean;
   /** The latest task that wrote this tile's data into the level (-1: none yet). */
   arrival: number;
@@ -75,13 +75,86 @@ interface Entry {
   /** Release tasks of the victims evicted to make room, for a tile whose first data arrives later. */
   pending: number[] | null;
   residency: Residency | null;
+  inCache: boolean;
+  prev: Entry | null;
+  next: Entry | null;
 }
 
-/** A fully associative LRU over whole tiles with a byte capacity (Map order is recency order). */
+/**
+ * A fully associative LRU over whole tiles with a byte capacity: one persistent entry per tile (reused across
+ * evictions) on an intrusive recency list, so a touch allocates nothing.
+ */
 class Lru {
-  readonly map = new Map<number, Entry>();
   used = 0;
-  constructor(readonly capacity: number) {}
+  /**
+   * The latest reader of any tile evicted so far (readers of a level are one in-order engine). A tile's space is
+   * physically free only once its reader is done, and the LRU may hand that space to a tile reserved without data
+   * (a C tile's first touch) and then to the next arrival, so every arrival waits for this reader.
+   */
+  maxReader = -1;
+  /** Least recently used first. */
+  head: Entry | null = null;
+  private tail: Entry | null = null;
+  private readonly entries: (Entry | undefined)[];
+  constructor(
+    readonly capacity: number,
+    tiles: number,
+  ) {
+    this.entries = new Array<Entry | undefined>(tiles);
+  }
+  get(key: number): Entry | undefined {
+    const e = this.entries[key];
+    return e?.inCache === true ? e : undefined;
+  }
+  private unlink(e: Entry): void {
+    if (e.prev === null) this.head = e.next;
+    else e.prev.next = e.next;
+    if (e.next === null) this.tail = e.prev;
+    else e.next.prev = e.prev;
+    e.prev = null;
+    e.next = null;
+  }
+  private append(e: Entry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail === null) this.head = e;
+    else this.tail.next = e;
+    this.tail = e;
+  }
+  refresh(e: Entry): void {
+    if (this.tail === e) return;
+    this.unlink(e);
+    this.append(e);
+  }
+  insert(key: number, tensor: number, a: number, b: number, bytes: number): Entry {
+    let e = this.entries[key];
+    if (e === undefined) {
+      e = { key, tensor, a, b, bytes, dirty: false, arrival: -1, lastReader: -1, pending: null, residency: null, inCache: false, prev: null, next: null };
+      this.entries[key] = e;
+    }
+    e.bytes = bytes;
+    e.dirty = tensor === TENSOR_C;
+    e.arrival = -1;
+    e.lastReader = -1;
+    e.pending = null;
+    e.residency = null;
+    e.inCache = true;
+    this.append(e);
+    this.used += bytes;
+    return e;
+  }
+  removeOldest(): Entry {
+    const e = this.head!;
+    this.unlink(e);
+    e.inCache = false;
+    this.used -= e.bytes;
+    return e;
+  }
+  values(): Entry[] {
+    const out: Entry[] = [];
+    for (let e = this.head; e !== null; e = e.next) out.push(e);
+    return out;
+  }
 }
 
 function ceilDiv(a: number, b: number): number {
@@ -175,8 +248,20 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
   const stepArrivals = new Int32Array(steps * 6);
   const lastMoverUpTo = new Int32Array(steps).fill(-1);
   const lastStreamReadUpTo = new Int32Array(steps).fill(-1);
-  const l3 = new Lru(cap.l3);
-  const l2 = new Lru(cap.l2);
+  const tileIds = base[2]! + mt * nt;
+  const l3 = new Lru(cap.l3, tileIds);
+  const l2 = new Lru(cap.l2, tileIds);
+  let rel = new Int32Array(64);
+  let relN = 0;
+  const release = (task: number) => {
+    if (task < 0) return;
+    if (relN === rel.length) {
+      const next = new Int32Array(rel.length * 2);
+      next.set(rel);
+      rel = next;
+    }
+    rel[relN++] = task;
+  };
   const seenC3 = new Uint8Array(mt * nt);
   const seenC2 = new Uint8Array(mt * nt);
   const residency: Residency[] = [];
@@ -203,22 +288,24 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
     return r;
   };
 
-  /** Evicts LRU victims until `bytes` fit; returns the tasks that must finish before the space is reused. */
-  const evict = (lru: Lru, bytes: number, step: number, level: 2 | 3): number[] => {
-    const releases: number[] = [];
+  /** Evicts LRU victims until `bytes` fit; leaves in rel[0..relN) the tasks that must finish before the space is reused. */
+  const evict = (lru: Lru, bytes: number, step: number, level: 2 | 3): void => {
+    relN = 0;
     while (lru.used + bytes > lru.capacity) {
-      const victim = lru.map.values().next().value!;
-      lru.map.delete(victim.key);
-      lru.used -= victim.bytes;
+      const victim = lru.removeOldest();
       let wb = -1;
       if (victim.dirty) {
         if (level === 3) {
-          const [occ, lat] = transfer("dram", victim.bytes);
+          const tr = transfer("dram", victim.bytes);
+          const occ = tr[0];
+          const lat = tr[1];
           wb = prog.add(DMA, KIND_WRITEBACK, victim.tensor, victim.a, victim.b, -1, step, victim.bytes, occ, lat);
           prog.require(wb, victim.arrival, WAIT_DATA);
           t.dramWriteBytes += victim.bytes;
         } else {
-          const [occ, lat] = transfer("l3", victim.bytes);
+          const tr = transfer("l3", victim.bytes);
+          const occ = tr[0];
+          const lat = tr[1];
           wb = prog.add(MOVER, KIND_WRITEBACK, victim.tensor, victim.a, victim.b, -1, step, victim.bytes, occ, lat);
           prog.require(wb, victim.arrival, WAIT_DATA);
           t.l3WriteBytes += victim.bytes;
@@ -226,20 +313,20 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
           writeIntoL3(victim, wb);
         }
       }
-      if (victim.lastReader >= 0) releases.push(victim.lastReader);
-      if (wb >= 0) releases.push(wb);
-      if (victim.pending !== null) releases.push(...victim.pending);
+      if (victim.lastReader > lru.maxReader) lru.maxReader = victim.lastReader;
+      release(wb);
+      if (victim.pending !== null) for (const p of victim.pending) release(p);
       if (victim.residency !== null) {
         if (wb >= 0) victim.residency.release.push(wb);
         victim.residency.evicted = true;
       }
     }
-    return releases;
+    release(lru.maxReader);
   };
 
   /** A write-back from L2 lands in L3's copy when L3 holds the tile (else it passes through). */
   const writeIntoL3 = (tile: Entry, task: number) => {
-    const e3 = l3.map.get(tile.key);
+    const e3 = l3.get(tile.key);
     if (e3 === undefined) return;
     if (e3.arrival < 0 && e3.pending !== null) for (const p of e3.pending) prog.require(task, p, WAIT_CREDIT);
     if (e3.arrival < 0) e3.residency = newResidency(3, e3.bytes, task);
@@ -250,63 +337,79 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
 
   const touch = (lru: Lru, level: 2 | 3, tensor: number, a: number, b: number, bytes: number, step: number, window: number): Entry => {
     const key = base[tensor]! + a * cols[tensor]! + b;
-    const hit = lru.map.get(key);
+    const hit = lru.get(key);
     if (hit !== undefined) {
-      lru.map.delete(key);
-      lru.map.set(key, hit);
+      lru.refresh(hit);
       if (tensor === TENSOR_C) hit.dirty = true;
       return hit;
     }
-    const releases = evict(lru, bytes, step, level);
-    const entry: Entry = { key, tensor, a, b, bytes, dirty: tensor === TENSOR_C, arrival: -1, lastReader: -1, pending: null, residency: null };
-    lru.map.set(key, entry);
-    lru.used += bytes;
+    evict(lru, bytes, step, level);
+    const entry = lru.insert(key, tensor, a, b, bytes);
     const seen = level === 3 ? seenC3 : seenC2;
     const firstC = tensor === TENSOR_C && seen[a * nt + b] === 0;
     if (tensor === TENSOR_C) seen[a * nt + b] = 1;
     if (firstC) {
-      entry.pending = releases;
+      entry.pending = Array.from(rel.subarray(0, relN));
       return entry;
     }
     let task: number;
     if (level === 3) {
-      const [occ, lat] = transfer("dram", bytes);
+      const tr = transfer("dram", bytes);
+      const occ = tr[0];
+      const lat = tr[1];
       task = prog.add(DMA, KIND_LOAD, tensor, a, b, -1, step, bytes, occ, lat);
       t.dramReadBytes += bytes;
     } else {
-      const [occ, lat] = transfer("l3", bytes);
+      const tr = transfer("l3", bytes);
+      const occ = tr[0];
+      const lat = tr[1];
       task = prog.add(MOVER, KIND_LOAD, tensor, a, b, -1, step, bytes, occ, lat);
       t.l3ReadBytes += bytes;
-      const e3 = l3.map.get(key)!;
+      const e3 = l3.get(key)!;
       prog.require(task, e3.arrival, WAIT_DATA);
       e3.lastReader = task;
       if (e3.residency !== null) e3.residency.release.push(task);
       lastMover = task;
     }
-    for (const p of releases) prog.require(task, p, WAIT_CREDIT);
+    for (let x = 0; x < relN; x++) prog.require(task, rel[x]!, WAIT_CREDIT);
     prog.require(task, window, WAIT_CREDIT);
     entry.arrival = task;
     entry.residency = newResidency(level, bytes, task);
     return entry;
   };
 
+  /** A streamer transfer L2 -> L1 of a tile for step `step`, once the fabric has freed a slot (`credit`). */
+  const l1Load = (e2: Entry, tensor: number, bytes: number, step: number, credit: number): number => {
+    const tr = transfer("l2", bytes);
+    const id = prog.add(STREAMER, KIND_LOAD, tensor, e2.a, e2.b, -1, step, bytes, tr[0], tr[1]);
+    prog.require(id, e2.arrival, WAIT_DATA);
+    prog.require(id, credit, WAIT_CREDIT);
+    e2.lastReader = id;
+    e2.residency?.release.push(id);
+    t.l2ReadBytes += bytes;
+    return id;
+  };
+
   let s = 0;
   let prevC = -1;
-  let prevRun = null as { e2: Entry; fabric: number; l1: Residency | null } | null;
+  // The C run in progress (consecutive steps on one C tile): its L2 entry, its last fabric task, its L1 residency.
+  let runE2 = null as Entry | null;
+  let runFabric = -1;
   let runL1: Residency | null = null;
-  const storeRun = (run: { e2: Entry; fabric: number; l1: Residency | null }, step: number) => {
-    const e2 = run.e2;
-    const [occ, lat] = transfer("l2", e2.bytes);
+  const storeRun = (e2: Entry, fabric: number, l1: Residency | null, step: number) => {
+    const tr = transfer("l2", e2.bytes);
+    const occ = tr[0];
+    const lat = tr[1];
     const store = prog.add(STREAMER, KIND_WRITEBACK, TENSOR_C, e2.a, e2.b, -1, step, e2.bytes, occ, lat);
-    prog.require(store, run.fabric, WAIT_DATA);
+    prog.require(store, fabric, WAIT_DATA);
     if (e2.arrival < 0 && e2.pending !== null) for (const p of e2.pending) prog.require(store, p, WAIT_CREDIT);
     if (e2.arrival < 0) e2.residency = newResidency(2, e2.bytes, store);
     e2.pending = null;
     e2.arrival = store;
     t.l2WriteBytes += e2.bytes;
-    if (run.l1 !== null) {
-      run.l1.release.push(store);
-      run.l1.evicted = true;
+    if (l1 !== null) {
+      l1.release.push(store);
+      l1.evicted = true;
     }
   };
 
@@ -330,25 +433,15 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
     // Streamer: A and B into L1 for this step, and the partial sum of C when a new C run starts past k = 0.
     const credit = s - opts.buffers.l1 >= 0 ? stepFabric[s - opts.buffers.l1]! : -1;
     const keyC = e2C.key;
-    const l1Load = (e2: Entry, tensor: number, bytes: number): number => {
-      const [occ, lat] = transfer("l2", bytes);
-      const id = prog.add(STREAMER, KIND_LOAD, tensor, e2.a, e2.b, -1, s, bytes, occ, lat);
-      prog.require(id, e2.arrival, WAIT_DATA);
-      prog.require(id, credit, WAIT_CREDIT);
-      e2.lastReader = id;
-      e2.residency?.release.push(id);
-      t.l2ReadBytes += bytes;
-      return id;
-    };
-    const la = l1Load(e2A, TENSOR_A, bA);
-    const lb = l1Load(e2B, TENSOR_B, bB);
+    const la = l1Load(e2A, TENSOR_A, bA, s, credit);
+    const lb = l1Load(e2B, TENSOR_B, bB, s, credit);
     let lc = -1;
-    if (keyC !== prevC && k > 0) lc = l1Load(e2C, TENSOR_C, bC);
+    if (keyC !== prevC && k > 0) lc = l1Load(e2C, TENSOR_C, bC, s, credit);
     lastStreamRead = lc >= 0 ? lc : lb;
     lastStreamReadUpTo[s] = lastStreamRead;
-    if (prevRun !== null && keyC !== prevC) {
-      storeRun(prevRun, s);
-      prevRun = null;
+    if (runE2 !== null && keyC !== prevC) {
+      storeRun(runE2, runFabric, runL1, s);
+      runE2 = null;
     }
     const cost = fabricCost(tm, tn, tk);
     const f = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, i, j, k, s, 0, cost.occ, l1Lat);
@@ -366,7 +459,8 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
       ab.evicted = true;
       if (keyC !== prevC) runL1 = newResidency(1, bC, lc >= 0 ? lc : f);
     }
-    prevRun = { e2: e2C, fabric: f, l1: runL1 };
+    runE2 = e2C;
+    runFabric = f;
     prevC = keyC;
     const o = s * 6;
     stepArrivals[o] = e3A.arrival;
@@ -377,20 +471,24 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
     stepArrivals[o + 5] = lb;
     s++;
   });
-  if (prevRun !== null) storeRun(prevRun, steps - 1);
+  if (runE2 !== null) storeRun(runE2, runFabric, runL1, steps - 1);
 
   // Final write-back: dirty tiles of L2 into L3, then of L3 into DRAM.
-  for (const e of l2.map.values()) {
+  for (const e of l2.values()) {
     if (!e.dirty) continue;
-    const [occ, lat] = transfer("l3", e.bytes);
+    const tr = transfer("l3", e.bytes);
+    const occ = tr[0];
+    const lat = tr[1];
     const wb = prog.add(MOVER, KIND_WRITEBACK, e.tensor, e.a, e.b, -1, steps - 1, e.bytes, occ, lat);
     prog.require(wb, e.arrival, WAIT_DATA);
     t.l3WriteBytes += e.bytes;
     writeIntoL3(e, wb);
   }
-  for (const e of l3.map.values()) {
+  for (const e of l3.values()) {
     if (!e.dirty) continue;
-    const [occ, lat] = transfer("dram", e.bytes);
+    const tr = transfer("dram", e.bytes);
+    const occ = tr[0];
+    const lat = tr[1];
     const wb = prog.add(DMA, KIND_WRITEBACK, e.tensor, e.a, e.b, -1, steps - 1, e.bytes, occ, lat);
     prog.require(wb, e.arrival, WAIT_DATA);
     t.dramWriteBytes += e.bytes;
