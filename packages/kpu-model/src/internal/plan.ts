@@ -243,7 +243,7 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
   const kt = tileCount(w.k, w.tiles.k);
   const base = [0, mt * kt, mt * kt + kt * nt];
   const cols = [kt, nt, nt];
-  const prog = new TaskProgram(Math.min(1 << 22, Math.max(1024, steps * 6)));
+  const prog = new TaskProgram(Math.min(1 << 21, Math.max(1024, steps * 8)));
   const stepFabric = new Int32Array(steps);
   const stepArrivals = new Int32Array(steps * 6);
   const lastMoverUpTo = new Int32Array(steps).fill(-1);

@@ -56,12 +56,15 @@ export class TaskProgram {
   occTicks: Float64Array;
   latTicks: Float64Array;
   preStart: Int32Array;
-  private pre = new GrowI32(4096);
-  private preTypeG = new GrowI32(4096);
+  private pre: GrowI32;
+  private preTypeG: GrowI32;
   readonly queues: GrowI32[] = [new GrowI32(), new GrowI32(), new GrowI32(), new GrowI32()];
 
+  /** `capacity` tasks and 3 prerequisites per task are reserved up front (both grow when needed). */
   constructor(capacity = 1024) {
     this.cap = capacity;
+    this.pre = new GrowI32(capacity * 3);
+    this.preTypeG = new GrowI32(capacity * 3);
     this.res = new Uint8Array(capacity);
     this.kind = new Uint8Array(capacity);
     this.tensor = new Uint8Array(capacity);
