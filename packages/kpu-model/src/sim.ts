@@ -169,10 +169,13 @@ export function simulateMatmul(opts: SimOptions): SimRun {
     recordResidency: opts.recordResidency === true,
   };
   const workload: MatmulWorkload = { m: first.m, n: first.n, k: first.k, tiles, strategy: opts.strategy };
-  const plan = planMatmul(hw, workload, planOpts);
   const progress = opts.onProgress;
+  // Progress: planning is the first half, the event engine the second.
+  const plan = planMatmul(hw, workload, progress === undefined ? planOpts : { ...planOpts, onProgress: (f: number) => {
+    progress(f / 2);
+  } });
   const trace = runEngine(plan.program, progress === undefined ? undefined : (done, total) => {
-    progress(done / total);
+    progress(0.5 + done / total / 2);
   });
   let totals = addTotals(ZERO_TOTALS, plan.totals, first.count);
   for (const share of shares.slice(1)) {

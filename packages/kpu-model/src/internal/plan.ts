@@ -35,6 +35,8 @@ export interface PlanOptions {
   readonly zeroLatency: boolean;
   readonly zeroCompute: boolean;
   readonly recordResidency: boolean;
+  /** Called every 65,536 steps with the fraction of steps planned. */
+  readonly onProgress?: (fraction: number) => void;
 }
 
 /** Bytes and MACs the plan moves and computes, per level, for one compute tile's share. */
@@ -462,6 +464,7 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
     runE2 = e2C;
     runFabric = f;
     prevC = keyC;
+    if ((s & 0xffff) === 0xffff) opts.onProgress?.(s / steps);
     const o = s * 6;
     stepArrivals[o] = e3A.arrival;
     stepArrivals[o + 1] = e2A.arrival;
