@@ -182,5 +182,6 @@ describe("report", () => {
   it("rejects bad buffers and tiles that do not fit", () => {
     expect(() => simulateMatmul({ hardware: edge, m: 64, n: 64, k: 64, strategy: "os", buffers: 0 })).toThrow(/buffering depth 0/);
     expect(() => simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", tiles: { m: 256, n: 256, k: 256 } })).toThrow(/cannot hold/);
+    expect(() => simulateMatmul({ hardware: edge, m: 65536, n: 65536, k: 65536, strategy: "os" })).toThrow(/more than the 1000000/);
   });
 });

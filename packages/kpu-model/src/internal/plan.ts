@@ -64,6 +64,9 @@ export interface Plan {
   readonly capacities: { readonly l3: number; readonly l2: number; readonly l1: number };
 }
 
+/** The most (i, j, k) steps one simulation plans (about 0.75 KB of task data per step). */
+export const MAX_SIM_STEPS = 1_000_000;
+
 interface Entry {
   readonly key: number;
   readonly tensor: number;
@@ -240,6 +243,12 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
   const l1Lat = opts.zeroLatency ? 0 : Math.ceil(hw.levels.l1.latencyCycles * d.ticksPerCycle.fabric - 1e-9);
 
   const steps = stepCount(w);
+  if (steps > MAX_SIM_STEPS) {
+    throw new KpuError("KPU_SIM_TOO_LARGE", `${steps} tile steps per compute tile is more than the ${MAX_SIM_STEPS} this simulation keeps in memory`, {
+      where: "--tiles",
+      hint: "Use larger tiles (--tiles Ti,Tj,Tk) or a smaller matmul; 8192^3 on edge-ai is about 800,000 steps.",
+    });
+  }
   const mt = tileCount(w.m, w.tiles.m);
   const nt = tileCount(w.n, w.tiles.n);
   const kt = tileCount(w.k, w.tiles.k);
