@@ -1,4 +1,5 @@
 import { KpuError, type Schedule, type TileShape } from "@kpu/ir";
+import type { TileRule } from "@kpu/scheduler";
 import { LEVELS, type Dataflow, type Hardware, type LevelName } from "./hardware.js";
 import { runEngine, type EngineTrace } from "./internal/engine.js";
 import { planSchedule } from "./internal/plan-schedule.js";
@@ -16,8 +17,10 @@ export interface SimOptions {
   readonly n: number;
   readonly k: number;
   readonly strategy: Strategy;
-  /** Tile sizes; default: kpu-sim's rule sized to one L2 bank, for one compute tile's share. */
+  /** Tile sizes; default: @kpu/scheduler's tile rule sized to one L2 bank, for one compute tile's share. */
   readonly tiles?: TileShape;
+  /** The scheduler's tile rule when `tiles` is not given: `kpu-sim` (default) or `strategy` (per-strategy sizing). */
+  readonly tileRule?: TileRule;
   /** Buffering depth for every level, or per level (default 2: double buffering). */
   readonly buffers?: number | Partial<BufferDepths>;
   /** The fabric's dataflow; default: the hardware's. */
@@ -149,7 +152,7 @@ export function simulateMatmul(opts: SimOptions): SimRun {
   const shares = partitionWork(opts.m, opts.n, opts.k, hw.computeTiles);
   const first = shares[0]!;
   const activeComputeTiles = shares.reduce((s, x) => s + x.count, 0);
-  const tiles = opts.tiles ?? defaultTiles(first.m, first.n, first.k, hw.levels.l2.bankBytes, hw.derived.elementBytes);
+  const tiles = opts.tiles ?? defaultTiles(first.m, first.n, first.k, hw.levels.l2.bankBytes, hw.derived.elementBytes, { strategy: opts.strategy, rule: opts.tileRule ?? "kpu-sim" });
   for (const key of ["m", "n", "k"] as const) {
     const v = tiles[key];
     if (!Number.isSafeInteger(v) || v <= 0) {

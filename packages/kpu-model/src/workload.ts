@@ -1,5 +1,5 @@
 import { KpuError, tileCount, tileExtent, type TileShape } from "@kpu/ir";
-import { STRATEGIES as SCHEDULER_STRATEGIES, kpuSimTiles, type Strategy as SchedulerStrategy } from "@kpu/scheduler";
+import { STRATEGIES as SCHEDULER_STRATEGIES, chooseTiles, type Strategy as SchedulerStrategy, type TileRule } from "@kpu/scheduler";
 
 /** Tile-level dataflow strategies with kpu-sim's loop orders: WS = k->i->j, IS = k->j->i, OS = i->j->k. */
 export const STRATEGIES: readonly SchedulerStrategy[] = SCHEDULER_STRATEGIES;
@@ -30,11 +30,18 @@ export function checkDim(value: number, name: string): void {
 
 /**
  * The default tiles: @kpu/scheduler's kpu-sim rule sized to one L2 bank (so the simulation and the scheduler agree on
- * tiles): with C = bankBytes / elementBytes, Ti = floor(sqrt(C*M/(2K+M))), Tj = floor(sqrt(C*N/(2K+N))),
+ * tiles), or its per-strategy rule with `rule: "strategy"`. The kpu-sim rule: with C = bankBytes / elementBytes, Ti = floor(sqrt(C*M/(2K+M))), Tj = floor(sqrt(C*N/(2K+N))),
  * Tk = floor((C - Ti*Tj)/(Ti+Tj)), multiples of 16, shrunk until A, B and C tiles fit the bank.
  */
-export function defaultTiles(m: number, n: number, k: number, bankBytes: number, elementBytes: number): TileShape {
-  const t = kpuSimTiles({ m, n, k, elementBytes }, { bankBytes });
+export function defaultTiles(
+  m: number,
+  n: number,
+  k: number,
+  bankBytes: number,
+  elementBytes: number,
+  options: { readonly strategy?: Strategy; readonly rule?: TileRule } = {},
+): TileShape {
+  const t = chooseTiles({ m, n, k, elementBytes }, options.strategy ?? "os", { bankBytes, rule: options.rule ?? "kpu-sim" });
   return { m: t.ti, n: t.tj, k: t.tk };
 }
 

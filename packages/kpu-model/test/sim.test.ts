@@ -64,9 +64,9 @@ describe("buffering", () => {
 });
 
 describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
-  const check = (hwName: "minimal" | "edge-ai", m: number, n: number, k: number, strategy: "ws" | "is" | "os", tiles?: { m: number; n: number; k: number }) => {
+  const check = (hwName: "minimal" | "edge-ai", m: number, n: number, k: number, strategy: "ws" | "is" | "os", tiles?: { m: number; n: number; k: number }, tileRule?: "kpu-sim" | "strategy") => {
     const hw = hardwarePreset(hwName);
-    const run = simulateMatmul({ hardware: hw, m, n, k, strategy, ...(tiles ? { tiles } : {}) });
+    const run = simulateMatmul({ hardware: hw, m, n, k, strategy, ...(tiles ? { tiles } : {}), ...(tileRule ? { tileRule } : {}) });
     const t = run.report.tiles;
     const sched = { ti: t.m, tj: t.n, tk: t.k };
     let dram = 0;
@@ -85,6 +85,7 @@ describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
   it.each(STRATEGIES)("%s on edge-ai, 1024^3 and a ragged shape", (strategy) => {
     check("edge-ai", 1024, 1024, 1024, strategy);
     check("edge-ai", 333, 517, 290, strategy);
+    check("edge-ai", 700, 300, 900, strategy, undefined, "strategy");
   });
   it("on random shapes and tiles (property)", () => {
     fc.assert(

@@ -17,7 +17,7 @@ import {
   type SimRun,
   type Strategy,
 } from "@kpu/kpu-model";
-import { parseTiles } from "@kpu/scheduler";
+import { TILE_RULES, parseTiles, type TileRule } from "@kpu/scheduler";
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
@@ -32,6 +32,7 @@ export interface MatmulSimFlags {
   readonly k: number;
   readonly strategy: Strategy;
   readonly tiles?: { m: number; n: number; k: number };
+  readonly tileRule?: TileRule;
   readonly buffers?: number | Partial<BufferDepths>;
   readonly dataflow?: Dataflow;
   readonly json?: boolean;
@@ -128,6 +129,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
       k: flags.k,
       strategy: flags.strategy,
       ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
+      ...(flags.tileRule === undefined ? {} : { tileRule: flags.tileRule }),
       ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
       ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
       onProgress,
@@ -228,7 +230,8 @@ export function addMatmulSimFlags(command: Command): Command {
     .option("--n <N>", "columns of B and C (required)", positiveInt("--n"))
     .option("--k <K>", "the reduction dimension (required)", positiveInt("--k"))
     .addOption(new Option("--strategy <s>", "tile loop order: ws = k,i,j; is = k,j,i; os = i,j,k").choices(STRATEGIES).default("os"))
-    .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the kpu-sim rule sized to one L2 bank)", tilesFlag)
+    .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the tile rule sized to one L2 bank)", tilesFlag)
+    .addOption(new Option("--tile-rule <rule>", "@kpu/scheduler's tile rule when --tiles is not given").choices(TILE_RULES).default("kpu-sim"))
     .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
     .addOption(new Option("--dataflow <df>", "the fabric's dataflow (default: the hardware's)").choices(DATAFLOWS))
     .option("--json", "machine-readable output");
