@@ -55,7 +55,7 @@ export interface CompileResult {
 }
 
 /** Loads the model, runs fusion, tiling and lowering, and schedules when `schedule` is true. No output. */
-export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean): CompileResult {
+export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false): CompileResult {
   const graph = loadModel({ file, example: flags.example, seq: flags.seq });
   const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
   const block =
@@ -70,6 +70,7 @@ export function compileModel(file: string | undefined, flags: CompileFlags, sche
     placement: flags.placement ?? "first-fit",
     doubleBuffer: flags.doubleBuffer,
     forward: flags.forward,
+    trace,
   });
   return { graph, frontend, scheduled };
 }

@@ -10,6 +10,8 @@ export interface ScheduleFlags {
   readonly placement: Placement;
   readonly doubleBuffer?: boolean | undefined;
   readonly forward?: boolean | undefined;
+  /** Record the arena trace (for `checkSchedule`). */
+  readonly trace?: boolean | undefined;
 }
 
 export const DEFAULT_SRAM_BYTES = 256 * 1024;
@@ -22,6 +24,7 @@ export function runSchedule(program: UopProgram, flags: ScheduleFlags): Schedule
     placement: flags.placement,
     doubleBuffer: flags.doubleBuffer === true,
     forward: flags.forward === true,
+    trace: flags.trace === true,
   });
 }
 

@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { scheduleToJson } from "@kpu/ir";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
+import { checkSchedule, type ScheduleCheck } from "@kpu/memory-planner";
 import { writeFileAtomic } from "../../util/files.js";
 import { EXIT, type CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
@@ -17,22 +18,36 @@ export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter
   readonly out?: string;
 }
 
-/** What `kpu run` found: the schedule's summary and the verification against the reference. */
+/** What `kpu run` found: the schedule's summary, its invariants, and the verification against the reference. */
 export interface RunReport {
   readonly model: string;
   readonly summary: ScheduleSummary;
+  /** The planner's invariants replayed on the schedule and its arena trace (checkSchedule). */
+  readonly invariants: ScheduleCheck;
   readonly verify: VerifyResult;
+  /** Both checks passed. */
+  readonly ok: boolean;
 }
 
 /** Compiles, schedules, executes on seeded random inputs and verifies against the reference of the original graph. */
 export function runModel(file: string | undefined, flags: RunFlags): { compiled: CompileResult; report: RunReport } {
-  const compiled = compileModel(file, { ...flags }, true);
+  const compiled = compileModel(file, { ...flags }, true, true);
   const scheduled = compiled.scheduled!;
+  const invariants = checkSchedule(scheduled.schedule, compiled.frontend.program, scheduled.trace);
   const verify = verifySchedule(scheduled.schedule, compiled.frontend.program.tiled, {
     reference: compiled.graph,
     seed: flags.seed ?? 1,
   });
-  return { compiled, report: { model: compiled.graph.name, summary: scheduleSummary(scheduled), verify } };
+  return {
+    compiled,
+    report: { model: compiled.graph.name, summary: scheduleSummary(scheduled), invariants, verify, ok: invariants.ok && verify.ok },
+  };
+}
+
+/** The invariant check's verdict, for people. */
+export function renderInvariants(check: ScheduleCheck): string {
+  if (check.ok) return `invariants: ok (addresses, residency, accumulators, hazards, statistics; peak recounted ${check.recountedPeakBytes ?? "-"} B)\n`;
+  return `INVARIANTS VIOLATED:\n${check.violations.map((v) => `  ${v}`).join("\n")}\n`;
 }
 
 /** The verification table and verdict, for people. */
@@ -48,24 +63,25 @@ export function renderVerification(verify: VerifyResult): string {
 }
 
 /**
- * `kpu run`: compile, schedule, execute the schedule on seeded random inputs through a simulated SRAM, and compare
- * with the reference. Returns true if the numerics verify (the command then exits 0, else 1).
+ * `kpu run`: compile, schedule, replay the schedule's invariants, execute it on seeded random inputs through a
+ * simulated SRAM, and compare with the reference. Returns true if both checks pass (the command then exits 0, else 1).
  */
 export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo): boolean {
   const { compiled, report } = runModel(file, flags);
   const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir));
   if (flags.json === true) {
-    const { summary, verify } = report;
-    io.stdout(toJsonText({ model: report.model, ...summary, verify, ...(ir !== undefined && flags.out === undefined ? { ir } : {}) }));
+    const { summary, invariants, verify } = report;
+    io.stdout(toJsonText({ model: report.model, ...summary, ok: report.ok, invariants, verify, ...(ir !== undefined && flags.out === undefined ? { ir } : {}) }));
   } else {
     const r = compiled.frontend.report;
     io.stdout(`model ${r.model}: ${r.opsBeforeFusion} ops before fusion, ${r.opsAfterFusion} after, ${r.uops.total} micro-ops\n`);
     io.stdout(renderScheduleSummary(report.summary, compiled.scheduled!.schedule, 6));
+    io.stdout(renderInvariants(report.invariants));
     io.stdout(renderVerification(report.verify));
     if (ir !== undefined && flags.out !== undefined) io.stdout(`wrote schedule IR to ${flags.out}\n`);
   }
-  return report.verify.ok;
+  return report.ok;
 }
 
 export function registerRun(program: Command, io: CliIo): void {
