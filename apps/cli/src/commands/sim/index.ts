@@ -4,6 +4,7 @@ import cliProgress from "cli-progress";
 import { KpuError, SCHEDULE_SCHEMA_VERSION, mlpExample, type Schedule } from "@kpu/ir";
 import {
   DATAFLOWS,
+  LEVELS,
   STRATEGIES,
   ganttAscii,
   ganttChart,
@@ -13,6 +14,7 @@ import {
   simulateSchedule,
   type BufferDepths,
   type Dataflow,
+  type LevelName,
   type SimReport,
   type SimRun,
   type Strategy,
@@ -35,6 +37,10 @@ export interface MatmulSimFlags {
   readonly tileRule?: TileRule;
   readonly buffers?: number | Partial<BufferDepths>;
   readonly dataflow?: Dataflow;
+  /** Idealisations for checking bounds: no compute time, no latency, transfers out of these levels (or all) free. */
+  readonly zeroCompute?: boolean;
+  readonly zeroLatency?: boolean;
+  readonly unlimitedBandwidth?: true | string;
   readonly json?: boolean;
 }
 
@@ -97,6 +103,18 @@ function required(flags: MatmulSimFlags): void {
   }
 }
 
+function unlimitedLevels(value: true | string | undefined): boolean | LevelName[] {
+  if (value === undefined) return false;
+  if (value === true) return true;
+  const levels = value.split(",").map((x) => x.trim());
+  for (const l of levels) {
+    if (!(LEVELS as readonly string[]).includes(l)) {
+      throw new KpuError("KPU_BAD_FLAG", `"${l}" is not a memory level`, { where: "--unlimited-bandwidth", hint: `Use a comma-separated subset of ${LEVELS.join(", ")}, or no value for all.` });
+    }
+  }
+  return levels as LevelName[];
+}
+
 /** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
 export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string }): SimRun {
   const hardware = loadHardware(flags.hw);
@@ -104,6 +122,11 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
   const tty = process.stderr.isTTY && flags.json !== true;
   const bar = tty ? new cliProgress.SingleBar({ format: "simulating [{bar}] {percentage}% | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   const progress = { started: false };
+  const ideal = {
+    unlimitedBandwidth: unlimitedLevels(flags.unlimitedBandwidth),
+    zeroLatency: flags.zeroLatency === true,
+    zeroCompute: flags.zeroCompute === true,
+  };
   const onProgress = (f: number) => {
     if (bar === undefined) return;
     if (!progress.started) {
@@ -117,6 +140,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
       return simulateSchedule({
         hardware,
         schedule: readScheduleFile(flags.schedule),
+        ...ideal,
         ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
         ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
         onProgress,
@@ -128,6 +152,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
       n: flags.n,
       k: flags.k,
       strategy: flags.strategy,
+      ...ideal,
       ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
       ...(flags.tileRule === undefined ? {} : { tileRule: flags.tileRule }),
       ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
@@ -234,6 +259,9 @@ export function addMatmulSimFlags(command: Command): Command {
     .addOption(new Option("--tile-rule <rule>", "@kpu/scheduler's tile rule when --tiles is not given").choices(TILE_RULES).default("kpu-sim"))
     .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
     .addOption(new Option("--dataflow <df>", "the fabric's dataflow (default: the hardware's)").choices(DATAFLOWS))
+    .option("--zero-compute", "idealisation: compute steps take no time (the data-movement bound)")
+    .option("--zero-latency", "idealisation: no latency at any level")
+    .option("--unlimited-bandwidth [levels]", "idealisation: transfers out of these levels (dram,l3,l2,l1; default all) take no time")
     .option("--json", "machine-readable output");
 }
 
