@@ -84,19 +84,30 @@ export interface WorkShare {
 }
 
 /**
- * Splits C over `computeTiles` compute tiles along its larger dimension (M when M >= N), in contiguous chunks of
- * ceil(dim / tiles) rounded up to a multiple of 16; every compute tile runs the same strategy on its share. Shares are
- * listed largest first; fewer than `computeTiles` may be active for small matrices.
+ * Splits C over `computeTiles` compute tiles as a grid of gm x gn blocks (gm x gn = computeTiles): each block is
+ * ceil(dim / g) rounded up to a multiple of 16, and every compute tile runs the same strategy on its block. The grid
+ * minimises the largest block's area, then its perimeter (the operand stripes it reads); ties keep the split along M.
+ * Shares are listed largest first; fewer than `computeTiles` may be active for small matrices.
  */
 export function partitionWork(m: number, n: number, k: number, computeTiles: number): WorkShare[] {
-  const alongM = m >= n;
-  const dim = alongM ? m : n;
-  let chunk = Math.ceil(dim / computeTiles);
-  if (computeTiles > 1) chunk = Math.min(dim, Math.ceil(chunk / 16) * 16);
-  const full = Math.floor(dim / chunk);
-  const rest = dim - full * chunk;
-  const share = (d: number, count: number): WorkShare => (alongM ? { m: d, n, k, count } : { m, n: d, k, count });
-  const shares = [share(chunk, full)];
-  if (rest > 0) shares.push(share(rest, 1));
-  return shares;
+  const chunk = (dim: number, g: number) => (g === 1 ? dim : Math.min(dim, Math.ceil(Math.ceil(dim / g) / 16) * 16));
+  let best = { cm: m, cn: n, area: Infinity, perimeter: Infinity };
+  for (let gm = computeTiles; gm >= 1; gm--) {
+    if (computeTiles % gm !== 0) continue;
+    const cm = chunk(m, gm);
+    const cn = chunk(n, computeTiles / gm);
+    const area = cm * cn;
+    const perimeter = cm + cn;
+    if (area < best.area || (area === best.area && perimeter < best.perimeter)) best = { cm, cn, area, perimeter };
+  }
+  const split = (dim: number, c: number): [number, number][] => {
+    const full = Math.floor(dim / c);
+    const rest = dim - full * c;
+    return rest > 0 ? [[c, full], [rest, 1]] : [[c, full]];
+  };
+  const shares: WorkShare[] = [];
+  for (const [sm, cmCount] of split(m, best.cm)) {
+    for (const [sn, cnCount] of split(n, best.cn)) shares.push({ m: sm, n: sn, k, count: cmCount * cnCount });
+  }
+  return shares.sort((a, b) => b.m * b.n - a.m * a.n);
 }

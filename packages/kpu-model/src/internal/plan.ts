@@ -226,8 +226,8 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
     return [occ, lat];
   };
   const fabricCache = new Map<number, { occ: number; cycles: number; l1Read: number; l1Write: number }>();
-  const fabricCost = (tm: number, tn: number, tk: number) => {
-    const key = (tm * 65536 + tn) * 65536 + tk;
+  /** `key` tells full from edge extents per dimension (each dimension has at most those two). */
+  const fabricCost = (tm: number, tn: number, tk: number, key: number) => {
     let c = fabricCache.get(key);
     if (c === undefined) {
       const f = fabricTiming({ rows: hw.fabric.rows, cols: hw.fabric.cols, dataflow: opts.dataflow, m: tm, n: tn, k: tk });
@@ -454,7 +454,7 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
       storeRun(runE2, runFabric, runL1, s);
       runE2 = null;
     }
-    const cost = fabricCost(tm, tn, tk);
+    const cost = fabricCost(tm, tn, tk, (tm === w.tiles.m ? 0 : 4) + (tn === w.tiles.n ? 0 : 2) + (tk === w.tiles.k ? 0 : 1));
     const f = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, i, j, k, s, 0, cost.occ, l1Lat);
     prog.require(f, la, WAIT_DATA);
     prog.require(f, lb, WAIT_DATA);
