@@ -146,6 +146,23 @@ describe("invariants over random hardware and shapes (property)", () => {
   });
 });
 
+describe("work split over compute tiles", () => {
+  it("uses a grid that minimises the largest block", () => {
+    expect(partitionWork(1024, 1024, 1024, 2)).toEqual([{ m: 512, n: 1024, k: 1024, count: 2 }]);
+    expect(partitionWork(1024, 1024, 1024, 256)).toEqual([{ m: 64, n: 64, k: 1024, count: 256 }]);
+  });
+  it("covers C exactly with at most the available tiles (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(1, 2, 3, 4, 6, 16, 256), (m, n, t) => {
+        const shares = partitionWork(m, n, 7, t);
+        expect(shares.reduce((a, s) => a + s.m * s.n * s.count, 0)).toBe(m * n);
+        expect(shares.reduce((a, s) => a + s.count, 0)).toBeLessThanOrEqual(t);
+        for (let i = 1; i < shares.length; i++) expect(shares[i]!.m * shares[i]!.n).toBeLessThanOrEqual(shares[0]!.m * shares[0]!.n);
+      }),
+    );
+  });
+});
+
 describe("regressions", () => {
   it("an arrival into space the LRU freed for a reserved C tile waits for the old tile's reader (found by fast-check)", () => {
     const L = (bw: number, lat: number, bankBytes: number) => ({ banks: 1, bankBytes, busWidthBytes: 64, bandwidthBytesPerCycle: bw, latencyCycles: lat, energyPjPerByte: 1 });
