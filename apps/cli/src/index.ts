@@ -1,7 +1,12 @@
 export { runCli, createProgram, EXIT } from "./main.js";
 export type { CliIo } from "./main.js";
-export { compileCommand } from "./commands/compile/index.js";
-export type { CompileFlags } from "./commands/compile/index.js";
+export { compileCommand, compileModel } from "./commands/compile/index.js";
+export type { CompileFlags, CompileResult } from "./commands/compile/index.js";
 export { runFrontend } from "./commands/compile/frontend.js";
 export type { FrontendReport, FrontendResult } from "./commands/compile/frontend.js";
+export { renderScheduleSummary, scheduleSummary } from "./commands/compile/schedule.js";
+export { runCommand, runModel } from "./commands/run/index.js";
+export type { RunFlags, RunReport } from "./commands/run/index.js";
+export { demoCommand } from "./commands/demo/index.js";
+export type { DemoFlags } from "./commands/demo/index.js";
 export { writeFileAtomic } from "./util/files.js";

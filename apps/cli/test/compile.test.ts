@@ -84,3 +84,17 @@ describe("kpu as a process", () => {
     expect(bad.stderr.split("\n")[0]).toBe('error KPU_BAD_FLAG at --tile: "0" is not a positive integer');
   });
 });
+
+describe("kpu demo", () => {
+  it("compiles, schedules and verifies the MLP, prints the L3 table and writes a Gantt chart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kpu-demo-"));
+    const r = await kpu("demo", "--out", dir, "--json");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { run: { stats: { schedOps: number }; verify: { ok: boolean } }; l3: { results: unknown[] }; timing: unknown[]; gantt: string };
+    expect(doc.run.stats.schedOps).toBe(99);
+    expect(doc.run.verify.ok).toBe(true);
+    expect(doc.l3.results.length).toBeGreaterThan(0);
+    expect(doc.timing).toHaveLength(3);
+    expect(readFileSync(doc.gantt, "utf8")).toMatch(/^<svg|^<\?xml/);
+  });
+});
