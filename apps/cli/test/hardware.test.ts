@@ -81,6 +81,9 @@ describe("kpu sim and kpu timing", () => {
     expect(r.code).toBe(0);
     const [header, first] = r.stdout.split("\n");
     expect(header).toMatch(/^step,i,j,k,[a-zA-Z0-9_,]+$/);
-    expect(header!.split(",").length).toBe(first!.split(",").length);
+    // The tile label is a quoted field with commas; the other fields are numbers.
+    const unquoted = first!.replace(/"[^"]*"/g, "label").split(",");
+    expect(unquoted.length).toBe(header!.split(",").length);
+    expect(unquoted.filter((f) => f !== "label").every((f) => /^\d+(\.\d+)?$/.test(f))).toBe(true);
   });
 });
