@@ -51,6 +51,30 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
     }
   }
 
+  it("long outer loops (where the steady-state skip applies) stay exact", () => {
+    const shapes = [
+      { m: 40, n: 56, k: 3000, tiles: { ti: 16, tj: 16, tk: 16 } }, // WS/IS: 188 outer k iterations
+      { m: 3000, n: 40, k: 56, tiles: { ti: 16, tj: 16, tk: 16 } }, // OS: 188 outer i iterations
+      { m: 2500, n: 33, k: 2500, tiles: { ti: 16, tj: 8, tk: 48 } }, // edge tiles, kpu-sim aliasing (kt > Ti)
+    ];
+    for (const sh of shapes) {
+      for (const model of models) {
+        for (const cAccounting of accountings) {
+          const caps = [1, 4, 12, 40].map((x) => x * 3 * 16 * 48 * 4);
+          const results = analyzeL3({ m: sh.m, n: sh.n, k: sh.k }, { model, cAccounting, tiles: sh.tiles, l3Bytes: caps });
+          for (const r of results) {
+            const ref = referenceSim({ m: sh.m, n: sh.n, k: sh.k, eb: 4, ...sh.tiles, strategy: r.strategy, model, cAccounting, capBytes: r.l3Bytes });
+            expect([r.tensors.a.readBytes, r.tensors.b.readBytes, r.tensors.c.readBytes]).toEqual(ref.readBytes);
+            expect([r.tensors.a.hits, r.tensors.b.hits, r.tensors.c.hits]).toEqual(ref.hits);
+            expect(r.dramWriteBytes).toBe(ref.writeBytes);
+            expect(r.evictions).toBe(ref.evictions);
+            expect(r.peakBytes).toBe(ref.peakBytes);
+          }
+        }
+      }
+    }
+  }, 120_000);
+
   it("kpu-sim flushes on a tile larger than L3 and the kpu model streams it, both exactly", () => {
     for (const strategy of STRATEGIES as readonly Strategy[]) {
       for (const model of models) {

@@ -123,6 +123,13 @@ export class MultiLru {
       if (o > peak[c]!) peak[c] = o;
     }
     nd[x4 + 2] = newLevel;
+    if (newLevel === L) {
+      // larger than every capacity: kept nowhere, so it leaves the list again
+      const nx = nd[x4 + 1]!;
+      this.head = nx;
+      if (nx !== -1) nd[4 * nx] = -1;
+      nd[x4 + 1] = -1;
+    }
   }
 
   /** Counts `count` hits at every level for tensor `t` without touching the list (a pinned tile's repeats). */
@@ -168,6 +175,70 @@ export class MultiLru {
       for (let c = 0; c < this.levels; c++) if (bnd[c] === after || bnd[c] === -1) bnd[c] = x;
     }
     nd[4 * x + 2] = 0;
+  }
+
+  /** Nodes in the list (in the largest cache), most recent first, with their levels and sizes. */
+  snapshot(): { ids: Int32Array; levels: Int32Array; sizes: Int32Array } {
+    const nd = this.nd;
+    let n = 0;
+    for (let x = this.head; x !== -1; x = nd[4 * x + 1]!) n++;
+    const ids = new Int32Array(n);
+    const levels = new Int32Array(n);
+    const sizes = new Int32Array(n);
+    let p = 0;
+    for (let x = this.head; x !== -1; x = nd[4 * x + 1]!) {
+      ids[p] = x;
+      levels[p] = nd[4 * x + 2]!;
+      sizes[p++] = nd[4 * x + 3]!;
+    }
+    return { ids, levels, sizes };
+  }
+
+  /** Counters that an iteration adds to: accesses and read bytes per (tensor, level), evictions per level. */
+  counters(): Float64Array {
+    const out = new Float64Array(this.accessesAt.length * 2 + this.levels);
+    out.set(this.accessesAt, 0);
+    out.set(this.readBytesAt, this.accessesAt.length);
+    out.set(this.evictions, this.accessesAt.length * 2);
+    return out;
+  }
+
+  /** Adds `times` x (after - before) to the counters (the effect of `times` more identical iterations). */
+  addCounters(before: Float64Array, after: Float64Array, times: number): void {
+    const a = this.accessesAt.length;
+    for (let i = 0; i < a; i++) {
+      this.accessesAt[i]! += times * (after[i]! - before[i]!);
+      this.readBytesAt[i]! += times * (after[a + i]! - before[a + i]!);
+    }
+    for (let c = 0; c < this.levels; c++) this.evictions[c]! += times * (after[2 * a + c]! - before[2 * a + c]!);
+  }
+
+  /**
+   * Renames every listed node x to map(x), keeping the order and levels (the state of a later, identical iteration).
+   * The caller guarantees map is injective on the listed nodes and preserves sizes.
+   */
+  relabel(map: (x: number) => number): void {
+    const { ids, levels } = this.snapshot();
+    const nd = this.nd;
+    const L = this.levels;
+    for (const x of ids) {
+      nd[4 * x] = -1;
+      nd[4 * x + 1] = -1;
+      nd[4 * x + 2] = L;
+    }
+    let prev = -1;
+    this.head = -1;
+    this.bnd.fill(-1);
+    for (let p = 0; p < ids.length; p++) {
+      const y = map(ids[p]!);
+      nd[4 * y] = prev;
+      nd[4 * y + 1] = -1;
+      nd[4 * y + 2] = levels[p]!;
+      if (prev === -1) this.head = y;
+      else nd[4 * prev + 1] = y;
+      for (let c = levels[p]!; c < L; c++) this.bnd[c] = y;
+      prev = y;
+    }
   }
 
   private flush(c: number, x: number): void {
