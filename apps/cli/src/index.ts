@@ -7,6 +7,15 @@ export type { FrontendReport, FrontendResult } from "./commands/compile/frontend
 export { renderScheduleSummary, scheduleSummary } from "./commands/compile/schedule.js";
 export { runCommand, runModel } from "./commands/run/index.js";
 export type { RunFlags, RunReport } from "./commands/run/index.js";
+export { l3AnalyzeCommand } from "./commands/l3/analyze.js";
+export type { L3AnalyzeFlags } from "./commands/l3/analyze.js";
+export { l3SweepCommand } from "./commands/l3/sweep.js";
+export type { L3SweepFlags } from "./commands/l3/sweep.js";
+export { l3AdviseCommand } from "./commands/l3/advise.js";
+export { hwShowCommand, hwValidateCommand } from "./commands/hw/index.js";
+export { simCommand, simDemo } from "./commands/sim/index.js";
+export { timingCommand } from "./commands/timing/index.js";
+export { fabricCommand } from "./commands/fabric/index.js";
 export { demoCommand } from "./commands/demo/index.js";
 export type { DemoFlags } from "./commands/demo/index.js";
 export { writeFileAtomic } from "./util/files.js";
