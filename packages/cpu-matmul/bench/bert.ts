@@ -14,6 +14,7 @@ import {
   shapeKey,
   trialScore,
   tuneShape,
+  type ResultsDoc,
   type TiledParams,
 } from "../src/index.js";
 
@@ -63,13 +64,29 @@ for (const shape of shapes) {
 }
 if (!smoke) await waitForQuiet(Number(process.env.KPU_BENCH_QUIET_WAIT_S ?? 600) * 1000);
 const peak = (await measurePeak(host, [threads], smoke ? { iterations: 2_000_000, repeats: 2 } : {}))[0]!.gflops;
-const doc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], {
+const benchOptions = {
   host,
   threads,
   tuned,
   peakGflops: peak,
   measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: 6 },
-});
+};
+let doc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], benchOptions);
+// Measurements still disturbed by other processes after the runner's own re-measuring are taken again later, when
+// the machine is quiet, keeping the least-disturbed window (up to 3 passes).
+for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {
+  const noisy = doc.results.filter((r) => r.noisy);
+  if (noisy.length === 0) break;
+  console.log(`[${elapsed()}] pass ${pass}: re-measuring ${noisy.length} noisy measurement(s)`);
+  await waitForQuiet(120_000);
+  const redo = new Map<string, ResultsDoc["results"][number]>();
+  for (const r of noisy) {
+    const again = await runBench([{ m: r.m, n: r.n, k: r.k, ...(r.kernel === undefined ? {} : { kernel: r.kernel }) }], [r.variant], benchOptions);
+    const fresh = again.results[0];
+    if (fresh !== undefined && fresh.stolenFraction < r.stolenFraction) redo.set(`${r.variant}/${r.m}x${r.n}x${r.k}`, fresh);
+  }
+  doc = { ...doc, results: doc.results.map((r) => redo.get(`${r.variant}/${r.m}x${r.n}x${r.k}`) ?? r) };
+}
 const file = join(outDir, smoke ? "cpu-results-smoke.json" : "cpu-results.json");
 writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 for (const t of pivotTables(doc)) {

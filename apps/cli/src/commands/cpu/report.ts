@@ -12,11 +12,13 @@ export interface ReportFlags {
   readonly json?: boolean;
 }
 
-/** Prints one pivot table per kernel: variants x M, median latency in us (p10 in the JSON). */
+/** Prints one pivot table per kernel: variants x M, median and p10 latency in us, noisy measurements starred. */
 export function printPivot(doc: ResultsDoc, io: CliIo): void {
   for (const t of pivotTables(doc)) {
-    io.stdout(`\n${t.kernel}  (N=${t.n}, K=${t.k})  median latency, us\n`);
-    io.stdout(renderTable(["variant", ...t.ms.map((m) => `M=${m}`)], t.rows.map((r) => [r.variant, ...r.cells.map((c) => (c === undefined ? "-" : c.medianUs.toFixed(1)))])));
+    io.stdout(`\n${t.kernel}  (N=${t.n}, K=${t.k})  median [p10] latency, us; * = noisy\n`);
+    const cell = (c: (typeof t.rows)[number]["cells"][number]): string =>
+      c === undefined ? "-" : `${c.medianUs.toFixed(1)} [${c.p10Us.toFixed(1)}]${c.noisy ? "*" : ""}`;
+    io.stdout(renderTable(["variant", ...t.ms.map((m) => `M=${m}`)], t.rows.map((r) => [r.variant, ...r.cells.map(cell)])));
   }
 }
 
