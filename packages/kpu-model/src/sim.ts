@@ -3,7 +3,7 @@ import type { TileRule } from "@kpu/scheduler";
 import { LEVELS, type Dataflow, type Hardware, type LevelName } from "./hardware.js";
 import { runEngine, type EngineTrace } from "./internal/engine.js";
 import { planSchedule } from "./internal/plan-schedule.js";
-import { planMatmul, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
+import { planMatmul, zeroPlanTotals, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
 import { FABRIC, RESOURCES, WAIT_DATA, type ResourceName } from "./internal/program.js";
 import { checkDim, defaultTiles, partitionWork, type MatmulWorkload, type Strategy, type WorkShare } from "./workload.js";
 
@@ -125,18 +125,6 @@ function addTotals(a: PlanTotals, b: PlanTotals, count: number): PlanTotals {
   return out as unknown as PlanTotals;
 }
 
-const ZERO_TOTALS: PlanTotals = {
-  dramReadBytes: 0,
-  dramWriteBytes: 0,
-  l3ReadBytes: 0,
-  l3WriteBytes: 0,
-  l2ReadBytes: 0,
-  l2WriteBytes: 0,
-  l1ReadBytes: 0,
-  l1WriteBytes: 0,
-  macs: 0,
-  fabricCycles: 0,
-};
 
 /**
  * Simulates a matmul on the hardware: C is split over the compute tiles (partitionWork), the largest share runs
@@ -180,7 +168,7 @@ export function simulateMatmul(opts: SimOptions): SimRun {
   const trace = runEngine(plan.program, progress === undefined ? undefined : (done, total) => {
     progress(0.5 + done / total / 2);
   });
-  let totals = addTotals(ZERO_TOTALS, plan.totals, first.count);
+  let totals = addTotals(zeroPlanTotals(), plan.totals, first.count);
   for (const share of shares.slice(1)) {
     const other = planMatmul(hw, { m: share.m, n: share.n, k: share.k, tiles, strategy: opts.strategy }, { ...planOpts, recordResidency: false });
     totals = addTotals(totals, other.totals, share.count);

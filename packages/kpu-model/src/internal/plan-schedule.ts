@@ -1,7 +1,7 @@
 import { KpuError, type Schedule } from "@kpu/ir";
 import { fabricTiming } from "../fabric.js";
 import type { Hardware } from "../hardware.js";
-import type { Plan, PlanOptions } from "./plan.js";
+import { zeroPlanTotals, type Plan, type PlanOptions } from "./plan.js";
 import {
   DMA,
   FABRIC,
@@ -128,18 +128,7 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
   /** For each SRAM address a LOAD wrote: the DMA and block-mover tasks that brought the tile (for injection timing). */
   const loadedBy = new Map<number, [number, number]>();
   const moverLoads: number[] = [];
-  const t = {
-    dramReadBytes: 0,
-    dramWriteBytes: 0,
-    l3ReadBytes: 0,
-    l3WriteBytes: 0,
-    l2ReadBytes: 0,
-    l2WriteBytes: 0,
-    l1ReadBytes: 0,
-    l1WriteBytes: 0,
-    macs: 0,
-    fabricCycles: 0,
-  };
+  const t = zeroPlanTotals();
   let step = 0;
   let prevAcc = -1;
   let pending: { acc: number; bytes: number; fabric: number; i: number; j: number } | null = null;

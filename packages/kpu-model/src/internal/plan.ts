@@ -53,6 +53,22 @@ export interface PlanTotals {
   readonly fabricCycles: number;
 }
 
+/** Totals of nothing: the starting point of every accumulation (a fresh, mutable object). */
+export function zeroPlanTotals(): { -readonly [K in keyof PlanTotals]: PlanTotals[K] } {
+  return {
+    dramReadBytes: 0,
+    dramWriteBytes: 0,
+    l3ReadBytes: 0,
+    l3WriteBytes: 0,
+    l2ReadBytes: 0,
+    l2WriteBytes: 0,
+    l1ReadBytes: 0,
+    l1WriteBytes: 0,
+    macs: 0,
+    fabricCycles: 0,
+  };
+}
+
 export interface Plan {
   readonly program: TaskProgram;
   readonly steps: number;
@@ -279,18 +295,7 @@ export function planMatmul(hw: Hardware, w: MatmulWorkload, opts: PlanOptions): 
   const rec = opts.recordResidency;
   let lastMover = -1;
   let lastStreamRead = -1;
-  const t = {
-    dramReadBytes: 0,
-    dramWriteBytes: 0,
-    l3ReadBytes: 0,
-    l3WriteBytes: 0,
-    l2ReadBytes: 0,
-    l2WriteBytes: 0,
-    l1ReadBytes: 0,
-    l1WriteBytes: 0,
-    macs: 0,
-    fabricCycles: 0,
-  };
+  const t = zeroPlanTotals();
 
   const newResidency = (level: 1 | 2 | 3, bytes: number, alloc: number): Residency | null => {
     if (!rec) return null;
