@@ -1,10 +1,3 @@
-import { defineConfig } from "tsup";
+import { kpuTsup } from "@kpu/tsup-config";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/sweep-worker.ts"],
-  format: ["esm"],
-  dts: { entry: "src/index.ts" },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-});
+export default kpuTsup({ entry: ["src/sweep-worker.ts"] });
