@@ -1,16 +1,10 @@
 import { Option, type Command } from "commander";
-import { DATAFLOWS, fabricTiming, fabricTrace, type Dataflow } from "@kpu/kpu-model";
+import { DATAFLOWS, fabricTiming, fabricTrace, type FabricGemm } from "@kpu/kpu-model";
 import type { CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 
-export interface FabricFlags {
-  readonly rows: number;
-  readonly cols: number;
-  readonly dataflow: Dataflow;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
+export interface FabricFlags extends FabricGemm {
   readonly trace?: boolean;
   readonly json?: boolean;
 }

@@ -75,34 +75,21 @@ function strategyTable(results: readonly L3Result[], sim: boolean): string {
     sim
       ? ["strategy", "L3", "tiles", "overfetch", "A", "B", "C", "DRAM reads", "hit rate", "evictions", "L3 use"]
       : ["strategy", "L3", "tiles", "traffic/compulsory", "A", "B", "C", "DRAM reads", "DRAM writes", "/lower bound"],
-    results.map((r) =>
-      sim
-        ? [
-            STRATEGY_INFO[r.strategy].label,
-            size(r.l3Bytes),
-            `${r.tiles.ti}x${r.tiles.tj}x${r.tiles.tk}`,
-            ratio(r.overfetchTotal),
-            ratio(r.overfetchA),
-            ratio(r.overfetchB),
-            ratio(r.overfetchC),
-            human(r.dramReadBytes),
-            r.hitRate.toFixed(4),
-            String(r.evictions),
-            r.utilization.toFixed(3),
-          ]
-        : [
-            STRATEGY_INFO[r.strategy].label,
-            size(r.l3Bytes),
-            `${r.tiles.ti}x${r.tiles.tj}x${r.tiles.tk}`,
-            ratio(r.overfetchTotal),
-            ratio(r.overfetchA),
-            ratio(r.overfetchB),
-            ratio(r.overfetchC),
-            human(r.dramReadBytes),
-            human(r.dramWriteBytes),
-            ratio(r.lowerBoundRatio),
-          ],
-    ),
+    results.map((r) => {
+      const common = [
+        STRATEGY_INFO[r.strategy].label,
+        size(r.l3Bytes),
+        `${r.tiles.ti}x${r.tiles.tj}x${r.tiles.tk}`,
+        ratio(r.overfetchTotal),
+        ratio(r.overfetchA),
+        ratio(r.overfetchB),
+        ratio(r.overfetchC),
+        human(r.dramReadBytes),
+      ];
+      return sim
+        ? [...common, r.hitRate.toFixed(4), String(r.evictions), r.utilization.toFixed(3)]
+        : [...common, human(r.dramWriteBytes), ratio(r.lowerBoundRatio)];
+    }),
   );
 }
 
