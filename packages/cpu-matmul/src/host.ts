@@ -29,6 +29,11 @@ export interface HostModel {
   readonly fmaUnits: number;
   readonly fmaLatencyCycles: number;
   readonly cores: number;
+  /**
+   * Sequential streams the L2 hardware prefetcher follows at once (Intel's L2 streamer and AMD's L2 stream prefetcher
+   * both track 32). Not in sysfs: a documented typical value, overridable like every field.
+   */
+  readonly prefetchStreams: number;
   readonly l1d: CacheLevel;
   readonly l2: CacheLevel;
   readonly l3: CacheLevel;
@@ -117,6 +122,7 @@ export function detectHost(): HostModel {
     fmaUnits: 2,
     fmaLatencyCycles: 4,
     cores: availableParallelism(),
+    prefetchStreams: 32,
     l1d: caches.l1d ?? { bytes: 32 * 1024, ways: 8, lineBytes: 64 },
     l2: caches.l2 ?? { bytes: 1024 * 1024, ways: 16, lineBytes: 64 },
     l3: caches.l3 ?? { bytes: 8 * 1024 * 1024, ways: 16, lineBytes: 64 },
@@ -144,6 +150,7 @@ export const hostConfigSchema = z
     fmaUnits: z.number().int().min(1).max(8),
     fmaLatencyCycles: z.number().int().min(1).max(32),
     cores: z.number().int().min(1).max(1024),
+    prefetchStreams: z.number().int().min(1).max(256),
     l1d: cacheSchema,
     l2: cacheSchema,
     l3: cacheSchema,
@@ -163,7 +170,7 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
     const issue = parsed.error.issues[0];
     throw new KpuError("KPU_CPU_BAD_HOST_CONFIG", issue?.message ?? "invalid host config", {
       where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
-      hint: "Give any of name, isa, vectorBits, vectorRegisters, fmaUnits, fmaLatencyCycles, cores, l1d, l2, l3 ({bytes, ways, lineBytes}).",
+      hint: "Give any of name, isa, vectorBits, vectorRegisters, fmaUnits, fmaLatencyCycles, cores, prefetchStreams, l1d, l2, l3 ({bytes, ways, lineBytes}).",
     });
   }
   const c = parsed.data;
@@ -178,6 +185,7 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
     ...(c.fmaUnits !== undefined ? { fmaUnits: c.fmaUnits } : {}),
     ...(c.fmaLatencyCycles !== undefined ? { fmaLatencyCycles: c.fmaLatencyCycles } : {}),
     ...(c.cores !== undefined ? { cores: c.cores } : {}),
+    ...(c.prefetchStreams !== undefined ? { prefetchStreams: c.prefetchStreams } : {}),
     l1d: mergeCache(base.l1d, c.l1d),
     l2: mergeCache(base.l2, c.l2),
     l3: mergeCache(base.l3, c.l3),

@@ -57,11 +57,39 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number):
     value: `${mr} x ${nr} (${mr} x ${nv} vectors, ${mr * nv + nv + 1} registers)`,
     because: `max FMAs per loaded element MR*NRv/(MR+NRv) x edge efficiency f/(f + 10(1-f)) of M and N (f: share in full tiles), with MR*NRv + NRv + 1 <= ${host.vectorRegisters} registers and MR*NRv >= ${minAcc}`,
   });
-  // H4: KC so that the B micro-panel (KC x NR) and the A micro-panel (MR x KC) fit L1 leaving a way free.
+  // H4: does B stay in this core's L2 between uses, or does every call stream it from L3 / DRAM?
+  const bShareBytes = shape.k * Math.ceil(shape.n / threads) * 4;
+  const streamB = bShareBytes > host.l2.bytes;
+  // H5 (decided before KC because it changes KC): pack B when its rows conflict in L1 and a packed panel is reused enough.
   const wayBytes = host.l1d.bytes / host.l1d.ways;
+  const strideBytes = shape.n * 4;
+  const distinct = wayBytes / gcd(strideBytes % wayBytes === 0 ? wayBytes : strideBytes % wayBytes, wayBytes);
+  const conflictRows = distinct * host.l1d.ways;
+  const reuse = Math.ceil(shape.m / mr);
   const ways = (kc: number): number => Math.ceil((kc * nr * 4) / wayBytes) + Math.ceil((kc * mr * 4) / wayBytes);
-  let kcBound = 16;
-  while (kcBound + 16 <= shape.k && ways(kcBound + 16) <= host.l1d.ways - 1) kcBound += 16;
+  let kcL1 = 16;
+  while (kcL1 + 16 <= shape.k && ways(kcL1 + 16) <= host.l1d.ways - 1) kcL1 += 16;
+  // A streamed B pays twice for a copy (its write and re-read compete with the stream for L2 bandwidth): ask for more reuse.
+  const minReuse = streamB ? 8 : 4;
+  const packB = reuse >= minReuse && Math.min(kcL1, shape.k) > conflictRows;
+  d.push({
+    id: "H4",
+    decides: "B residency",
+    value: streamB ? "streamed from L3 / DRAM on every call" : "stays in L2",
+    because: `this thread's share of B, K x ceil(N / ${threads}) x 4 B = ${bShareBytes} B, ${streamB ? "exceeds" : "fits"} L2 = ${host.l2.bytes} B`,
+  });
+  d.push({
+    id: "H5",
+    decides: "pack B",
+    value: packB ? `yes, width ${nr}` : "no",
+    because: `B rows ${strideBytes} B apart fall on ${distinct} L1 set group(s) (${conflictRows} rows fit) vs KC <= ${kcL1}; a packed panel is reused by ceil(M / MR) = ${reuse} register tiles (>= ${minReuse} pays for the copy${streamB ? " of a streamed B" : ""})`,
+  });
+  // H6: KC. Unpacked streamed B: each of the KC rows of a B panel is its own sequential stream, so KC stays near the
+  // prefetcher's stream count; each register tile more that reuses the panel (ceil(M / MR)) buys compute time for a
+  // quarter more streams. Calibrated on this rule's shapes (README). Otherwise the B micro-panel (KC x NR) and the A
+  // micro-panel (MR x KC) fit L1 leaving a way free.
+  const kcStream = Math.round((host.prefetchStreams * (1 + reuse / 4)) / 16) * 16;
+  const kcBound = !packB && streamB ? Math.max(16, Math.min(kcL1, kcStream)) : kcL1;
   let kc = Math.min(kcBound, shape.k);
   for (let c = kc; c >= Math.max(16, kc / 2); c -= 16) {
     if (shape.k % c === 0) {
@@ -70,42 +98,35 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number):
     }
   }
   d.push({
-    id: "H4",
+    id: "H6",
     decides: "KC",
     value: String(kc),
-    because: `ceil(KC*NR*4/way) + ceil(MR*KC*4/way) <= ways - 1 = ${host.l1d.ways - 1} with way = ${wayBytes} B gives KC <= ${kcBound}; the largest multiple of 16 within half of that dividing K = ${shape.k}`,
+    because:
+      !packB && streamB
+        ? `unpacked B streamed from beyond L2: the KC rows of a B panel are KC concurrent streams, prefetchStreams x (1 + ceil(M / MR) / 4) = ${host.prefetchStreams} x ${1 + reuse / 4}, rounded to 16`
+        : `ceil(KC*NR*4/way) + ceil(MR*KC*4/way) <= ways - 1 = ${host.l1d.ways - 1} with way = ${wayBytes} B gives KC <= ${kcL1}; the largest multiple of 16 within half of that dividing K = ${shape.k}`,
   });
-  // H5: MC so that the A block (MC x KC) takes at most half of L2.
+  // H7: MC so that the A block (MC x KC) takes at most half of L2.
   const mcBound = Math.max(mr, Math.floor(host.l2.bytes / 2 / (kc * 4) / mr) * mr);
   const mc = Math.min(mcBound, Math.ceil(shape.m / mr) * mr);
-  d.push({ id: "H5", decides: "MC", value: String(mc), because: `A block MC x KC x 4 B <= L2 / 2 = ${host.l2.bytes / 2} B gives MC <= ${mcBound}; clamped to M rounded up to MR` });
-  // H6 + H7: NC from L3, then split so that the fused (MC, NC) task count is a multiple of the threads.
-  const ncBound = Math.max(nr, Math.floor(host.l3.bytes / 2 / (kc * 4) / nr) * nr);
+  d.push({ id: "H7", decides: "MC", value: String(mc), because: `A block MC x KC x 4 B <= L2 / 2 = ${host.l2.bytes / 2} B gives MC <= ${mcBound}; clamped to M rounded up to MR` });
+  // H8: NC and the parallel split over the fused (MC, NC) tasks.
   const iBlocks = Math.ceil(shape.m / mc);
   const nPanels = Math.ceil(shape.n / nr);
-  let q = Math.max(1, Math.ceil(shape.n / ncBound));
-  while ((iBlocks * q) % threads !== 0 && q < nPanels) q++;
-  const nc = Math.ceil(nPanels / q) * nr;
+  let nc: number;
+  let ncWhy: string;
+  if (packB) {
+    nc = nr;
+    ncWhy = `each task packs one KC x NR panel into L1 and all ${Math.ceil(mc / mr)} register tiles of its MC rows use it at once (a wider packed block would be written out to L2 and read back); the C block MC x NR stays in L2 across the K / KC passes; ${iBlocks} x ${nPanels} tasks split evenly over ${threads} threads`;
+  } else {
+    const ncBound = Math.max(nr, Math.floor(host.l3.bytes / 2 / (kc * 4) / nr) * nr);
+    let q = Math.max(1, Math.ceil(shape.n / ncBound));
+    while ((iBlocks * q) % threads !== 0 && q < nPanels) q++;
+    nc = Math.ceil(nPanels / q) * nr;
+    ncWhy = `B block KC x NC x 4 B <= L3 / 2 = ${host.l3.bytes / 2} B gives NC <= ${ncBound}; NC = NR x ceil(panels / q) with the smallest q making ${iBlocks} x q a multiple of ${threads} threads, so small M still feeds every core`;
+  }
   const tasks = iBlocks * Math.ceil(shape.n / nc);
-  d.push({ id: "H6", decides: "NC bound", value: String(ncBound), because: `B block KC x NC x 4 B <= L3 / 2 = ${host.l3.bytes / 2} B` });
-  d.push({
-    id: "H7",
-    decides: "parallel split",
-    value: `fuse(ic, jc): ${iBlocks} x ${Math.ceil(shape.n / nc)} = ${tasks} tasks of ${mc} x ${nc}`,
-    because: `NC = NR x ceil(panels / q) with the smallest q making ${iBlocks} x q a multiple of ${threads} threads, so small M still feeds every core`,
-  });
-  // H8: pack B when the B micro-panel conflicts in L1 and is reused enough to pay for the copy.
-  const strideBytes = shape.n * 4;
-  const distinct = wayBytes / gcd(strideBytes % wayBytes === 0 ? wayBytes : strideBytes % wayBytes, wayBytes);
-  const conflictRows = distinct * host.l1d.ways;
-  const reuse = mc / mr;
-  const packB = kc > conflictRows && reuse >= 4;
-  d.push({
-    id: "H8",
-    decides: "pack B",
-    value: packB ? `yes, width ${nr}` : "no",
-    because: `B rows ${strideBytes} B apart fall on ${distinct} L1 set group(s) (${conflictRows} rows fit) vs KC = ${kc}; the packed panel is reused MC/MR = ${reuse} times (>= 4 pays for the copy)`,
-  });
+  d.push({ id: "H8", decides: "NC, parallel split", value: `NC = ${nc}; fuse(ic, jc): ${iBlocks} x ${Math.ceil(shape.n / nc)} = ${tasks} tasks of ${mc} x ${nc}`, because: ncWhy });
   d.push({ id: "H9", decides: "order, pack A, unroll", value: "jr outside ir; no pack A; k not unrolled", because: "the B micro-panel stays in L1 across the MR tiles (BLIS loop 2); A's MR rows are MR sequential streams the prefetcher follows; the compiler schedules the k loop" });
   const params: TiledParams = { mr, nrVectors: nv, lanes, kc, mc, nc, order: "ji", kUnroll: 1, packA: false, packB };
   return { params, schedule: tiledSchedule("host-rules", params), decisions: d };

@@ -18,6 +18,8 @@ describe("host model", () => {
     expect(h.l2.bytes).toBe(1048576);
     expect(() => applyHostConfig(base, { l2: { bytes: 16384 }, l1d: { bytes: 32768, ways: 8 } }, "cfg")).toThrow(/smaller than L1d/);
     expect(() => applyHostConfig(base, { isa: "avx512", vectorBits: 256 }, "cfg")).toThrow(/vectorBits 512/);
+    expect(applyHostConfig(base, { prefetchStreams: 16 }, "cfg").prefetchStreams).toBe(16);
+    expect(() => applyHostConfig(base, { prefetchStreams: 0 }, "cfg")).toThrow(expect.objectContaining({ where: "cfg:prefetchStreams" }));
     expect(() => applyHostConfig(base, { cores: -1 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_HOST_CONFIG" }));
     expect(() => applyHostConfig(base, { l1d: { bytes: 49152, ways: 7 } }, "cfg")).toThrow(/not divisible into 7 ways/);
     expect(() => applyHostConfig(base, { frequency: 3 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_HOST_CONFIG" }));

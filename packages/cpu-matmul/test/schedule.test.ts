@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatNest, hostRules, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
+import { formatNest, hostRules, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
 import { TEST_HOST } from "./helpers.js";
 
 const shape = { m: 64, n: 768, k: 768 };
@@ -72,9 +72,12 @@ describe("host rules (README worked example)", () => {
     const t0 = performance.now();
     const plan = hostRules(shape, TEST_HOST, 2);
     const micros = (performance.now() - t0) * 1000;
-    expect(plan.params).toEqual({ mr: 8, nrVectors: 3, lanes: 16, kc: 192, mc: 64, nc: 384, order: "ji", kUnroll: 1, packA: false, packB: true });
+    // B's share per thread, 768 x 384 x 4 B = 1.18 MB, fits the 2 MiB L2; KC: 9 + 2 of 11 L1 ways at 192; a packed
+    // panel is reused by 8 register tiles, so it is packed one KC x NR panel per task (NC = NR).
+    expect(plan.params).toEqual({ mr: 8, nrVectors: 3, lanes: 16, kc: 192, mc: 64, nc: 48, order: "ji", kUnroll: 1, packA: false, packB: true });
     expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9"]);
-    expect(plan.decisions.find((d) => d.id === "H7")?.value).toBe("fuse(ic, jc): 1 x 2 = 2 tasks of 64 x 384");
+    expect(plan.decisions.find((d) => d.id === "H4")?.value).toBe("stays in L2");
+    expect(plan.decisions.find((d) => d.id === "H8")?.value).toBe("NC = 48; fuse(ic, jc): 1 x 16 = 16 tasks of 64 x 48");
     expect(micros).toBeLessThan(50_000);
   });
 
@@ -82,6 +85,19 @@ describe("host rules (README worked example)", () => {
     const p = hostRules({ m: 16, n: 768, k: 768 }, TEST_HOST, 2).params;
     expect(Math.ceil(16 / p.mc) * Math.ceil(768 / p.nc) % 2).toBe(0);
     expect(p.packB).toBe(false);
+  });
+
+  it("streams an unpacked B from beyond L2 with KC near the prefetcher's stream count", () => {
+    // 16 x 3072 x 768: B's share per thread is 768 x 1536 x 4 B = 4.7 MB > L2; 2 register tiles reuse a panel (< 8).
+    const small = hostRules({ m: 16, n: 3072, k: 768 }, TEST_HOST, 2);
+    expect(small.decisions.find((d) => d.id === "H4")?.value).toMatch(/^streamed/);
+    expect(small.params).toMatchObject({ mr: 8, packB: false, kc: 48 }); // 32 x (1 + 2/4) = 48
+    const moreStreams = hostRules({ m: 16, n: 3072, k: 768 }, { ...TEST_HOST, prefetchStreams: 64 }, 2);
+    expect(moreStreams.params.kc).toBe(96);
+    // 384 x 3072 x 768: 64 register tiles reuse a panel, so B is packed panel by panel (NC = NR).
+    const big = hostRules({ m: 384, n: 3072, k: 768 }, TEST_HOST, 2).params;
+    expect(big.packB).toBe(true);
+    expect(big.nc).toBe(tiledNr(big));
   });
 
   it("uses 8-lane vectors and 16 registers on an AVX2 host", () => {

@@ -50,7 +50,7 @@ const dim = (flag: string): ((text: string) => number) => positiveInt(flag, 1 <<
 export function addHostFlags(command: Command): Command {
   return command
     .option("--threads <n>", "threads for kernels and OpenBLAS (default: all cores)", positiveInt("--threads", 1024))
-    .option("--host-config <file>", "host model overrides (JSON or YAML): isa, vectorBits, vectorRegisters, fmaUnits, caches, cores");
+    .option("--host-config <file>", "host model overrides (JSON or YAML): isa, vectorBits, vectorRegisters, fmaUnits, prefetchStreams, caches, cores");
 }
 
 export function addShapeFlags(command: Command): Command {
