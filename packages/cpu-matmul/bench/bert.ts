@@ -63,15 +63,15 @@ for (const shape of shapes) {
   console.log(`[${elapsed()}] tuned ${shape.kernel ?? ""} ${shapeKey(shape)}: best ${best} GFLOP/s at p10 (${r.best?.key ?? "-"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}`);
 }
 if (!smoke) await waitForQuiet(Number(process.env.KPU_BENCH_QUIET_WAIT_S ?? 600) * 1000);
-const peak = (await measurePeak(host, [threads], smoke ? { iterations: 2_000_000, repeats: 2 } : {}))[0]!.gflops;
+const probe = (await measurePeak(host, [threads], smoke ? { iterations: 2_000_000, repeats: 2 } : {}))[0]!;
 const benchOptions = {
   host,
   threads,
   tuned,
-  peakGflops: peak,
+  peakGflops: probe.gflops,
   measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: 6 },
 };
-let doc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], benchOptions);
+let doc: ResultsDoc = { ...(await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], benchOptions)), kernelCeilingGflops: probe.kernelGflops, streamGBps: probe.streamGBps };
 // Measurements still disturbed by other processes after the runner's own re-measuring are taken again later, when
 // the machine is quiet, keeping the least-disturbed window (up to 3 passes).
 for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {

@@ -30,7 +30,7 @@ export { TiledSpace, trialScore, tuneShape } from "./tuner.js";
 export type { TrialRecord, TuneOptions, TuneProgress, TuneResult } from "./tuner.js";
 export { VARIANTS, isVariant, parseVariants, variantSchedule } from "./variants.js";
 export type { Variant } from "./variants.js";
-export { RESULTS_SCHEMA_VERSION, geomean, geomeanRatio, variantSummary } from "./results.js";
+export { RESULTS_SCHEMA_VERSION, geomean, geomeanRatio, rooflineGeomean, rooflineGflops, variantSummary } from "./results.js";
 export type { BenchFailure, BenchResult, ResultsDoc } from "./results.js";
 export { bestFromTuneLog, runBench } from "./benchmark.js";
 export type { BenchOptions } from "./benchmark.js";

@@ -1,6 +1,6 @@
 import { heatmapSvg, lineChartSvg } from "@kpu/plot";
 import { describeHost } from "./host.js";
-import { geomeanRatio, variantSummary, type BenchResult, type ResultsDoc } from "./results.js";
+import { geomeanRatio, rooflineGeomean, variantSummary, type BenchResult, type ResultsDoc } from "./results.js";
 import { VARIANTS, type Variant } from "./variants.js";
 
 function kernelOf(r: { kernel?: string; n: number; k: number }): string {
@@ -31,6 +31,15 @@ export function headline(doc: ResultsDoc): string[] {
   lines.push(`compiler: ${doc.compiler.command} (${doc.compiler.version}) ${doc.compiler.flags.join(" ")}`);
   lines.push(`threads: ${doc.threads}; OpenBLAS: ${doc.openblas.available ? `${doc.openblas.core ?? "?"} core; ` : ""}${doc.openblas.note}`);
   if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
+  if (doc.kernelCeilingGflops !== undefined && doc.streamGBps !== undefined) {
+    const share = doc.peakGflops === undefined ? "" : ` (${((100 * doc.kernelCeilingGflops) / doc.peakGflops).toFixed(1)}% of FMA peak)`;
+    lines.push(`register-kernel ceiling (L1-resident panels): ${doc.kernelCeilingGflops.toFixed(1)} GFLOP/s${share}; stream bandwidth beyond L2: ${doc.streamGBps.toFixed(1)} GB/s`);
+    const roof = rooflineGeomean(doc, "host-rules");
+    if (roof !== undefined) {
+      const ofPeak = doc.peakGflops === undefined ? "" : ` = ${((100 * roof) / doc.peakGflops).toFixed(1)}% of FMA peak`;
+      lines.push(`roofline bound (ceiling, or streaming B at that bandwidth), geomean over the host-rules shapes: ${roof.toFixed(1)} GFLOP/s${ofPeak}`);
+    }
+  }
   const pct = (g: number): string => (doc.peakGflops === undefined ? "" : ` ${((100 * g) / doc.peakGflops).toFixed(1).padStart(5)}% of peak`);
   lines.push("geomean GFLOP/s            at median             at p10");
   for (const s of variantSummary(doc)) {
@@ -41,6 +50,11 @@ export function headline(doc: ResultsDoc): string[] {
     const f = (x: number): string => (invert ? 1 / x : x).toFixed(3);
     return `${f(geomeanRatio(doc, a, b))}x at median, ${f(geomeanRatio(doc, a, b, "p10"))}x at p10`;
   };
+  const bound = rooflineGeomean(doc, "host-rules");
+  if (bound !== undefined && has("host-rules")) {
+    const hr = variantSummary(doc).find((v) => v.variant === "host-rules")!;
+    lines.push(`host-rules at ${((100 * hr.geomeanGflops) / bound).toFixed(1)}% of the roofline bound (geomean)`);
+  }
   if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${both("host-rules", "openblas", false)} (target >= 1.25x)`);
   if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${both("host-rules", "tuned", true)} (target <= 1.05x)`);
   if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${both("seed-rules", "tuned", true)} (the seed reported 1.23-1.32x vs MetaSchedule)`);

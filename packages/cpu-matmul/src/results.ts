@@ -30,7 +30,8 @@ export interface BenchFailure {
   readonly reason: string;
 }
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** 2: `host.prefetchStreams`, `kernelCeilingGflops` and `streamGBps` added (`kpu cpu report` still reads 1). */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** The results file: host, compiler, OpenBLAS status, the FMA peak when measured, and every measurement. */
 export interface ResultsDoc {
@@ -41,6 +42,9 @@ export interface ResultsDoc {
   readonly threads: number;
   readonly openblas: { readonly available: boolean; readonly core?: string; readonly note: string };
   readonly peakGflops?: number;
+  /** The register-kernel ceiling and stream bandwidth measured with the peak (`measurePeak`). */
+  readonly kernelCeilingGflops?: number;
+  readonly streamGBps?: number;
   readonly results: readonly BenchResult[];
   readonly failures: readonly BenchFailure[];
 }
@@ -72,4 +76,24 @@ export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant, at: "media
   const bs = new Map(doc.results.filter((r) => r.variant === b).map((r) => [key(r), r]));
   const ratios = doc.results.filter((r) => r.variant === a && bs.has(key(r))).map((r) => us(bs.get(key(r))!) / us(r));
   return geomean(ratios);
+}
+
+/**
+ * Roofline bound of one shape (GFLOP/s): the register-kernel ceiling, or, when a thread's share of B exceeds its L2
+ * (so every call streams B from L3 / DRAM), the time to stream B at the measured bandwidth if that is longer.
+ */
+export function rooflineGflops(shape: { m: number; n: number; k: number }, host: HostModel, threads: number, ceilingGflops: number, streamGBps: number): number {
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const bBytes = 4 * shape.k * shape.n;
+  const streams = 4 * shape.k * Math.ceil(shape.n / threads) > host.l2.bytes;
+  const seconds = Math.max(flops / (ceilingGflops * 1e9), streams ? bBytes / (streamGBps * 1e9) : 0);
+  return flops / seconds / 1e9;
+}
+
+/** Geometric mean of the roofline bound over the shapes measured for `variant`, when the doc has the probe's figures. */
+export function rooflineGeomean(doc: ResultsDoc, variant: Variant): number | undefined {
+  if (doc.kernelCeilingGflops === undefined || doc.streamGBps === undefined) return undefined;
+  const shapes = doc.results.filter((r) => r.variant === variant);
+  if (shapes.length === 0) return undefined;
+  return geomean(shapes.map((r) => rooflineGflops(r, doc.host, doc.threads, doc.kernelCeilingGflops!, doc.streamGBps!)));
 }

@@ -9,6 +9,7 @@ import {
   manualSchedule,
   MANUAL_VARIANTS,
   measureKernels,
+  measurePeak,
   seedRules,
   tiledSchedule,
   trialScore,
@@ -175,6 +176,18 @@ describe("generated kernels are checked against the reference", () => {
       expect(r.medianUs).toBeGreaterThanOrEqual(r.p10Us);
       expect(r.stolenFraction).toBeGreaterThanOrEqual(0);
     }
+  }, 120_000);
+});
+
+describe("peak probe", () => {
+  it("measures an FMA peak, a register-kernel ceiling no faster than it, and a stream bandwidth", async () => {
+    const [r] = await measurePeak(RUN_HOST, [1], { iterations: 2_000_000, repeats: 2, cacheDir: cache });
+    expect(r!.gflops).toBeGreaterThan(0);
+    expect(r!.kernelGflops).toBeGreaterThan(0);
+    // The ceiling adds loads to the same FMAs: it cannot beat register-only chains (margin for a noisy machine).
+    expect(r!.kernelGflops).toBeLessThan(r!.gflops * 1.15);
+    expect(r!.streamGBps).toBeGreaterThan(0);
+    expect(r!.tile).toMatch(/^\d+ x \d+$/);
   }, 120_000);
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatNest, hostRules, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
+import { formatNest, hostRules, rooflineGflops, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
 import { TEST_HOST } from "./helpers.js";
 
 const shape = { m: 64, n: 768, k: 768 };
@@ -107,5 +107,16 @@ describe("host rules (README worked example)", () => {
     const v = validateSchedule(plan.schedule, shape, avx2);
     expect(v.ok).toBe(true);
     if (v.ok) expect(registerTile(v.nest, avx2)!.registers).toBeLessThanOrEqual(16);
+  });
+});
+
+describe("roofline bound", () => {
+  it("is the kernel ceiling when B stays in L2, else min(ceiling, stream bandwidth x M / 2 flops per byte)", () => {
+    // 64 x 768 x 768, 2 threads: B's share 768 x 384 x 4 B = 1.18 MB fits the 2 MiB L2.
+    expect(rooflineGflops({ m: 64, n: 768, k: 768 }, TEST_HOST, 2, 400, 20)).toBeCloseTo(400, 9);
+    // 16 x 3072 x 768: B streams; 2MNK flops over 4KN bytes = M/2 = 8 flops per byte, 8 x 20 GB/s = 160 GFLOP/s.
+    expect(rooflineGflops({ m: 16, n: 3072, k: 768 }, TEST_HOST, 2, 400, 20)).toBeCloseTo(160, 9);
+    // 128 x 3072 x 768: 64 flops per byte x 20 GB/s = 1280 > 400, so the ceiling binds.
+    expect(rooflineGflops({ m: 128, n: 3072, k: 768 }, TEST_HOST, 2, 400, 20)).toBeCloseTo(400, 9);
   });
 });

@@ -37,8 +37,8 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
     },
   });
   bar.stop();
-  const peak = flags.peak === true ? (await measurePeak(host, [threads]))[0]?.gflops : undefined;
-  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak };
+  const peak = flags.peak === true ? (await measurePeak(host, [threads]))[0] : undefined;
+  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, streamGBps: peak.streamGBps };
   const out = flags.out ?? DEFAULT_RESULTS;
   writeFileAtomic(out, toJsonText(full));
   if (flags.json === true) {

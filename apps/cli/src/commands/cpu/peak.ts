@@ -27,8 +27,13 @@ export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakR
     io.stdout(toJsonText({ host: describeHost(host), results }));
     return results;
   }
-  io.stdout(`FMA peak on ${describeHost(host)}\n`);
-  io.stdout(renderTable(["threads", "GFLOP/s"], results.map((r) => [r.threads, r.gflops.toFixed(1)])));
+  io.stdout(`FMA peak, register-kernel ceiling and stream bandwidth on ${describeHost(host)}\n`);
+  io.stdout(
+    renderTable(
+      ["threads", "FMA peak GFLOP/s", "kernel ceiling GFLOP/s", "ceiling / peak", "stream GB/s"],
+      results.map((r) => [r.threads, r.gflops.toFixed(1), `${r.kernelGflops.toFixed(1)} (${r.tile})`, `${((100 * r.kernelGflops) / r.gflops).toFixed(1)}%`, r.streamGBps.toFixed(1)]),
+    ),
+  );
   return results;
 }
 
@@ -36,7 +41,7 @@ export function registerCpuPeak(cpu: Command, io: CliIo): void {
   addHostFlags(
     cpu
       .command("peak")
-      .description("measure the host's FMA peak (independent vector FMA chains on every thread)")
+      .description("measure the host's FMA peak (independent vector FMA chains on every thread), the register-kernel ceiling and the stream bandwidth")
       .option("--thread-list <list>", "comma-separated thread counts (default: 1 and all cores)")
       .option("--json", "machine-readable output"),
   ).action(async (flags: PeakFlags) => {
