@@ -24,6 +24,9 @@ typedef float kpu_v16 __attribute__((vector_size(64)));
 #define KPU_MIN(a, b) ((a) < (b) ? (a) : (b))
 `;
 
+/** Largest zero-padded B panel (KC x NR floats) an edge tile may copy onto the stack. */
+const EDGE_PANEL_BYTES = 64 * 1024;
+
 interface Range {
   readonly lo: string;
   readonly hi: string;
@@ -272,7 +275,11 @@ class Emitter {
     this.close();
   }
 
-  /** cache_write at `pos`: the register micro-kernel for full tiles when the pattern allows, else a local array. */
+  /**
+   * cache_write at `pos`: the register micro-kernel for full tiles; for edge tiles the same kernel on a zero-padded B
+   * panel with A's rows clamped into range, written back through a local tile (when its panel fits EDGE_PANEL_BYTES and
+   * no pack sits inside the tile), else a local-array accumulator.
+   */
   emitCacheRegion(pos: number): void {
     const ri = this.range("i", pos);
     const rj = this.range("j", pos);
@@ -281,9 +288,15 @@ class Emitter {
     this.open("");
     if (tile !== undefined) {
       this.open(`if (${ri.hi} - ${ri.lo} == ${tile.mr} && ${rj.hi} - ${rj.lo} == ${tile.nr})`);
-      this.emitRegisterKernel(tile, ri, rj, kr);
+      this.emitRegisterKernel(tile, ri, rj, kr, false);
       this.depth--;
       this.open("} else");
+      if (this.edgeKernelFits(tile, kr)) {
+        this.emitRegisterKernel(tile, ri, rj, kr, true);
+        this.close();
+        this.close();
+        return;
+      }
     }
     this.line(`float acc[${ri.size * rj.size}] __attribute__((aligned(64)));`);
     if (this.nest.decompose) this.line("memset(acc, 0, sizeof acc);");
@@ -303,9 +316,33 @@ class Emitter {
     this.close();
   }
 
-  emitRegisterKernel(tile: RegisterTile, ri: Range, rj: Range, kr: Range): void {
+  /** The edge-tile register kernel needs a zero-padded KC x NR copy of B on the stack and no pack inside the tile. */
+  edgeKernelFits(tile: RegisterTile, kr: Range): boolean {
+    const innerPacks = tile.kLoops.some((p) => this.nest.packs.some((q) => q.at === this.nest.loops[p]!.name));
+    return !innerPacks && kr.size * tile.nr * 4 <= EDGE_PANEL_BYTES;
+  }
+
+  /**
+   * MR x NR accumulators in vector registers, k inside. `edge`: the tile may be smaller than MR x NR; B comes from a
+   * zero-padded panel when it is narrower than NR, A's rows past the tile repeat its last row, and the results go
+   * through a local tile so that only the tile's own elements of C are written.
+   */
+  emitRegisterKernel(tile: RegisterTile, ri: Range, rj: Range, kr: Range, edge: boolean): void {
     const vt = `kpu_v${tile.lanes}`;
     const nv = tile.nr / tile.lanes;
+    if (edge) {
+      this.line(`const long eh = ${ri.hi} - ${ri.lo}, ew = ${rj.hi} - ${rj.lo};`);
+      this.line(`float eb[${kr.size * tile.nr}] __attribute__((aligned(64)));`);
+      this.line("const float *eb0; long ebs;");
+      this.open(`if (ew == ${tile.nr})`);
+      this.line(`eb0 = &${this.b(kr.lo, rj.lo)};`);
+      this.line(`ebs = ${kr.hi} - ${kr.lo} > 1 ? &${this.b(`${kr.lo} + 1`, rj.lo)} - eb0 : 0;`);
+      this.depth--;
+      this.open("} else");
+      this.line(`for (long ek = ${kr.lo}; ek < ${kr.hi}; ek++) for (long ex = 0; ex < ${tile.nr}; ex++) eb[(ek - ${kr.lo}) * ${tile.nr} + ex] = ex < ew ? ${this.b("ek", `${rj.lo} + ex`)} : 0.0f;`);
+      this.line(`eb0 = eb; ebs = ${tile.nr};`);
+      this.close();
+    }
     for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `${vt} c${r}_${c} = {0};`).join(" "));
     const innerK = (n: number): void => {
       if (n < tile.kLoops.length) {
@@ -324,13 +361,26 @@ class Emitter {
         for (let r = 0; r < tile.mr; r++) for (let c = 0; c < nv; c++) this.line(`c${r}_${c} = (${vt}){0};`);
         this.close();
       }
-      this.line(`const float *restrict bp = &${this.b(k, rj.lo)};`);
+      this.line(edge ? `const float *restrict bp = eb0 + (${k} - ${kr.lo}) * ebs;` : `const float *restrict bp = &${this.b(k, rj.lo)};`);
       for (let c = 0; c < nv; c++) this.line(`const ${vt} b${c} = KPU_LD(${vt}, bp + ${c * tile.lanes});`);
       for (let r = 0; r < tile.mr; r++) {
-        this.line(`{ const float a = ${this.a(`${ri.lo} + ${r}`, k)}; ${Array.from({ length: nv }, (_, c) => `c${r}_${c} += b${c} * a;`).join(" ")} }`);
+        const row = edge ? `KPU_MIN(${ri.lo} + ${r}, ${ri.hi} - 1)` : `${ri.lo} + ${r}`;
+        this.line(`{ const float a = ${this.a(row, k)}; ${Array.from({ length: nv }, (_, c) => `c${r}_${c} += b${c} * a;`).join(" ")} }`);
       }
     };
     innerK(0);
+    if (edge) {
+      this.line(`float et[${tile.mr * tile.nr}] __attribute__((aligned(64)));`);
+      for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `KPU_ST(et + ${r * tile.nr + c * tile.lanes}, c${r}_${c});`).join(" "));
+      const store = (op: "=" | "+="): string =>
+        `for (long wi = 0; wi < eh; wi++) for (long wj = 0; wj < ew; wj++) C[(${ri.lo} + wi) * ${this.N} + ${rj.lo} + wj] ${op} et[wi * ${tile.nr} + wj];`;
+      if (kr.lo === "0") this.line(store("="));
+      else {
+        this.line(`if (${kr.lo} == 0) ${store("=")}`);
+        this.line(`else ${store("+=")}`);
+      }
+      return;
+    }
     const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * tile.lanes}`;
     const stores = (add: boolean): void => {
       for (let r = 0; r < tile.mr; r++) {

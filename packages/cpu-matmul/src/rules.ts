@@ -15,13 +15,18 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-/** Fraction of the tiles' area that is full tiles (edge tiles run the slow generic path). */
+/** Score of an axis split into tiles: full tiles count 1 per element, edge tiles 1 / EDGE_SLOWDOWN. */
 function edgeEfficiency(extent: number, tile: number): number {
   const full = (Math.floor(extent / tile) * tile) / extent;
   return full / (full + EDGE_SLOWDOWN * (1 - full));
 }
 
-/** Edge tiles run the generic (unregistered) path, about this many times slower per element than full tiles. */
+/**
+ * Penalty of an element in an edge tile against one in a full tile, in H3's score. Edge tiles run the register kernel
+ * on padded operands (wasted lanes, a B copy, a write-back through a local tile). Calibrated: on M = 64 and 128, 6 x 64
+ * tiles with one edge tile ran 5-8% slower than 8 x 48 tiles without one, although their FMAs per loaded element are
+ * 10% higher; any value from 7 up reproduces that choice.
+ */
 export const EDGE_SLOWDOWN = 10;
 
 /**
@@ -55,7 +60,7 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number):
     id: "H3",
     decides: "MR x NR",
     value: `${mr} x ${nr} (${mr} x ${nv} vectors, ${mr * nv + nv + 1} registers)`,
-    because: `max FMAs per loaded element MR*NRv/(MR+NRv) x edge efficiency f/(f + 10(1-f)) of M and N (f: share in full tiles), with MR*NRv + NRv + 1 <= ${host.vectorRegisters} registers and MR*NRv >= ${minAcc}`,
+    because: `max FMAs per loaded element MR*NRv/(MR+NRv) x edge efficiency f/(f + 10(1-f)) of M and N (f: share in full tiles; 10: calibrated edge-tile penalty), with MR*NRv + NRv + 1 <= ${host.vectorRegisters} registers and MR*NRv >= ${minAcc}`,
   });
   // H4: does B stay in this core's L2 between uses, or does every call stream it from L3 / DRAM?
   const bShareBytes = shape.k * Math.ceil(shape.n / threads) * 4;
