@@ -65,3 +65,54 @@ describe("kpu cpu bench", () => {
     }
   });
 });
+
+describe("kpu cpu report", () => {
+  /** A results file made here, not measured: each variant runs every BERT shape at a fixed GFLOP/s. */
+  function syntheticResults(): string {
+    const rates: Record<string, number> = { "seed-rules": 25, "host-rules": 270, tuned: 280, openblas: 210 };
+    const results = [];
+    for (const [n, k, kernel] of [[768, 768, "qkv"], [3072, 768, "mlp_expand"], [768, 3072, "mlp_reduce"]] as const) {
+      for (const m of [16, 32, 64, 96, 128, 192, 256, 384]) {
+        for (const [variant, gflops] of Object.entries(rates)) {
+          const medianUs = (2 * m * n * k) / (gflops * 1e3);
+          results.push({ variant, kernel, m, n, k, threads: 2, medianUs, p10Us: medianUs * 0.95, gflops, runs: 30, attempts: 1, stolenFraction: 0, noisy: false });
+        }
+      }
+    }
+    const l = (bytes: number, ways: number): object => ({ bytes, ways, lineBytes: 64 });
+    const doc = {
+      schemaVersion: 2,
+      kind: "kpu.cpu.results",
+      host: { name: "fixture host", isa: "avx512", vectorBits: 512, vectorRegisters: 32, fmaUnits: 2, fmaLatencyCycles: 4, cores: 2, prefetchStreams: 32, l1d: l(49152, 12), l2: l(2097152, 16), l3: l(33554432, 16), source: "fixture" },
+      compiler: { command: "cc", version: "cc (fixture) 12.2.0", flags: ["-O3"] },
+      threads: 2,
+      openblas: { available: true, core: "SkylakeX", note: "fixture" },
+      peakGflops: 420,
+      kernelCeilingGflops: 360,
+      streamGBps: 32,
+      results,
+      failures: [],
+    };
+    const file = join(dir, "synthetic-results.json");
+    writeFileSync(file, JSON.stringify(doc));
+    return file;
+  }
+
+  it("prints the pivot tables, ratios and roofline bound (golden) and writes the SVG plots", async () => {
+    const file = syntheticResults();
+    const plots = join(dir, "plots");
+    const r = await kpu("cpu", "report", file, "--out-dir", plots);
+    expect(r.code).toBe(0);
+    const text = r.stdout.replaceAll(dir, "<tmp>");
+    // Closed form: B streams only for M = 16 with N or K = 3072 (4.7 MB per thread > 2 MiB L2), bound 8 flops/B x 32 GB/s.
+    const bound = Math.exp((22 * Math.log(360) + 2 * Math.log(256)) / 24);
+    expect(text).toContain(`geomean over the host-rules shapes: ${bound.toFixed(1)} GFLOP/s`);
+    expect(text).toContain("host-rules / openblas throughput: 1.286x at median");
+    const golden = join(import.meta.dirname, "golden", "cpu-report.txt");
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(golden, text);
+    expect(text).toBe(readFileSync(golden, "utf8"));
+    for (const name of ["latency-qkv.svg", "latency-mlp_expand.svg", "latency-mlp_reduce.svg", "speedup-heatmap.svg"]) {
+      expect(readFileSync(join(plots, name), "utf8")).toMatch(/^<svg/);
+    }
+  });
+});

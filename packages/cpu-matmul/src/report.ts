@@ -31,10 +31,10 @@ export function headline(doc: ResultsDoc): string[] {
   lines.push(`compiler: ${doc.compiler.command} (${doc.compiler.version}) ${doc.compiler.flags.join(" ")}`);
   lines.push(`threads: ${doc.threads}; OpenBLAS: ${doc.openblas.available ? `${doc.openblas.core ?? "?"} core; ` : ""}${doc.openblas.note}`);
   if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
+  const roof = rooflineGeomean(doc, "host-rules");
   if (doc.kernelCeilingGflops !== undefined && doc.streamGBps !== undefined) {
     const share = doc.peakGflops === undefined ? "" : ` (${((100 * doc.kernelCeilingGflops) / doc.peakGflops).toFixed(1)}% of FMA peak)`;
     lines.push(`register-kernel ceiling (L1-resident panels): ${doc.kernelCeilingGflops.toFixed(1)} GFLOP/s${share}; stream bandwidth beyond L2: ${doc.streamGBps.toFixed(1)} GB/s`);
-    const roof = rooflineGeomean(doc, "host-rules");
     if (roof !== undefined) {
       const ofPeak = doc.peakGflops === undefined ? "" : ` = ${((100 * roof) / doc.peakGflops).toFixed(1)}% of FMA peak`;
       lines.push(`roofline bound (ceiling, or streaming B at that bandwidth), geomean over the host-rules shapes: ${roof.toFixed(1)} GFLOP/s${ofPeak}`);
@@ -50,10 +50,9 @@ export function headline(doc: ResultsDoc): string[] {
     const f = (x: number): string => (invert ? 1 / x : x).toFixed(3);
     return `${f(geomeanRatio(doc, a, b))}x at median, ${f(geomeanRatio(doc, a, b, "p10"))}x at p10`;
   };
-  const bound = rooflineGeomean(doc, "host-rules");
-  if (bound !== undefined && has("host-rules")) {
-    const hr = variantSummary(doc).find((v) => v.variant === "host-rules")!;
-    lines.push(`host-rules at ${((100 * hr.geomeanGflops) / bound).toFixed(1)}% of the roofline bound (geomean)`);
+  const hostRules = variantSummary(doc).find((v) => v.variant === "host-rules");
+  if (roof !== undefined && hostRules !== undefined) {
+    lines.push(`host-rules at ${((100 * hostRules.geomeanGflops) / roof).toFixed(1)}% of the roofline bound (geomean)`);
   }
   if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${both("host-rules", "openblas", false)} (target >= 1.25x)`);
   if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${both("host-rules", "tuned", true)} (target <= 1.05x)`);
