@@ -164,12 +164,22 @@ class Emitter {
     this.line(`float *restrict dst = ${info.buf} + (pp - ${spatial.lo}) / ${w} * ${info.panel};`);
     this.open(`for (long pk = ${kr.lo}; pk < ${kr.hi}; pk++)`);
     if (operand === "B") {
+      this.prefetchRow("pk", "pp", w);
       this.line(`memcpy(dst + (pk - ${kr.lo}) * ${w}, B + pk * ${this.N} + pp, (size_t)pw * sizeof(float));`);
     } else {
       this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = A[(pp + px) * ${this.K} + pk];`);
     }
     this.close();
     this.close();
+  }
+
+  /** Software prefetch of B's row `k + prefetchB`, columns [j, j + width), one per cache line (when scheduled). */
+  prefetchRow(k: string, j: string, width: number): void {
+    const d = this.nest.prefetchB;
+    if (d === 0) return;
+    const floatsPerLine = this.host.l1d.lineBytes / 4;
+    const lines = Array.from({ length: Math.ceil(width / floatsPerLine) }, (_, n) => `__builtin_prefetch(B + (${k} + ${d}) * ${this.N} + ${j} + ${n * floatsPerLine}, 0, 3);`);
+    this.line(`if (${k} + ${d} < ${this.K}) { ${lines.join(" ")} }`);
   }
 
   unrollPragma(pos: number): void {
@@ -363,6 +373,7 @@ class Emitter {
       }
       this.line(edge ? `const float *restrict bp = eb0 + (${k} - ${kr.lo}) * ebs;` : `const float *restrict bp = &${this.b(k, rj.lo)};`);
       for (let c = 0; c < nv; c++) this.line(`const ${vt} b${c} = KPU_LD(${vt}, bp + ${c * tile.lanes});`);
+      if (!edge && this.packB === undefined) this.prefetchRow(k, rj.lo, tile.nr);
       for (let r = 0; r < tile.mr; r++) {
         const row = edge ? `KPU_MIN(${ri.lo} + ${r}, ${ri.hi} - 1)` : `${ri.lo} + ${r}`;
         this.line(`{ const float a = ${this.a(row, k)}; ${Array.from({ length: nv }, (_, c) => `c${r}_${c} += b${c} * a;`).join(" ")} }`);

@@ -97,21 +97,26 @@ function detectCaches(): { l1d?: CacheLevel; l2?: CacheLevel; l3?: CacheLevel } 
   return out;
 }
 
-/** Reads the vector ISA and the CPU's name from /proc/cpuinfo (x86 flags or ARM features). */
-function detectIsa(): { isa: VectorIsa; name: string } {
+/**
+ * Reads the vector ISA, the CPU's name and its widest-vector FMA issue rate from /proc/cpuinfo (x86 flags or ARM
+ * features). AMD family 0x19 with AVX-512 (Zen 4) executes a 512-bit FMA as two halves on its two 256-bit FMA pipes:
+ * one 512-bit FMA per cycle. Other cores are given the common two.
+ */
+function detectIsa(): { isa: VectorIsa; name: string; fmaUnits: number } {
   const info = readText("/proc/cpuinfo") ?? "";
   const name = /^(?:model name|Model|Hardware)\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? process.arch;
   const flags = new Set((/^(?:flags|Features)\s*:\s*(.+)$/m.exec(info)?.[1] ?? "").split(/\s+/));
-  if (flags.has("avx512f")) return { isa: "avx512", name };
-  if (flags.has("avx2") && flags.has("fma")) return { isa: "avx2", name };
-  if (flags.has("asimd") || process.arch === "arm64") return { isa: "neon", name };
-  if (flags.has("sse2") || process.arch === "x64") return { isa: "sse", name };
-  return { isa: "scalar", name };
+  const amdFamily = /^vendor_id\s*:\s*AuthenticAMD$/m.test(info) ? Number(/^cpu family\s*:\s*(\d+)$/m.exec(info)?.[1]) : undefined;
+  if (flags.has("avx512f")) return { isa: "avx512", name, fmaUnits: amdFamily === 0x19 ? 1 : 2 };
+  if (flags.has("avx2") && flags.has("fma")) return { isa: "avx2", name, fmaUnits: 2 };
+  if (flags.has("asimd") || process.arch === "arm64") return { isa: "neon", name, fmaUnits: 2 };
+  if (flags.has("sse2") || process.arch === "x64") return { isa: "sse", name, fmaUnits: 2 };
+  return { isa: "scalar", name, fmaUnits: 2 };
 }
 
-/** Detects this machine: ISA, registers, caches (sysfs), cores. FMA units and latency are typical values (2, 4). */
+/** Detects this machine: ISA, registers, caches (sysfs), cores, FMA issue rate; FMA latency is the typical 4 cycles. */
 export function detectHost(): HostModel {
-  const { isa, name } = detectIsa();
+  const { isa, name, fmaUnits } = detectIsa();
   const caches = detectCaches();
   const d = DEFAULTS_BY_ISA[isa];
   return {
@@ -119,7 +124,7 @@ export function detectHost(): HostModel {
     isa,
     vectorBits: d.vectorBits,
     vectorRegisters: d.vectorRegisters,
-    fmaUnits: 2,
+    fmaUnits,
     fmaLatencyCycles: 4,
     cores: availableParallelism(),
     prefetchStreams: 32,

@@ -5,6 +5,7 @@ export type { CacheLevel, HostConfig, HostModel, VectorIsa } from "./host.js";
 export {
   MAX_LOCAL_ACC_BYTES,
   MAX_PACK_BYTES,
+  MAX_PREFETCH_DISTANCE,
   ROOT,
   formatNest,
   formatSchedule,
@@ -22,7 +23,7 @@ export { measurePeak } from "./peak.js";
 export type { PeakResult } from "./peak.js";
 export { MANUAL_VARIANTS, manualSchedule, seedRules, seedTm } from "./seed.js";
 export type { ManualVariant, RuleDecision } from "./seed.js";
-export { EDGE_SLOWDOWN, hostRules } from "./rules.js";
+export { EDGE_SLOWDOWN, PREFETCH_ROWS, hostRules } from "./rules.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";
 export type { TiledParams } from "./template.js";

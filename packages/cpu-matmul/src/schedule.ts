@@ -15,7 +15,8 @@ export type Primitive =
   | { readonly op: "cache_write"; readonly at: string }
   | { readonly op: "decompose_reduction" }
   | { readonly op: "pack"; readonly operand: "A" | "B"; readonly at: string; readonly width: number }
-  | { readonly op: "auto_unroll"; readonly loop: string; readonly maxStep: number };
+  | { readonly op: "auto_unroll"; readonly loop: string; readonly maxStep: number }
+  | { readonly op: "prefetch"; readonly operand: "B"; readonly distance: number };
 
 export interface Schedule {
   /** Variant or rule-set name, e.g. "host-rules". */
@@ -50,9 +51,18 @@ export interface LoopNest {
   readonly decompose: boolean;
   readonly packs: readonly { readonly operand: "A" | "B"; readonly at: string; readonly width: number }[];
   readonly autoUnroll: { readonly loop: string; readonly maxStep: number } | undefined;
+  /**
+   * Software prefetch of B this many k rows ahead wherever B is read from its source array (the pack copy, or the
+   * register kernel reading B in place); 0: none. Hardware prefetchers stop at 4 KiB pages, and rows of B N * 4 bytes
+   * apart cross one every 4096 / (N * 4) rows.
+   */
+  readonly prefetchB: number;
 }
 
 export type Validation = { readonly ok: true; readonly nest: LoopNest } | { readonly ok: false; readonly reason: string };
+
+/** Farthest software prefetch of B, in k rows. */
+export const MAX_PREFETCH_DISTANCE = 64;
 
 const NAME_RE = /^[a-z][a-z0-9_]{0,23}$/;
 
@@ -82,6 +92,7 @@ function applySteps(shape: MatmulShape, steps: readonly Primitive[]): LoopNest {
   let decompose = false;
   const packs: { operand: "A" | "B"; at: string; width: number }[] = [];
   let autoUnroll: { loop: string; maxStep: number } | undefined;
+  let prefetchB = 0;
   const find = (name: string, step: number): number => {
     const idx = loops.findIndex((l) => l.name === name);
     if (idx < 0) fail(`step ${step}: no loop named "${name}"`);
@@ -172,9 +183,14 @@ function applySteps(shape: MatmulShape, steps: readonly Primitive[]): LoopNest {
         if (![0, 16, 64, 512].includes(p.maxStep)) fail(`step ${step}: auto_unroll max step must be 0, 16, 64 or 512`);
         autoUnroll = { loop: p.loop, maxStep: p.maxStep };
         break;
+      case "prefetch":
+        if (prefetchB > 0) fail(`step ${step}: B is already prefetched`);
+        if (!Number.isSafeInteger(p.distance) || p.distance < 1 || p.distance > MAX_PREFETCH_DISTANCE) fail(`step ${step}: prefetch distance ${p.distance} is not in 1..${MAX_PREFETCH_DISTANCE} rows`);
+        prefetchB = p.distance;
+        break;
     }
   });
-  return { shape, loops, cacheWriteAt, decompose, packs, autoUnroll };
+  return { shape, loops, cacheWriteAt, decompose, packs, autoUnroll, prefetchB };
 }
 
 /** Loop index of a loop name in the nest (-1 for root). */
@@ -348,6 +364,8 @@ export function formatSchedule(schedule: Schedule): string {
           return `pack(${p.operand}, at=${p.at}, width=${p.width})`;
         case "auto_unroll":
           return `annotate(${p.loop}, auto_unroll_max_step=${p.maxStep})`;
+        case "prefetch":
+          return `prefetch(${p.operand}, distance=${p.distance})`;
       }
     })
     .join("\n");
@@ -363,6 +381,7 @@ export function formatNest(nest: LoopNest): string {
     for (const pk of nest.packs.filter((q) => q.at === l.name)) lines.push(`${"  ".repeat(depth + 1)}pack ${pk.operand} (width ${pk.width})`);
     if (nest.cacheWriteAt === l.name) lines.push(`${"  ".repeat(depth + 1)}C_local = 0  (cache_write)`);
   });
+  if (nest.prefetchB > 0) lines.push(`${"  ".repeat(nest.loops.length)}prefetch B[k + ${nest.prefetchB}, j]  (where B is read in place or packed)`);
   lines.push(`${"  ".repeat(nest.loops.length)}C[i,j] += A[i,k] * B[k,j]`);
   return lines.join("\n");
 }

@@ -21,6 +21,8 @@ export interface TiledParams {
   readonly kUnroll: number;
   readonly packA: boolean;
   readonly packB: boolean;
+  /** Software prefetch distance of B in k rows (0 or absent: none). */
+  readonly prefetchB?: number;
 }
 
 export function tiledNr(p: TiledParams): number {
@@ -56,10 +58,11 @@ export function tiledSchedule(name: string, p: TiledParams): Schedule {
   );
   if (p.packA) steps.push({ op: "pack", operand: "A", at: "kc", width: p.mr });
   if (p.packB) steps.push({ op: "pack", operand: "B", at: "kc", width: nr });
+  if ((p.prefetchB ?? 0) > 0) steps.push({ op: "prefetch", operand: "B", distance: p.prefetchB ?? 0 });
   return { name, steps };
 }
 
 /** A stable key for de-duplication. */
 export function tiledKey(p: TiledParams): string {
-  return `mr${p.mr}.nv${p.nrVectors}.l${p.lanes}.kc${p.kc}.mc${p.mc}.nc${p.nc}.${p.order}.u${p.kUnroll}.${p.packA ? "pa" : ""}${p.packB ? "pb" : ""}`;
+  return `mr${p.mr}.nv${p.nrVectors}.l${p.lanes}.kc${p.kc}.mc${p.mc}.nc${p.nc}.${p.order}.u${p.kUnroll}.${p.packA ? "pa" : ""}${p.packB ? "pb" : ""}${(p.prefetchB ?? 0) > 0 ? `pf${p.prefetchB}` : ""}`;
 }

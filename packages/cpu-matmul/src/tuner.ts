@@ -58,6 +58,7 @@ export interface TuneResult {
 
 const KC_CHOICES = [16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1024];
 const UNROLL_CHOICES = [1, 2, 4, 8];
+const PREFETCH_CHOICES = [0, 8, 16, 32];
 
 /** The search space: the same TiledParams the rule engine fills in, with domains for this shape and host. */
 export class TiledSpace {
@@ -104,6 +105,7 @@ export class TiledSpace {
       kUnroll: pick(UNROLL_CHOICES),
       packA: r() < 0.3,
       packB: r() < 0.5,
+      prefetchB: pick(PREFETCH_CHOICES),
     });
   }
 
@@ -112,7 +114,7 @@ export class TiledSpace {
     let q: TiledParams = p;
     const changes = r() < 0.7 ? 1 : 2;
     for (let c = 0; c < changes; c++) {
-      const which = Math.floor(r() * 9);
+      const which = Math.floor(r() * 10);
       const step = r() < 0.5 ? -1 : 1;
       const kcs = this.kcChoices();
       switch (which) {
@@ -144,6 +146,11 @@ export class TiledSpace {
         case 7:
           q = { ...q, packB: !q.packB };
           break;
+        case 8: {
+          const n = Math.max(0, PREFETCH_CHOICES.indexOf(q.prefetchB ?? 0));
+          q = { ...q, prefetchB: PREFETCH_CHOICES[Math.min(PREFETCH_CHOICES.length - 1, Math.max(0, n + step))]! };
+          break;
+        }
         default:
           if (r() < 0.5) q = { ...q, packA: !q.packA };
           else {
@@ -175,6 +182,7 @@ export class TiledSpace {
       Math.log2(p.kUnroll),
       p.packA ? 1 : 0,
       p.packB ? 1 : 0,
+      (p.prefetchB ?? 0) / 16,
       regs / this.host.vectorRegisters,
       (p.mr * p.nrVectors) / (p.mr + p.nrVectors),
       fullM,

@@ -50,6 +50,7 @@ const traceArb = fc.record({
   packA: fc.integer({ min: -2, max: 8 }),
   packB: fc.integer({ min: -2, max: 8 }),
   width: fc.constantFrom(1, 3, 4, 8, 16, 32),
+  prefetch: fc.constantFrom(0, 0, 1, 3, 8),
 });
 
 type TraceCase = typeof traceArb extends fc.Arbitrary<infer R> ? R : never;
@@ -95,6 +96,7 @@ function buildTrace(t: TraceCase): { shape: MatmulShape; schedule: Schedule } {
   if (pa !== undefined) steps.push({ op: "pack", operand: "A", at: pa, width: t.width });
   const pb = at(t.packB);
   if (pb !== undefined) steps.push({ op: "pack", operand: "B", at: pb, width: t.width });
+  if (t.prefetch > 0) steps.push({ op: "prefetch", operand: "B", distance: t.prefetch });
   return { shape: { m: t.m, n: t.n, k: t.k }, schedule: { name: "random", steps } };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatNest, hostRules, rooflineGflops, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
+import { PREFETCH_ROWS, formatNest, hostRules, rooflineGflops, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
 import { TEST_HOST } from "./helpers.js";
 
 const shape = { m: 64, n: 768, k: 768 };
@@ -41,6 +41,9 @@ describe("schedule IR validator", () => {
     expect(reason([...big.steps])).toMatch(/too many registers: .* needs 69 vector registers, the host has 32/);
     expect(reason([{ op: "cache_write", at: "root" }], { m: 512, n: 512, k: 8 })).toMatch(/exceeds/);
     expect(reason([{ op: "parallel", loop: "i" }, { op: "pack", operand: "B", at: "root", width: 16 }])).toMatch(/outside the parallel loop/);
+    expect(reason([{ op: "prefetch", operand: "B", distance: 0 }])).toMatch(/prefetch distance 0 is not in 1\.\.64 rows/);
+    expect(reason([{ op: "prefetch", operand: "B", distance: 8 }, { op: "prefetch", operand: "B", distance: 16 }])).toMatch(/already prefetched/);
+    expect(reason([{ op: "prefetch", operand: "B", distance: 8 }])).toBe("ok");
   });
 
   it("finds the register tile of the host rules' schedule", () => {
@@ -75,7 +78,7 @@ describe("host rules (README worked example)", () => {
     // B's share per thread, 768 x 384 x 4 B = 1.18 MB, fits the 2 MiB L2; KC: 9 + 2 of 11 L1 ways at 192; a packed
     // panel is reused by 8 register tiles, so it is packed one KC x NR panel per task (NC = NR).
     expect(plan.params).toEqual({ mr: 8, nrVectors: 3, lanes: 16, kc: 192, mc: 64, nc: 48, order: "ji", kUnroll: 1, packA: false, packB: true });
-    expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9"]);
+    expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10"]);
     expect(plan.decisions.find((d) => d.id === "H4")?.value).toBe("stays in L2");
     expect(plan.decisions.find((d) => d.id === "H8")?.value).toBe("NC = 48; fuse(ic, jc): 1 x 16 = 16 tasks of 64 x 48");
     expect(micros).toBeLessThan(50_000);
@@ -87,17 +90,38 @@ describe("host rules (README worked example)", () => {
     expect(p.packB).toBe(false);
   });
 
-  it("streams an unpacked B from beyond L2 with KC near the prefetcher's stream count", () => {
+  it("streams an unpacked B from beyond L2: prefetched in software with the L1 KC, else KC near the stream count", () => {
     // 16 x 3072 x 768: B's share per thread is 768 x 1536 x 4 B = 4.7 MB > L2; 2 register tiles reuse a panel (< 8).
     const small = hostRules({ m: 16, n: 3072, k: 768 }, TEST_HOST, 2);
     expect(small.decisions.find((d) => d.id === "H4")?.value).toMatch(/^streamed/);
-    expect(small.params).toMatchObject({ mr: 8, packB: false, kc: 48 }); // 32 x (1 + 2/4) = 48
-    const moreStreams = hostRules({ m: 16, n: 3072, k: 768 }, { ...TEST_HOST, prefetchStreams: 64 }, 2);
-    expect(moreStreams.params.kc).toBe(96);
-    // 384 x 3072 x 768: 64 register tiles reuse a panel, so B is packed panel by panel (NC = NR).
-    const big = hostRules({ m: 384, n: 3072, k: 768 }, TEST_HOST, 2).params;
+    // H10: rows of B 12288 B apart, none shares a 4 KiB page, so the streamed B is prefetched in software and KC is the
+    // L1 bound (9 + 2 of 11 ways at 192), not the stream count.
+    expect(small.params).toMatchObject({ mr: 8, packB: false, kc: 192, prefetchB: PREFETCH_ROWS });
+    expect(small.decisions.find((d) => d.id === "H10")?.value).toBe(`${PREFETCH_ROWS} rows ahead`);
+    // 16 x 256 x 16384: B streams (16384 x 128 x 4 B = 8 MiB) with 4 rows per page, which the hardware follows. A 4 x 64
+    // tile (no edge in N) is reused 4 times: KC near the prefetcher's stream count, 32 x (1 + 4/4) = 64.
+    const hw = hostRules({ m: 16, n: 256, k: 16384 }, TEST_HOST, 2);
+    expect(hw.params).toMatchObject({ mr: 4, nrVectors: 4, packB: false, kc: 64 });
+    expect(hw.params.prefetchB).toBeUndefined();
+    expect(hostRules({ m: 16, n: 256, k: 16384 }, { ...TEST_HOST, prefetchStreams: 64 }, 2).params.kc).toBe(128);
+    // 384 x 3072 x 768 on a host whose L2 holds B's share (8 MiB): 64 register tiles reuse a panel, so B is packed
+    // panel by panel (NC = NR).
+    const bigL2 = { ...TEST_HOST, l2: { ...TEST_HOST.l2, bytes: 8 * 1024 * 1024 } };
+    const big = hostRules({ m: 384, n: 3072, k: 768 }, bigL2, 2).params;
     expect(big.packB).toBe(true);
     expect(big.nc).toBe(tiledNr(big));
+  });
+
+  it("prefetches B only when it streams from beyond L2 and at most two of its rows share a page (H10)", () => {
+    // The worked example keeps B in L2: no prefetch.
+    expect(hostRules(shape, TEST_HOST, 2).params.prefetchB).toBeUndefined();
+    // 16 x 1024 x 4096 streams B (4096 x 512 x 4 B = 8 MiB per thread) with 4096 B rows: one per page.
+    expect(hostRules({ m: 16, n: 1024, k: 4096 }, TEST_HOST, 2).params.prefetchB).toBe(PREFETCH_ROWS);
+    // 16 x 256 x 16384 also streams B (16384 x 128 x 4 B = 8 MiB) but 4 of its 1024 B rows share a page: the hardware
+    // prefetchers follow it.
+    expect(hostRules({ m: 16, n: 256, k: 16384 }, TEST_HOST, 2).params.prefetchB).toBeUndefined();
+    const v = validateSchedule(hostRules({ m: 16, n: 1024, k: 4096 }, TEST_HOST, 2).schedule, { m: 16, n: 1024, k: 4096 }, TEST_HOST);
+    expect(v.ok && v.nest.prefetchB).toBe(PREFETCH_ROWS);
   });
 
   it("uses 8-lane vectors and 16 registers on an AVX2 host", () => {
