@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PREFETCH_ROWS, formatNest, hostRules, rooflineGflops, manualSchedule, MANUAL_VARIANTS, registerTile, seedRules, seedTm, tiledNr, tiledSchedule, validateSchedule, type Primitive } from "../src/index.js";
 import { TEST_HOST } from "./helpers.js";
@@ -122,6 +123,39 @@ describe("host rules (README worked example)", () => {
     expect(hostRules({ m: 16, n: 256, k: 16384 }, TEST_HOST, 2).params.prefetchB).toBeUndefined();
     const v = validateSchedule(hostRules({ m: 16, n: 1024, k: 4096 }, TEST_HOST, 2).schedule, { m: 16, n: 1024, k: 4096 }, TEST_HOST);
     expect(v.ok && v.nest.prefetchB).toBe(PREFETCH_ROWS);
+  });
+
+  it("splits an unpacked B's tasks evenly with the C block within an eighth of L2 (H8)", () => {
+    // 128 x 3072 x 768: C block 128 x NC x 4 B <= 256 KiB gives NC <= 480 (10 panels of 48); 10 panels make 7 tasks
+    // (6 of 10 panels and one of 4) that 2 threads split 40:24, so 8 panels: 8 tasks of 128 x 384, 4 per thread.
+    const p = hostRules({ m: 128, n: 3072, k: 768 }, TEST_HOST, 2).params;
+    expect(p).toMatchObject({ packB: false, mc: 128, nc: 384 });
+    // Property: against a plain simulation of OpenMP's static schedule, the split is never less even than one panel per
+    // task, and the C block keeps within L2 / 8 unless it is one panel wide.
+    const busiest = (m: number, n: number, mc: number, nc: number, nr: number, threads: number): number => {
+      const work: number[] = [];
+      for (let i = 0; i < m; i += mc) for (let j = 0; j < n; j += nc) work.push(Math.min(mc, m - i) * Math.ceil(Math.min(nc, n - j) / nr));
+      const load = new Array<number>(threads).fill(0);
+      const chunk = Math.floor(work.length / threads);
+      let t = 0;
+      let left = chunk + (0 < work.length % threads ? 1 : 0);
+      for (const w of work) {
+        while (left === 0) left = chunk + (++t < work.length % threads ? 1 : 0);
+        load[t]! += w;
+        left--;
+      }
+      return (Math.max(...load) * threads) / work.reduce((a, b) => a + b, 0);
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 512 }), fc.integer({ min: 16, max: 4096 }), fc.integer({ min: 16, max: 4096 }), fc.constantFrom(2, 3, 4), (m, n, k, threads) => {
+        const q = hostRules({ m, n, k }, TEST_HOST, threads).params;
+        if (q.packB) return;
+        const nr = tiledNr(q);
+        expect(q.nc === nr || q.mc * q.nc * 4 <= TEST_HOST.l2.bytes / 8).toBe(true);
+        expect(busiest(m, n, q.mc, q.nc, nr, threads)).toBeLessThanOrEqual(busiest(m, n, q.mc, nr, nr, threads) + 1e-9);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
   });
 
   it("uses 8-lane vectors and 16 registers on an AVX2 host", () => {
