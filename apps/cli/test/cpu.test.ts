@@ -49,6 +49,24 @@ describe("kpu cpu schedule", () => {
   });
 });
 
+describe("kpu cpu tune", () => {
+  it("searches, re-measures its best candidates, and hands the answer to the bench's tuned variant", async () => {
+    const log = join(dir, "tune.jsonl");
+    const r = await kpu("cpu", "tune", "--m", "16", "--n", "48", "--k", "32", "--trials", "8", "--batch", "8", "--threads", "1", "--log", log, "--json");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { shapes: { trials: number; best: { source: string; key: string } | null; curve: number[] }[] };
+    expect(doc.shapes[0]?.trials).toBe(8);
+    expect(doc.shapes[0]?.curve).toHaveLength(8);
+    expect(doc.shapes[0]?.best?.source).toBe("verify");
+    const logged = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { source: string });
+    expect(logged.filter((t) => t.source === "verify")).toHaveLength(4);
+    const out = join(dir, "tuned.json");
+    const b = await kpu("cpu", "bench", "--m", "16", "--n", "48", "--k", "32", "--variants", "tuned", "--tune-log", log, "--threads", "1", "--out", out, "--json");
+    expect(b.code).toBe(0);
+    expect((JSON.parse(readFileSync(out, "utf8")) as { results: unknown[] }).results).toHaveLength(1);
+  });
+});
+
 describe("kpu cpu bench", () => {
   it("compiles, checks and times host rules on a prime-sized shape, reporting median and p10", async () => {
     const out = join(dir, "results.json");

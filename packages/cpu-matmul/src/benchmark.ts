@@ -19,20 +19,29 @@ export interface BenchOptions {
   readonly measure?: Omit<MeasureOptions, "host" | "threads" | "compiler">;
 }
 
-/** The best trial per shape in a tune log (JSON Lines), by the tuner's objective (GFLOP/s at p10). */
+/**
+ * The tuner's answer per shape in a tune log (JSON Lines), by its objective (GFLOP/s at p10): the best of the last
+ * re-measurement round ("verify" trials) when there is one, else the best search trial.
+ */
 export function bestFromTuneLog(path: string): Map<string, TiledParams> {
-  const best = new Map<string, { gflops: number; params: TiledParams }>();
   if (!existsSync(path)) return new Map();
+  const byShape = new Map<string, TrialRecord[]>();
   for (const line of readFileSync(path, "utf8").split("\n")) {
     if (line.trim() === "") continue;
     const t = JSON.parse(line) as TrialRecord;
-    const [m, n, k] = t.shape.split("x").map(Number);
-    const score = trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t);
-    if (score <= 0) continue;
-    const cur = best.get(t.shape);
-    if (cur === undefined || score > cur.gflops) best.set(t.shape, { gflops: score, params: t.params });
+    byShape.set(t.shape, [...(byShape.get(t.shape) ?? []), t]);
   }
-  return new Map([...best].map(([k, v]) => [k, v.params]));
+  const out = new Map<string, TiledParams>();
+  for (const [shape, trials] of byShape) {
+    const [m, n, k] = shape.split("x").map(Number);
+    const score = (t: TrialRecord): number => trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t);
+    const lastSearch = trials.reduce((r, t) => (t.source === "verify" ? r : Math.max(r, t.round)), -1);
+    const verified = trials.filter((t) => t.source === "verify" && t.round > lastSearch && score(t) > 0);
+    const pool = (verified.length > 0 ? verified : trials).filter((t) => score(t) > 0);
+    const best = pool.sort((a, b) => score(b) - score(a))[0];
+    if (best !== undefined) out.set(shape, best.params);
+  }
+  return out;
 }
 
 /**

@@ -13,7 +13,8 @@ export interface TrialRecord {
   readonly shape: string;
   readonly trial: number;
   readonly round: number;
-  readonly source: "rule" | "random" | "evolved";
+  /** "verify": a re-measurement of one of the best candidates after the search, with a full timing window. */
+  readonly source: "rule" | "random" | "evolved" | "verify";
   readonly key: string;
   readonly params: TiledParams;
   readonly ok: boolean;
@@ -43,6 +44,13 @@ export interface TuneOptions {
   /** JSON Lines log: every trial is appended; trials already there are reused (resume). */
   readonly logPath?: string;
   readonly measure?: Omit<MeasureOptions, "host" | "threads">;
+  /**
+   * After the search, the best this-many candidates are measured again in one runner with a full window (default 4;
+   * 0: off), and the best of those re-measurements is the result: a candidate whose short search window was lucky does
+   * not become the tuner's answer.
+   */
+  readonly verifyTop?: number;
+  readonly verifyMeasure?: Omit<MeasureOptions, "host" | "threads">;
   readonly onProgress?: (p: TuneProgress) => void;
 }
 
@@ -50,7 +58,7 @@ export interface TuneResult {
   readonly shape: MatmulShape;
   readonly best: TrialRecord | undefined;
   readonly trials: readonly TrialRecord[];
-  /** Best score (GFLOP/s at p10) after each trial (the best-so-far curve). */
+  /** Best score (GFLOP/s at p10) after each search trial (the best-so-far curve; re-measurements not included). */
   readonly curve: readonly number[];
   /** The rule schedule's score (GFLOP/s at p10), when it was measured. */
   readonly ruleGflops: number | undefined;
@@ -221,11 +229,22 @@ function parseLog(path: string, key: string): TrialRecord[] {
   return out;
 }
 
+/** The `n` best-scoring measured trials, distinct by key, best first. */
+function bestOf(trials: readonly TrialRecord[], score: (t: TrialRecord) => number, n: number): TrialRecord[] {
+  const out: TrialRecord[] = [];
+  for (const t of [...trials].filter((x) => score(x) > 0).sort((a, b) => score(b) - score(a))) {
+    if (out.length >= n) break;
+    if (!out.some((o) => o.key === t.key)) out.push(t);
+  }
+  return out;
+}
+
 /**
  * MetaSchedule-like autotuner over the rule engine's space: the first batch is the rule schedule plus random
  * candidates; then each round mutates the best measured candidates, ranks the mutants with a ridge-regression cost model
  * trained on every measurement so far (log GFLOP/s), and measures the top of the ranking plus an epsilon share of
- * random ones. Candidates are de-duplicated; illegal ones are rejected before measuring; failures are recorded.
+ * random ones. Candidates are de-duplicated; illegal ones are rejected before measuring; failures are recorded. The
+ * best few are measured again at the end (`verifyTop`), and the best re-measurement is the result.
  */
 export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promise<TuneResult> {
   const budget = options.trials ?? 256;
@@ -246,9 +265,18 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
   const progress = (): void => {
     options.onProgress?.({ shape, trials: trials.length, budget, bestGflops: Math.max(0, ...trials.map(gf)) });
   };
+  const searched = (): TrialRecord[] => trials.filter((t) => t.source !== "verify");
+  const record = (rec: TrialRecord): void => {
+    trials.push(rec);
+    if (options.logPath !== undefined) appendFileSync(options.logPath, `${JSON.stringify(rec)}\n`);
+  };
+  const toRecord = (m: Measurement, params: TiledParams, source: TrialRecord["source"]): TrialRecord =>
+    m.ok
+      ? { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: true, medianUs: m.medianUs, p10Us: m.p10Us, gflops: shapeFlops(shape) / m.medianUs / 1e3 }
+      : { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: false, reason: m.reason };
   progress();
-  while (trials.length < budget) {
-    const want = Math.min(batchSize, budget - trials.length);
+  while (searched().length < budget) {
+    const want = Math.min(batchSize, budget - searched().length);
     const batch: { params: TiledParams; source: TrialRecord["source"]; nest: LoopNest }[] = [];
     const take = (p: TiledParams, source: TrialRecord["source"]): void => {
       const k = tiledKey(p);
@@ -259,7 +287,7 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
       batch.push({ params: p, source, nest });
     };
     if (!seen.has(tiledKey(rule))) take(rule, "rule");
-    const measured = trials.filter((t) => gf(t) > 0);
+    const measured = searched().filter((t) => gf(t) > 0);
     if (measured.length < 8) {
       for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");
     } else {
@@ -289,20 +317,27 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
     if (batch.length === 0) break; // the space is exhausted
     const specs = batch.map((b, n) => ({ id: `c${n}`, kind: "nest" as const, nest: b.nest }));
     const results: Measurement[] = await measureKernels(specs, { maxSecondsPerKernel: 1, ...(options.measure ?? {}), host: options.host, threads: options.threads });
-    results.forEach((m, n) => {
-      const b = batch[n]!;
-      const rec: TrialRecord = m.ok
-        ? { shape: key, trial: trials.length, round, source: b.source, key: tiledKey(b.params), params: b.params, ok: true, medianUs: m.medianUs, p10Us: m.p10Us, gflops: shapeFlops(shape) / m.medianUs / 1e3 }
-        : { shape: key, trial: trials.length, round, source: b.source, key: tiledKey(b.params), params: b.params, ok: false, reason: m.reason };
-      trials.push(rec);
-      if (options.logPath !== undefined) appendFileSync(options.logPath, `${JSON.stringify(rec)}\n`);
-    });
+    results.forEach((m, n) => { record(toRecord(m, batch[n]!.params, batch[n]!.source)); });
     round++;
     progress();
   }
+  // Re-measure the best candidates once the search is done (again after a resumed search added rounds).
+  const verifyTop = options.verifyTop ?? 4;
+  const lastSearchRound = searched().reduce((m, t) => Math.max(m, t.round), -1);
+  if (verifyTop > 0 && !trials.some((t) => t.source === "verify" && t.round > lastSearchRound)) {
+    round = lastSearchRound + 1;
+    const top = bestOf(searched(), gf, verifyTop).flatMap((t) => {
+      const nest = legal(t.params);
+      return nest === undefined ? [] : [{ t, nest }];
+    });
+    const specs = top.map((c, n) => ({ id: `v${n}`, kind: "nest" as const, nest: c.nest }));
+    const results = specs.length === 0 ? [] : await measureKernels(specs, { minWindowMs: 100, maxAttempts: 3, ...(options.verifyMeasure ?? {}), host: options.host, threads: options.threads });
+    results.forEach((m, n) => { record(toRecord(m, top[n]!.t.params, "verify")); });
+  }
   let bestSoFar = 0;
-  const curve = trials.map((t) => (bestSoFar = Math.max(bestSoFar, gf(t))));
-  const best = trials.filter((t) => gf(t) > 0).sort((a, b) => gf(b) - gf(a))[0];
-  const ruleTrial = trials.find((t) => t.key === tiledKey(rule) && t.ok);
+  const curve = searched().map((t) => (bestSoFar = Math.max(bestSoFar, gf(t))));
+  const verified = trials.filter((t) => t.source === "verify" && t.round > lastSearchRound);
+  const best = bestOf(verified.some((t) => gf(t) > 0) ? verified : searched(), gf, 1)[0];
+  const ruleTrial = searched().find((t) => t.key === tiledKey(rule) && t.ok);
   return { shape, best, trials, curve, ruleGflops: ruleTrial === undefined ? undefined : gf(ruleTrial) };
 }

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   TiledSpace,
+  bestFromTuneLog,
   emitKernelC,
   hostRules,
   manualSchedule,
@@ -20,6 +21,7 @@ import {
   type MatmulShape,
   type Primitive,
   type Schedule,
+  type TrialRecord,
 } from "../src/index.js";
 import { RUN_HOST } from "./helpers.js";
 
@@ -198,22 +200,39 @@ describe("peak probe", () => {
 });
 
 describe("autotuner", () => {
-  it("logs every trial, resumes from the log, and its best-so-far curve never drops", async () => {
+  it("logs every trial, resumes from the log, re-measures its best candidates, and its best-so-far curve never drops", async () => {
     const log = join(cache, "tune.jsonl");
     const shape = { m: 16, n: 48, k: 32 };
-    const opts = { host: RUN_HOST, threads: 2, batchSize: 6, logPath: log, measure: { minRuns: 30, minWindowMs: 0, warmup: 0, maxAttempts: 1, cacheDir: cache } };
+    const opts = {
+      host: RUN_HOST,
+      threads: 2,
+      batchSize: 6,
+      logPath: log,
+      measure: { minRuns: 30, minWindowMs: 0, warmup: 0, maxAttempts: 1, cacheDir: cache },
+      verifyMeasure: { minRuns: 30, minWindowMs: 0, warmup: 0, maxAttempts: 1, cacheDir: cache },
+    };
+    const lines = (): TrialRecord[] => readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as TrialRecord);
     const first = await tuneShape(shape, { ...opts, trials: 12 });
-    expect(first.trials).toHaveLength(12);
+    const searched = first.trials.filter((t) => t.source !== "verify");
+    expect(searched).toHaveLength(12);
     expect(first.trials[0]!.source).toBe("rule");
-    expect(new Set(first.trials.map((t) => t.key)).size).toBe(12);
-    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(12);
+    expect(new Set(searched.map((t) => t.key)).size).toBe(12);
+    // The 4 best search trials are measured again; the answer is the best re-measurement.
+    const verified = first.trials.filter((t) => t.source === "verify");
+    const top4 = [...searched].sort((a, b) => trialScore(shape, b) - trialScore(shape, a)).slice(0, 4).map((t) => t.key);
+    expect(verified.map((t) => t.key).sort()).toEqual([...top4].sort());
+    expect(first.best?.source).toBe("verify");
+    expect(trialScore(shape, first.best!)).toBe(Math.max(...verified.map((t) => trialScore(shape, t))));
+    expect(lines()).toHaveLength(16);
     const again = await tuneShape(shape, { ...opts, trials: 12 });
-    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(12); // resumed: nothing new to measure
+    expect(lines()).toHaveLength(16); // resumed: nothing new to measure
     expect(again.best?.key).toBe(first.best?.key);
     const more = await tuneShape(shape, { ...opts, trials: 18 });
-    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(18);
+    expect(lines()).toHaveLength(18 + 4 + 4); // 6 more search trials, then a fresh re-measurement round
+    expect(more.curve).toHaveLength(18);
     for (let n = 1; n < more.curve.length; n++) expect(more.curve[n]!).toBeGreaterThanOrEqual(more.curve[n - 1]!);
-    expect(trialScore(shape, more.best!)).toBeGreaterThanOrEqual(more.ruleGflops ?? 0);
-    expect(more.curve[more.curve.length - 1]).toBeCloseTo(trialScore(shape, more.best!), 6);
+    expect(more.curve[more.curve.length - 1]).toBeCloseTo(Math.max(...more.trials.filter((t) => t.source !== "verify").map((t) => trialScore(shape, t))), 6);
+    expect(more.best?.round).toBeGreaterThan(Math.max(...more.trials.filter((t) => t.source !== "verify").map((t) => t.round)));
+    expect(bestFromTuneLog(log).get("16x48x32")).toEqual(more.best?.params);
   }, 180_000);
 });

@@ -80,7 +80,7 @@ export function registerCpuSchedule(cpu: Command, io: CliIo): void {
       .requiredOption("--m <n>", "rows of A and C", positiveInt("--m", 1 << 16))
       .requiredOption("--n <n>", "columns of B and C", positiveInt("--n", 1 << 16))
       .requiredOption("--k <n>", "reduction length", positiveInt("--k", 1 << 16))
-      .addOption(new Option("--rules <set>", "rule set: the seed's R1-R11 or the host model's H1-H9").choices(["seed", "host"]).default("host"))
+      .addOption(new Option("--rules <set>", "rule set: the seed's R1-R11 or the host model's H1-H10").choices(["seed", "host"]).default("host"))
       .option("--explain", "print which rule chose what, and why")
       .addOption(new Option("--emit <what>", "print the C kernel, the loop nest, or the primitive trace (default)").choices(["c", "nest", "trace"]))
       .option("--json", "machine-readable output"),

@@ -43,7 +43,7 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
     out.push(r);
     if (flags.json !== true) {
       const best = r.best === undefined ? "-" : trialScore(shape, r.best).toFixed(1);
-      io.stdout(`${shapeKey(shape)}: ${r.trials.length} trials, best ${best} GFLOP/s at p10 (${r.best?.key ?? "none"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}\n`);
+      io.stdout(`${shapeKey(shape)}: ${r.curve.length} trials, best ${best} GFLOP/s at p10 re-measured (${r.best?.key ?? "none"}), rule schedule ${r.ruleGflops?.toFixed(1) ?? "-"}\n`);
     }
   }
   if (flags.curve !== undefined) {
@@ -53,16 +53,16 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
     io.stdout(
       toJsonText({
         log,
-        shapes: out.map((r) => ({ shape: r.shape, trials: r.trials.length, best: r.best ?? null, ruleGflops: r.ruleGflops ?? null, curve: r.curve })),
+        shapes: out.map((r) => ({ shape: r.shape, trials: r.curve.length, best: r.best ?? null, ruleGflops: r.ruleGflops ?? null, curve: r.curve })),
       }),
     );
   } else {
     io.stdout(
       renderTable(
-        ["shape", "trials", "best GFLOP/s (p10)", "rule GFLOP/s (p10)", "rule/best"],
+        ["shape", "trials", "best GFLOP/s (p10, re-measured)", "rule GFLOP/s (p10)", "rule/best"],
         out.map((r) => {
           const best = r.best === undefined ? undefined : trialScore(r.shape, r.best);
-          return [shapeKey(r.shape), r.trials.length, best?.toFixed(1) ?? "-", r.ruleGflops?.toFixed(1) ?? "-", r.ruleGflops !== undefined && best !== undefined ? (r.ruleGflops / best).toFixed(3) : "-"];
+          return [shapeKey(r.shape), r.curve.length, best?.toFixed(1) ?? "-", r.ruleGflops?.toFixed(1) ?? "-", r.ruleGflops !== undefined && best !== undefined ? (r.ruleGflops / best).toFixed(3) : "-"];
         }),
       ),
     );
