@@ -103,6 +103,7 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
       runs: m.runs,
       attempts: m.attempts,
       stolenFraction: m.stolenFraction,
+      slowdown: m.slowdown,
       noisy: m.noisy,
     });
   }

@@ -22,10 +22,15 @@ export type Measurement =
       readonly medianUs: number;
       readonly p10Us: number;
       readonly runs: number;
-      /** Timing windows tried; more than 1 when other processes stole time and the runner re-measured. */
+      /** Timing windows tried; more than 1 when other processes stole time (or the canary ran slow) and the runner re-measured. */
       readonly attempts: number;
       /** Share of all CPUs' time used by other processes during the kept window. */
       readonly stolenFraction: number;
+      /**
+       * How much slower than its fastest run the runner's compute canary ran around the kept window (0.1 = 10%): a
+       * physical core shared with another guest or a lowered clock, which /proc/stat does not show.
+       */
+      readonly slowdown: number;
       /** True when no window was clean within maxAttempts (the least-disturbed one is reported). */
       readonly noisy: boolean;
       readonly relErr: number;
@@ -40,7 +45,10 @@ export interface MeasureOptions {
   readonly minRuns?: number;
   readonly minWindowMs?: number;
   readonly warmup?: number;
-  /** Re-measure while other processes used more than this share of the CPUs (default 0.05), up to maxAttempts (4). */
+  /**
+   * Re-measure while other processes used more than this share of the CPUs (default 0.05), or the runner's compute
+   * canary ran more than 15% slower than its best around the window, up to maxAttempts (4).
+   */
   readonly stealThreshold?: number;
   readonly maxAttempts?: number;
   /** A kernel silent for this long is killed and reported as hung (default 120 s). */
@@ -231,6 +239,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
       runs: Number(r.runs),
       attempts: Number(r.attempts),
       stolenFraction: Number(r.stolenFraction),
+      slowdown: Number(r.slowdown ?? 0),
       noisy: r.noisy === true,
       relErr: Number(r.relErr),
       ...blasCore,

@@ -16,6 +16,8 @@ export interface BenchResult {
   readonly runs: number;
   readonly attempts: number;
   readonly stolenFraction: number;
+  /** The runner's compute-canary slowdown around the kept window (schemaVersion 3; absent in older files). */
+  readonly slowdown?: number;
   readonly noisy: boolean;
 }
 
@@ -30,8 +32,11 @@ export interface BenchFailure {
   readonly reason: string;
 }
 
-/** 2: `host.prefetchStreams`, `kernelCeilingGflops` and `streamGBps` added (`kpu cpu report` still reads 1). */
-export const RESULTS_SCHEMA_VERSION = 2;
+/**
+ * 2: `host.prefetchStreams`, `kernelCeilingGflops` and `streamGBps` added. 3: `results[].slowdown` (the compute canary)
+ * added. `kpu cpu report` still reads 1 and 2.
+ */
+export const RESULTS_SCHEMA_VERSION = 3;
 
 /** The results file: host, compiler, OpenBLAS status, the FMA peak when measured, and every measurement. */
 export interface ResultsDoc {

@@ -183,7 +183,18 @@ describe("generated kernels are checked against the reference", () => {
       expect(r.runs).toBeGreaterThanOrEqual(30);
       expect(r.medianUs).toBeGreaterThanOrEqual(r.p10Us);
       expect(r.stolenFraction).toBeGreaterThanOrEqual(0);
+      expect(r.slowdown).toBeGreaterThanOrEqual(0);
     }
+  }, 120_000);
+
+  it("re-measures and flags a window whose compute canary ran slow, which /proc/stat cannot show", async () => {
+    const shape = { m: 16, n: 32, k: 16 };
+    const v = validateSchedule(hostRules(shape, RUN_HOST, 1).schedule, shape, RUN_HOST);
+    if (!v.ok) throw new Error(v.reason);
+    // Fault injection: a canary reference of 1 ns makes every canary run look (1e5 times) slowed down.
+    const [r] = await measureKernels([{ id: "h", kind: "nest", nest: v.nest }], { ...quick, threads: 1, minRuns: 30, maxAttempts: 2, env: { ...process.env, KPU_CANARY_BEST_S: "1e-9" } });
+    expect(r).toMatchObject({ ok: true, attempts: 2, noisy: true });
+    if (r?.ok === true) expect(r.slowdown).toBeGreaterThan(1000);
   }, 120_000);
 });
 
