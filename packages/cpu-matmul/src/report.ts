@@ -59,7 +59,7 @@ export function headline(doc: ResultsDoc): string[] {
   if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${both("seed-rules", "tuned", true)} (the seed reported 1.23-1.32x vs MetaSchedule)`);
   if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${both("host-rules", "seed-rules", false)}`);
   const noisy = doc.results.filter((r) => r.noisy).length;
-  if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed above the stolen-time threshold after re-measuring (flagged noisy)`);
+  if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed disturbed after re-measuring (stolen CPU time or a slow canary; flagged noisy)`);
   if (doc.failures.length > 0) lines.push(`failed: ${doc.failures.length} variant x shape (see failures)`);
   return lines;
 }
