@@ -55,6 +55,9 @@ function staticImbalance(rowBlocks: readonly number[], panelBlocks: readonly num
  */
 const C_L2_SHARE = 1 / 8;
 
+/** Extra imbalance H8 accepts for a wider NC: 2% of a thread's work. */
+const SPLIT_SLACK = 0.02;
+
 /** Bytes of a virtual-memory page: hardware prefetchers do not follow a stream across one. */
 const PAGE_BYTES = 4096;
 
@@ -175,14 +178,14 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number):
     const ncL3 = Math.floor(host.l3.bytes / 2 / (kc * 4));
     const ncL2 = Math.floor((host.l2.bytes * C_L2_SHARE) / (mc * 4));
     const ncBound = Math.max(nr, Math.floor(Math.min(ncL3, ncL2) / nr) * nr);
-    // The widest NC within the bound whose tasks OpenMP's static schedule spreads evenly (small M still feeds every core).
+    // The widest NC within the bound whose tasks OpenMP's static schedule spreads within SPLIT_SLACK of the most even
+    // split any NC gives (small M still feeds every core).
     const rowBlocks = Array.from({ length: iBlocks }, (_, b) => Math.min(mc, shape.m - b * mc));
-    let best = { panels: 1, imbalance: Infinity };
-    for (let p = Math.max(1, Math.floor(ncBound / nr)); p >= 1; p--) {
-      const panelBlocks = Array.from({ length: Math.ceil(nPanels / p) }, (_, b) => Math.min(p, nPanels - b * p));
-      const imbalance = staticImbalance(rowBlocks, panelBlocks, threads);
-      if (imbalance < best.imbalance - 1e-9) best = { panels: p, imbalance };
-    }
+    const widths = Array.from({ length: Math.max(1, Math.min(nPanels, Math.floor(ncBound / nr))) }, (_, n) => n + 1);
+    const imbalance = widths.map((p) => staticImbalance(rowBlocks, Array.from({ length: Math.ceil(nPanels / p) }, (_, b) => Math.min(p, nPanels - b * p)), threads));
+    const even = Math.min(...imbalance);
+    const pick = widths.length - 1 - [...imbalance].reverse().findIndex((x) => x <= even + SPLIT_SLACK);
+    const best = { panels: widths[pick]!, imbalance: imbalance[pick]! };
     nc = best.panels * nr;
     ncWhy = `B block KC x NC x 4 B <= L3 / 2 = ${host.l3.bytes / 2} B and C block MC x NC x 4 B <= L2 x ${C_L2_SHARE} = ${host.l2.bytes * C_L2_SHARE} B give NC <= ${ncBound}; the widest NC (in NR panels) whose tasks OpenMP's static schedule spreads over ${threads} threads with the least imbalance (${((best.imbalance - 1) * 100).toFixed(1)}% above even), so small M still feeds every core`;
   }
