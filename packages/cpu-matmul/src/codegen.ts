@@ -164,7 +164,7 @@ class Emitter {
     this.line(`float *restrict dst = ${info.buf} + (pp - ${spatial.lo}) / ${w} * ${info.panel};`);
     this.open(`for (long pk = ${kr.lo}; pk < ${kr.hi}; pk++)`);
     if (operand === "B") {
-      this.prefetchRow("pk", "pp", w);
+      this.prefetchRow("pk", "pp", "pw");
       this.line(`memcpy(dst + (pk - ${kr.lo}) * ${w}, B + pk * ${this.N} + pp, (size_t)pw * sizeof(float));`);
     } else {
       this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = A[(pp + px) * ${this.K} + pk];`);
@@ -173,13 +173,22 @@ class Emitter {
     this.close();
   }
 
-  /** Software prefetch of B's row `k + prefetchB`, columns [j, j + width), one per cache line (when scheduled). */
-  prefetchRow(k: string, j: string, width: number): void {
+  /**
+   * Software prefetch of B's row `k + prefetchB`, columns [j, j + width), one per cache line (when scheduled). `width`
+   * is a count known here (a full register tile) or a C expression evaluated at run time (a pack's panel, which may be
+   * narrower at the edge), so no address past B is formed.
+   */
+  prefetchRow(k: string, j: string, width: number | string): void {
     const d = this.nest.prefetchB;
     if (d === 0) return;
     const floatsPerLine = this.host.l1d.lineBytes / 4;
-    const lines = Array.from({ length: Math.ceil(width / floatsPerLine) }, (_, n) => `__builtin_prefetch(B + (${k} + ${d}) * ${this.N} + ${j} + ${n * floatsPerLine}, 0, 3);`);
-    this.line(`if (${k} + ${d} < ${this.K}) { ${lines.join(" ")} }`);
+    const row = `B + (${k} + ${d}) * ${this.N} + ${j}`;
+    if (typeof width === "number") {
+      const lines = Array.from({ length: Math.ceil(width / floatsPerLine) }, (_, n) => `__builtin_prefetch(${row} + ${n * floatsPerLine}, 0, 3);`);
+      this.line(`if (${k} + ${d} < ${this.K}) { ${lines.join(" ")} }`);
+    } else {
+      this.line(`if (${k} + ${d} < ${this.K}) for (long pl = 0; pl < ${width}; pl += ${floatsPerLine}) __builtin_prefetch(${row} + pl, 0, 3);`);
+    }
   }
 
   unrollPragma(pos: number): void {
