@@ -6,7 +6,7 @@ import { RESULTS_SCHEMA_VERSION, type BenchFailure, type BenchResult, type Resul
 import { validateSchedule } from "./schedule.js";
 import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
 import type { TiledParams } from "./template.js";
-import { trialScore, type TrialRecord } from "./tuner.js";
+import { trialScore, tunerAnswer, type TrialRecord } from "./tuner.js";
 import { variantSchedule, type Variant } from "./variants.js";
 
 export interface BenchOptions {
@@ -34,11 +34,7 @@ export function bestFromTuneLog(path: string): Map<string, TiledParams> {
   const out = new Map<string, TiledParams>();
   for (const [shape, trials] of byShape) {
     const [m, n, k] = shape.split("x").map(Number);
-    const score = (t: TrialRecord): number => trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t);
-    const lastSearch = trials.reduce((r, t) => (t.source === "verify" ? r : Math.max(r, t.round)), -1);
-    const verified = trials.filter((t) => t.source === "verify" && t.round > lastSearch && score(t) > 0);
-    const pool = (verified.length > 0 ? verified : trials).filter((t) => score(t) > 0);
-    const best = pool.sort((a, b) => score(b) - score(a))[0];
+    const best = tunerAnswer(trials, (t) => trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t));
     if (best !== undefined) out.set(shape, best.params);
   }
   return out;

@@ -240,6 +240,16 @@ function bestOf(trials: readonly TrialRecord[], score: (t: TrialRecord) => numbe
 }
 
 /**
+ * The tuner's answer among a shape's trials: the best of the re-measurement round that follows the last search round,
+ * else (no such round: an older log, or `verifyTop` 0) the best search trial.
+ */
+export function tunerAnswer(trials: readonly TrialRecord[], score: (t: TrialRecord) => number): TrialRecord | undefined {
+  const lastSearch = trials.reduce((r, t) => (t.source === "verify" ? r : Math.max(r, t.round)), -1);
+  const verified = trials.filter((t) => t.source === "verify" && t.round > lastSearch && score(t) > 0);
+  return bestOf(verified.length > 0 ? verified : trials.filter((t) => t.source !== "verify"), score, 1)[0];
+}
+
+/**
  * MetaSchedule-like autotuner over the rule engine's space: the first batch is the rule schedule plus random
  * candidates; then each round mutates the best measured candidates, ranks the mutants with a ridge-regression cost model
  * trained on every measurement so far (log GFLOP/s), and measures the top of the ranking plus an epsilon share of
@@ -336,8 +346,7 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
   }
   let bestSoFar = 0;
   const curve = searched().map((t) => (bestSoFar = Math.max(bestSoFar, gf(t))));
-  const verified = trials.filter((t) => t.source === "verify" && t.round > lastSearchRound);
-  const best = bestOf(verified.some((t) => gf(t) > 0) ? verified : searched(), gf, 1)[0];
+  const best = tunerAnswer(trials, gf);
   const ruleTrial = searched().find((t) => t.key === tiledKey(rule) && t.ok);
   return { shape, best, trials, curve, ruleGflops: ruleTrial === undefined ? undefined : gf(ruleTrial) };
 }
