@@ -15,6 +15,7 @@ import {
   shapeKey,
   trialScore,
   tuneShape,
+  windowDisturbance,
   type ResultsDoc,
   type TiledParams,
 } from "../src/index.js";
@@ -29,11 +30,6 @@ const shapes = smoke ? bertShapes().filter((s) => s.m === 16) : bertShapes();
 const log = join(outDir, smoke ? "cpu-tune-smoke.jsonl" : "cpu-tune.jsonl");
 const t0 = Date.now();
 const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
-
-/** How disturbed a measurement's window was, relative to the runner's thresholds (5% stolen CPU, 15% canary slowdown). */
-function disturbance(r: ResultsDoc["results"][number]): number {
-  return Math.max(r.stolenFraction / 0.05, (r.slowdown ?? 0) / 0.15);
-}
 
 /** Share of all CPUs busy over `ms` milliseconds (from /proc/stat). */
 async function busyShare(ms: number): Promise<number> {
@@ -91,7 +87,7 @@ for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {
   for (const r of noisy) {
     const again = await runBench([{ m: r.m, n: r.n, k: r.k, ...(r.kernel === undefined ? {} : { kernel: r.kernel }) }], [r.variant], benchOptions);
     const fresh = again.results[0];
-    if (fresh !== undefined && disturbance(fresh) < disturbance(r)) redo.set(`${r.variant}/${r.m}x${r.n}x${r.k}`, fresh);
+    if (fresh !== undefined && windowDisturbance(fresh) < windowDisturbance(r)) redo.set(`${r.variant}/${r.m}x${r.n}x${r.k}`, fresh);
   }
   doc = { ...doc, results: doc.results.map((r) => redo.get(`${r.variant}/${r.m}x${r.n}x${r.k}`) ?? r) };
 }

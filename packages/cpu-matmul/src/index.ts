@@ -17,7 +17,7 @@ export type { Axis, AxisLevel, Loop, LoopNest, Primitive, RegisterTile, Schedule
 export { C_PRELUDE, emitKernelC } from "./codegen.js";
 export { DEFAULT_CFLAGS, cacheDir, findCompiler } from "./compiler.js";
 export type { CCompiler } from "./compiler.js";
-export { MAX_REL_ERR, measureKernels } from "./measure.js";
+export { MAX_REL_ERR, STEAL_THRESHOLD, measureKernels, windowDisturbance } from "./measure.js";
 export type { KernelSpec, MeasureOptions, Measurement } from "./measure.js";
 export { measurePeak } from "./peak.js";
 export type { PeakResult } from "./peak.js";

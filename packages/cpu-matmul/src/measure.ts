@@ -3,7 +3,7 @@ import { KpuError } from "@kpu/ir";
 import { emitKernelC, C_PRELUDE } from "./codegen.js";
 import { cacheDir, compileObject, contentHash, findCompiler, linkBinary, type CCompiler } from "./compiler.js";
 import type { HostModel } from "./host.js";
-import { HARNESS_MAIN } from "./internal/harness-c.js";
+import { CANARY_SLOWDOWN, HARNESS_MAIN } from "./internal/harness-c.js";
 import type { LoopNest } from "./schedule.js";
 import type { MatmulShape } from "./shapes.js";
 
@@ -67,6 +67,17 @@ export interface MeasureOptions {
 }
 
 export const MAX_REL_ERR = 1e-4;
+
+/** Default share of the CPUs other processes may use during a clean timing window. */
+export const STEAL_THRESHOLD = 0.05;
+
+/**
+ * How disturbed a measured window was, relative to the runner's default thresholds: the larger of stolen share / 5% and
+ * canary slowdown / 15%; at most 1 for a clean window. Used to keep the least-disturbed of two measurements.
+ */
+export function windowDisturbance(m: { readonly stolenFraction: number; readonly slowdown?: number }): number {
+  return Math.max(m.stolenFraction / STEAL_THRESHOLD, (m.slowdown ?? 0) / CANARY_SLOWDOWN);
+}
 
 interface Entry {
   readonly spec: KernelSpec;
@@ -211,7 +222,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
     String(options.warmup ?? 3),
     String(options.minWindowMs ?? 200),
     String(options.maxAttempts ?? 4),
-    String(options.stealThreshold ?? 0.05),
+    String(options.stealThreshold ?? STEAL_THRESHOLD),
     String(options.maxRelErr ?? MAX_REL_ERR),
     String(options.maxSecondsPerKernel ?? 60),
   ];

@@ -4,6 +4,9 @@
  * (a fixed FMA loop on every thread, timed before and after each window against the fastest it ever ran in this
  * process) shows what /proc/stat cannot: a physical core shared with another guest, or a lowered clock.
  */
+/** A canary more than this much slower than its best in the runner marks the window as disturbed (15%). */
+export const CANARY_SLOWDOWN = 0.15;
+
 export const HARNESS_MAIN = String.raw`#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +78,7 @@ static double canary(int threads) {
 }
 
 /* A canary more than this much slower than its best marks the window as disturbed. */
-#define CANARY_SLOWDOWN 0.15
+#define CANARY_SLOWDOWN ${CANARY_SLOWDOWN}
 
 static unsigned int rng_state;
 static float rnd(void) { rng_state ^= rng_state << 13; rng_state ^= rng_state >> 17; rng_state ^= rng_state << 5; return (float)((double)rng_state / 4294967296.0 * 2.0 - 1.0); }
