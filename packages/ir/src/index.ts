@@ -56,3 +56,21 @@ export type {
 export { BERT_BASE, EXAMPLES, bertLayerExample, mlpExample } from "./examples.js";
 export type { ExampleName } from "./examples.js";
 export { BYTE_SIZE_FORMS, formatByteSize, parseByteSize } from "./units.js";
+export { NEST_ORDERS, forEachTileStep, isNestOrder, nestStepCount, orderDims, singleLevelNest, validateNest } from "./nest.js";
+export type { LoopDim, NestLevel, NestOrder, TileNest } from "./nest.js";
+export {
+  DATAFLOWS,
+  MAPPING_LEVELS,
+  MAPPING_SCHEMA_VERSION,
+  REPLACEMENT_POLICIES,
+  STRATEGIES,
+  STRATEGY_ORDER,
+  mappingJsonSchema,
+  mappingNest,
+  mappingToJson,
+  parseMapping,
+  strategyMapping,
+  tileSetBytes,
+  validateMapping,
+} from "./mapping.js";
+export type { Dataflow, LevelMapping, Mapping, MappingFit, MappingLevelName, ReplacementPolicyName, Strategy } from "./mapping.js";

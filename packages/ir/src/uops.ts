@@ -1,4 +1,5 @@
 import type { EpilogueStep } from "./graph.js";
+import { NEST_ORDERS } from "./nest.js";
 import type { ElementwiseFn, TiledProgram } from "./tile.js";
 
 /** Which matmul operand a LOAD brings in: A tiles are indexed (m, k), B tiles (k, n). */
@@ -61,7 +62,7 @@ export type MicroOpKind = MicroOp["kind"];
  * of `block.m x block.n` tiles (block rows outer, block columns inner); within a block, k is outermost, then m, then
  * n, so the block's accumulators stay resident while each A(m,k) and B(k,n) tile is used by the whole block.
  */
-export const LOOP_ORDERS = ["mnk", "mkn", "nmk", "nkm", "kmn", "knm", "blocked"] as const;
+export const LOOP_ORDERS = [...NEST_ORDERS, "blocked"] as const;
 export type LoopOrder = (typeof LOOP_ORDERS)[number];
 
 /** The output of lowering: the tiled program, the loop order used, and the micro-op stream. */
