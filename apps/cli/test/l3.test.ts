@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), "kpu-l3-"));
 interface AnalyzeRecord {
   strategy: string;
   l3Bytes: number;
-  tiles: { ti: number; tj: number; tk: number };
+  tiles: { m: number; n: number; k: number };
   overfetchTotal: number;
   overfetchA: number;
   overfetchB: number;
@@ -28,7 +28,7 @@ describe("kpu l3 analyze", () => {
     const compulsory = 3 * 512 * 512 * 4; // A and B read once, C written once
     for (const rec of doc.results) {
       expect(["WS", "IS", "OS"]).toContain(rec.strategy.toUpperCase());
-      expect(rec.tiles.ti).toBeGreaterThan(0);
+      expect(rec.tiles.m).toBeGreaterThan(0);
       expect(rec.dramReadBytes + rec.dramWriteBytes).toBeGreaterThanOrEqual(compulsory);
       expect(rec.dramReadBytes + rec.dramWriteBytes).toBeGreaterThanOrEqual(rec.lowerBoundBytes);
       expect(rec.overfetchTotal).toBeGreaterThanOrEqual(1);

@@ -41,8 +41,7 @@ export function defaultTiles(
   elementBytes: number,
   options: { readonly strategy?: Strategy; readonly rule?: TileRule } = {},
 ): TileShape {
-  const t = chooseTiles({ m, n, k, elementBytes }, options.strategy ?? "os", { bankBytes, rule: options.rule ?? "kpu-sim" });
-  return { m: t.ti, n: t.tj, k: t.tk };
+  return chooseTiles({ m, n, k, elementBytes }, options.strategy ?? "os", { bankBytes, rule: options.rule ?? "kpu-sim" });
 }
 
 /** Number of (i, j, k) tile steps. */

@@ -68,7 +68,7 @@ describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
     const hw = hardwarePreset(hwName);
     const run = simulateMatmul({ hardware: hw, m, n, k, strategy, ...(tiles ? { tiles } : {}), ...(tileRule ? { tileRule } : {}) });
     const t = run.report.tiles;
-    const sched = { ti: t.m, tj: t.n, tk: t.k };
+    const sched = t;
     let dram = 0;
     let l3 = 0;
     for (const share of partitionWork(m, n, k, hw.computeTiles)) {

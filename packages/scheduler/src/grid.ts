@@ -2,7 +2,7 @@ import { KpuError, parseByteSize } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { C_ACCOUNTINGS, L3_MODELS, type CAccounting, type L3Model } from "./l3.js";
-import type { TileSizes } from "./problem.js";
+import type { TileShape } from "@kpu/ir";
 import type { Workload } from "./presets.js";
 import { SWEEP_PRESETS } from "./presets.js";
 import { STRATEGIES, type Strategy } from "./strategy.js";
@@ -15,7 +15,7 @@ export interface SweepSpec {
   readonly l3Bytes: readonly number[];
   readonly model: L3Model;
   readonly cAccounting: CAccounting;
-  readonly tiles?: TileSizes;
+  readonly tiles?: TileShape;
   readonly tileRule?: TileRule;
 }
 
@@ -73,7 +73,7 @@ export function parseGridFile(text: string, file: string): SweepSpec {
     l3Bytes,
     model: g.model ?? "kpu",
     cAccounting: g.cAccounting ?? "rmw",
-    ...(g.tiles ? { tiles: g.tiles } : {}),
+    ...(g.tiles ? { tiles: { m: g.tiles.ti, n: g.tiles.tj, k: g.tiles.tk } } : {}),
     ...(g.tileRule ? { tileRule: g.tileRule } : {}),
   };
 }

@@ -1,5 +1,5 @@
 export { DEFAULT_ELEMENT_BYTES, elementBytesOf, tensorBytes, validateProblem, validateTiles } from "./problem.js";
-export type { MatmulProblem, TileSizes } from "./problem.js";
+export type { MatmulProblem } from "./problem.js";
 export { STRATEGIES, STRATEGY_CHOICES, STRATEGY_INFO, parseStrategy } from "./strategy.js";
 export type { Strategy, StrategyChoice, StrategyInfo } from "./strategy.js";
 export {

@@ -1,6 +1,6 @@
-import { KpuError } from "@kpu/ir";
+import { KpuError, type TileShape } from "@kpu/ir";
 import { tileGridOf } from "./loops.js";
-import { elementBytesOf, validateProblem, validateTiles, type MatmulProblem, type TileSizes } from "./problem.js";
+import { elementBytesOf, validateProblem, validateTiles, type MatmulProblem } from "./problem.js";
 import { STRATEGY_INFO, type Strategy } from "./strategy.js";
 
 export const L2_POLICIES = ["lru", "fifo", "belady"] as const;
@@ -8,7 +8,7 @@ export type L2Policy = (typeof L2_POLICIES)[number];
 
 export interface L2Options {
   readonly strategy: Strategy;
-  readonly tiles: TileSizes;
+  readonly tiles: TileShape;
   /** L2 capacity in bytes; slots = floor(l2Bytes / largest full tile), with no minimum imposed. */
   readonly l2Bytes: number;
   readonly policy?: L2Policy;
@@ -27,7 +27,7 @@ export interface L2TensorLoads {
 export interface L2Schedule {
   readonly strategy: Strategy;
   readonly policy: L2Policy;
-  readonly tiles: TileSizes;
+  readonly tiles: TileShape;
   readonly slots: number;
   readonly slotBytes: number;
   readonly steps: number;
@@ -50,7 +50,7 @@ export function scheduleL2(problem: MatmulProblem, options: L2Options): L2Schedu
   validateTiles(options.tiles);
   const policy = options.policy ?? "lru";
   const eb = elementBytesOf(problem);
-  const { ti, tj, tk } = options.tiles;
+  const { m: ti, n: tj, k: tk } = options.tiles;
   const slotBytes = Math.max(ti * tk, tk * tj, ti * tj) * eb;
   const slots = Math.floor(options.l2Bytes / slotBytes);
   if (!Number.isSafeInteger(options.l2Bytes) || slots < 1) {

@@ -1,7 +1,7 @@
-import { KpuError } from "@kpu/ir";
+import { KpuError, type TileShape } from "@kpu/ir";
 import { compulsoryBytes, ioLowerBoundBytes } from "./bounds.js";
 import { simulateL3, type CAccounting, type L3Model } from "./internal/simulate.js";
-import { elementBytesOf, tensorBytes, validateProblem, type MatmulProblem, type TileSizes } from "./problem.js";
+import { elementBytesOf, tensorBytes, validateProblem, type MatmulProblem } from "./problem.js";
 import { STRATEGIES, type Strategy } from "./strategy.js";
 import { chooseTiles, tileFootprintBytes, type TileRule } from "./tiles.js";
 
@@ -24,7 +24,7 @@ export interface TensorTraffic {
 export interface L3Result {
   readonly strategy: Strategy;
   readonly l3Bytes: number;
-  readonly tiles: TileSizes;
+  readonly tiles: TileShape;
   readonly model: L3Model;
   readonly cAccounting: CAccounting;
   readonly tensors: { readonly a: TensorTraffic; readonly b: TensorTraffic; readonly c: TensorTraffic };
@@ -61,7 +61,7 @@ export interface L3Options {
   /** C accounting in the kpu model (default `rmw`). */
   readonly cAccounting?: CAccounting;
   /** Explicit tiles; default: the tile rule. */
-  readonly tiles?: TileSizes;
+  readonly tiles?: TileShape;
   /** `kpu-sim` (default; one rule for all strategies) or `strategy` (per-strategy sizing). */
   readonly tileRule?: TileRule;
   /** L2 bank for the tile rules (default 64 KiB). */
@@ -69,14 +69,14 @@ export interface L3Options {
 }
 
 /** Checks an L3 capacity: a positive whole number of bytes that holds at least the smallest tile. */
-export function validateL3Bytes(l3Bytes: number, tiles: TileSizes, elementBytes: number, where = "--l3"): void {
+export function validateL3Bytes(l3Bytes: number, tiles: TileShape, elementBytes: number, where = "--l3"): void {
   if (!Number.isSafeInteger(l3Bytes) || l3Bytes <= 0) {
     throw new KpuError("KPU_L3_BAD_SIZE", `${String(l3Bytes)} is not a positive whole number of bytes`, {
       where,
       hint: "Give L3 sizes with a unit, e.g. 16MiB.",
     });
   }
-  const smallest = Math.min(tiles.ti * tiles.tk, tiles.tk * tiles.tj, tiles.ti * tiles.tj) * elementBytes;
+  const smallest = Math.min(tiles.m * tiles.k, tiles.k * tiles.n, tiles.m * tiles.n) * elementBytes;
   if (l3Bytes < smallest) {
     throw new KpuError("KPU_L3_BAD_SIZE", `${l3Bytes} bytes is below one tile (${smallest} bytes)`, {
       where,
@@ -88,7 +88,7 @@ export function validateL3Bytes(l3Bytes: number, tiles: TileSizes, elementBytes:
 function result(
   problem: MatmulProblem,
   strategy: Strategy,
-  tiles: TileSizes,
+  tiles: TileShape,
   model: L3Model,
   cAccounting: CAccounting,
   r: ReturnType<typeof simulateL3>[number],
@@ -158,7 +158,7 @@ export function analyzeL3(problem: MatmulProblem, options: L3Options): L3Result[
     });
     for (const c of options.l3Bytes) validateL3Bytes(c, tiles, eb);
     const caps = [...new Set(options.l3Bytes)].sort((x, y) => x - y);
-    const rs = simulateL3({ ...problem, elementBytes: eb, ...tiles, strategy, model, cAccounting, capsBytes: caps });
+    const rs = simulateL3({ ...problem, elementBytes: eb, ti: tiles.m, tj: tiles.n, tk: tiles.k, strategy, model, cAccounting, capsBytes: caps });
     const byCap = new Map(rs.map((r) => [r.capBytes, r]));
     for (const c of options.l3Bytes) out.push(result(problem, strategy, tiles, model, cAccounting, byCap.get(c)!));
   }

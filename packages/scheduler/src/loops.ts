@@ -1,5 +1,5 @@
-import { tileCount } from "@kpu/ir";
-import type { MatmulProblem, TileSizes } from "./problem.js";
+import { tileCount, type TileShape } from "@kpu/ir";
+import type { MatmulProblem } from "./problem.js";
 import { STRATEGY_INFO, type Strategy } from "./strategy.js";
 
 /** Tile counts along M, N and K (edge tiles included). */
@@ -9,8 +9,8 @@ export interface TileGridCounts {
   readonly kt: number;
 }
 
-export function tileGridOf(problem: MatmulProblem, tiles: TileSizes): TileGridCounts {
-  return { mt: tileCount(problem.m, tiles.ti), nt: tileCount(problem.n, tiles.tj), kt: tileCount(problem.k, tiles.tk) };
+export function tileGridOf(problem: MatmulProblem, tiles: TileShape): TileGridCounts {
+  return { mt: tileCount(problem.m, tiles.m), nt: tileCount(problem.n, tiles.n), kt: tileCount(problem.k, tiles.k) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KpuError, MAX_TENSOR_ELEMENTS } from "@kpu/ir";
+import { KpuError, MAX_TENSOR_ELEMENTS, type TileShape } from "@kpu/ir";
 
 /** A matmul C[M,N] = A[M,K] x B[K,N], sizes in elements, with the element size in bytes (fp32 = 4). */
 export interface MatmulProblem {
@@ -9,12 +9,6 @@ export interface MatmulProblem {
   readonly elementBytes?: number;
 }
 
-/** Tile edges in elements: `ti` rows of A and C (along M), `tj` columns of B and C (along N), `tk` along K. */
-export interface TileSizes {
-  readonly ti: number;
-  readonly tj: number;
-  readonly tk: number;
-}
 
 export const DEFAULT_ELEMENT_BYTES = 4;
 
@@ -58,11 +52,11 @@ export function validateProblem(problem: MatmulProblem, where = ""): void {
 }
 
 /** Validates tile sizes: positive integers (edge tiles are shorter when a tile does not divide its dimension). */
-export function validateTiles(tiles: TileSizes, where = "tiles"): void {
+export function validateTiles(tiles: TileShape, where = "tiles"): void {
   for (const [name, v] of [
-    ["ti", tiles.ti],
-    ["tj", tiles.tj],
-    ["tk", tiles.tk],
+    ["m", tiles.m],
+    ["n", tiles.n],
+    ["k", tiles.k],
   ] as const) {
     if (!Number.isSafeInteger(v) || v <= 0 || v > 2 ** 20) {
       throw new KpuError("KPU_L3_BAD_TILES", `${name} = ${String(v)} is not a positive integer up to 2^20`, {

@@ -1,5 +1,5 @@
-import { KpuError } from "@kpu/ir";
-import { elementBytesOf, validateTiles, type MatmulProblem, type TileSizes } from "./problem.js";
+import { KpuError, type TileShape } from "@kpu/ir";
+import { elementBytesOf, validateTiles, type MatmulProblem } from "./problem.js";
 import type { Strategy } from "./strategy.js";
 
 /** One L2 bank: 64 KiB. */
@@ -17,8 +17,8 @@ export interface TileRuleOptions {
 const roundDown = (x: number, g: number): number => Math.max(g, Math.floor(x / g) * g);
 
 /** Bytes of one full A, B and C tile together. */
-export function tileFootprintBytes(tiles: TileSizes, elementBytes: number): number {
-  return (tiles.ti * tiles.tk + tiles.tk * tiles.tj + tiles.ti * tiles.tj) * elementBytes;
+export function tileFootprintBytes(tiles: TileShape, elementBytes: number): number {
+  return (tiles.m * tiles.k + tiles.k * tiles.n + tiles.m * tiles.n) * elementBytes;
 }
 
 /**
@@ -27,7 +27,7 @@ export function tileFootprintBytes(tiles: TileSizes, elementBytes: number): numb
  * multiple of 16 and at least 16; Tk = floor((C - Ti*Tj)/(Ti+Tj)) (at most K), same rounding; then Tk, Tj, Ti shrink
  * by 16 in that order until the three tiles fit the bank.
  */
-export function kpuSimTiles(problem: MatmulProblem, options: TileRuleOptions = {}): TileSizes {
+export function kpuSimTiles(problem: MatmulProblem, options: TileRuleOptions = {}): TileShape {
   const { m, n, k } = problem;
   const g = options.granule ?? TILE_GRANULE;
   const bank = options.bankBytes ?? L2_BANK_BYTES;
@@ -38,13 +38,13 @@ export function kpuSimTiles(problem: MatmulProblem, options: TileRuleOptions = {
   let remaining = c;
   if (ti * tj <= remaining) remaining -= ti * tj;
   let tk = roundDown(Math.min(k, Math.floor(remaining / (ti + tj))), g);
-  while (tileFootprintBytes({ ti, tj, tk }, eb) > bank) {
+  while (tileFootprintBytes({ m: ti, n: tj, k: tk }, eb) > bank) {
     if (tk > g) tk -= g;
     else if (tj > g) tj -= g;
     else if (ti > g) ti -= g;
     else break;
   }
-  return { ti, tj, tk };
+  return { m: ti, n: tj, k: tk };
 }
 
 /**
@@ -58,7 +58,7 @@ export function kpuSimTiles(problem: MatmulProblem, options: TileRuleOptions = {
  * fewest modelled DRAM bytes for an L3 that holds one stripe is picked:
  * WS: |A| + |B|*ceil(M/Ti) + |C|*ceil(K/Tk) (approximately), IS symmetric, OS: |A|*ceil(N/Tj) + |B|*ceil(M/Ti) + |C|.
  */
-export function strategyTiles(problem: MatmulProblem, strategy: Strategy, options: TileRuleOptions = {}): TileSizes {
+export function strategyTiles(problem: MatmulProblem, strategy: Strategy, options: TileRuleOptions = {}): TileShape {
   const g = options.granule ?? TILE_GRANULE;
   const bank = options.bankBytes ?? L2_BANK_BYTES;
   const eb = elementBytesOf(problem);
@@ -67,7 +67,7 @@ export function strategyTiles(problem: MatmulProblem, strategy: Strategy, option
   const maxI = cap(m);
   const maxJ = cap(n);
   const maxK = cap(k);
-  let best: TileSizes | undefined;
+  let best: TileShape | undefined;
   let bestCost = Infinity;
   const ceil = Math.ceil;
   for (let ti = g; ti <= maxI; ti += g) {
@@ -90,7 +90,7 @@ export function strategyTiles(problem: MatmulProblem, strategy: Strategy, option
       cost += (mt * ti - m) * k + (nt * tj - n) * k + (kt * tk - k) * (m + n);
       if (cost < bestCost) {
         bestCost = cost;
-        best = { ti, tj, tk };
+        best = { m: ti, n: tj, k: tk };
       }
     }
   }
@@ -110,8 +110,8 @@ export type TileRule = (typeof TILE_RULES)[number];
 export function chooseTiles(
   problem: MatmulProblem,
   strategy: Strategy,
-  options: TileRuleOptions & { readonly tiles?: TileSizes; readonly rule?: TileRule } = {},
-): TileSizes {
+  options: TileRuleOptions & { readonly tiles?: TileShape; readonly rule?: TileRule } = {},
+): TileShape {
   if (options.tiles !== undefined) {
     validateTiles(options.tiles);
     return options.tiles;
@@ -120,7 +120,7 @@ export function chooseTiles(
 }
 
 /** Parses `Ti,Tj,Tk` (e.g. `64,64,96`). */
-export function parseTiles(text: string, where = "--tiles"): TileSizes {
+export function parseTiles(text: string, where = "--tiles"): TileShape {
   const parts = text.split(",").map((p) => p.trim());
   const nums = parts.map(Number);
   if (parts.length !== 3 || nums.some((v) => !Number.isSafeInteger(v) || v <= 0)) {
@@ -129,7 +129,7 @@ export function parseTiles(text: string, where = "--tiles"): TileSizes {
       hint: "Write tiles as Ti,Tj,Tk in elements, e.g. --tiles 64,64,96.",
     });
   }
-  const tiles = { ti: nums[0]!, tj: nums[1]!, tk: nums[2]! };
+  const tiles = { m: nums[0]!, n: nums[1]!, k: nums[2]! };
   validateTiles(tiles, where);
   return tiles;
 }

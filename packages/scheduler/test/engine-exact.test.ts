@@ -25,7 +25,7 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
       it(`${model} ${cAccounting}: every strategy, random shapes, tiles and L3 sizes`, () => {
         fc.assert(
           fc.property(caseArb, (c) => {
-            const tiles = { ti: c.ti, tj: c.tj, tk: c.tk };
+            const tiles = { m: c.ti, n: c.tj, k: c.tk };
             const smallest = Math.min(c.ti * c.tk, c.tk * c.tj, c.ti * c.tj) * c.eb;
             const caps = c.capScales.map((s) => s * smallest);
             const results = analyzeL3(
@@ -33,7 +33,7 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
               { model, cAccounting, tiles, l3Bytes: caps },
             );
             for (const r of results) {
-              const ref = referenceSim({ ...c, ...tiles, strategy: r.strategy, model, cAccounting, capBytes: r.l3Bytes });
+              const ref = referenceSim({ ...c, strategy: r.strategy, model, cAccounting, capBytes: r.l3Bytes });
               const t = r.tensors;
               expect([t.a.readBytes, t.b.readBytes, t.c.readBytes]).toEqual(ref.readBytes);
               expect([t.a.requests, t.b.requests, t.c.requests]).toEqual(ref.requests);
@@ -53,9 +53,9 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
 
   it("long outer loops (where the steady-state skip applies) stay exact", () => {
     const shapes = [
-      { m: 40, n: 56, k: 3000, tiles: { ti: 16, tj: 16, tk: 16 } }, // WS/IS: 188 outer k iterations
-      { m: 3000, n: 40, k: 56, tiles: { ti: 16, tj: 16, tk: 16 } }, // OS: 188 outer i iterations
-      { m: 2500, n: 33, k: 2500, tiles: { ti: 16, tj: 8, tk: 48 } }, // edge tiles, kpu-sim aliasing (kt > Ti)
+      { m: 40, n: 56, k: 3000, tiles: { m: 16, n: 16, k: 16 } }, // WS/IS: 188 outer k iterations
+      { m: 3000, n: 40, k: 56, tiles: { m: 16, n: 16, k: 16 } }, // OS: 188 outer i iterations
+      { m: 2500, n: 33, k: 2500, tiles: { m: 16, n: 8, k: 48 } }, // edge tiles, kpu-sim aliasing (kt > Ti)
     ];
     for (const sh of shapes) {
       for (const model of models) {
@@ -63,7 +63,7 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
           const caps = [1, 4, 12, 40].map((x) => x * 3 * 16 * 48 * 4);
           const results = analyzeL3({ m: sh.m, n: sh.n, k: sh.k }, { model, cAccounting, tiles: sh.tiles, l3Bytes: caps });
           for (const r of results) {
-            const ref = referenceSim({ m: sh.m, n: sh.n, k: sh.k, eb: 4, ...sh.tiles, strategy: r.strategy, model, cAccounting, capBytes: r.l3Bytes });
+            const ref = referenceSim({ m: sh.m, n: sh.n, k: sh.k, eb: 4, ti: sh.tiles.m, tj: sh.tiles.n, tk: sh.tiles.k, strategy: r.strategy, model, cAccounting, capBytes: r.l3Bytes });
             expect([r.tensors.a.readBytes, r.tensors.b.readBytes, r.tensors.c.readBytes]).toEqual(ref.readBytes);
             expect([r.tensors.a.hits, r.tensors.b.hits, r.tensors.c.hits]).toEqual(ref.hits);
             expect(r.dramWriteBytes).toBe(ref.writeBytes);
@@ -79,11 +79,11 @@ describe("the one-pass multi-capacity engine equals the plain trace-driven simul
     for (const strategy of STRATEGIES as readonly Strategy[]) {
       for (const model of models) {
         const p = { m: 40, n: 33, k: 50, elementBytes: 4 };
-        const tiles = { ti: 16, tj: 8, tk: 16 }; // A tile 1024 B, B 512 B, C 512 B
+        const tiles = { m: 16, n: 8, k: 16 }; // A tile 1024 B, B 512 B, C 512 B
         const caps = [600, 1100, 3000];
         const results = analyzeL3(p, { model, tiles, l3Bytes: caps, strategies: [strategy] });
         for (const r of results) {
-          const ref = referenceSim({ ...p, eb: 4, ...tiles, strategy, model, cAccounting: "rmw", capBytes: r.l3Bytes });
+          const ref = referenceSim({ ...p, eb: 4, ti: tiles.m, tj: tiles.n, tk: tiles.k, strategy, model, cAccounting: "rmw", capBytes: r.l3Bytes });
           expect([r.tensors.a.readBytes, r.tensors.b.readBytes, r.tensors.c.readBytes]).toEqual(ref.readBytes);
           expect(r.dramWriteBytes).toBe(ref.writeBytes);
           expect(r.peakBytes).toBe(ref.peakBytes);

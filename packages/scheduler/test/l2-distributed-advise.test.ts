@@ -17,7 +17,7 @@ import {
 } from "@kpu/scheduler";
 
 /** Plain L2 reference: slots of one tile, LRU/FIFO by timestamps, Belady by scanning a materialised future. */
-function refL2(m: number, n: number, k: number, t: { ti: number; tj: number; tk: number }, slots: number, s: Strategy, policy: L2Policy) {
+function refL2(m: number, n: number, k: number, t: { m: number; n: number; k: number }, slots: number, s: Strategy, policy: L2Policy) {
   const grid = tileGridOf({ m, n, k }, t);
   const trace: string[] = [];
   forEachTileStep(grid, s, (i, j, kk) => {
@@ -67,7 +67,7 @@ describe("L2 tile scheduler", () => {
         fc.constantFrom(...STRATEGIES),
         fc.constantFrom(...L2_POLICIES),
         (m, n, k, slots, strategy, policy) => {
-          const tiles = { ti: 8, tj: 8, tk: 8 };
+          const tiles = { m: 8, n: 8, k: 8 };
           const r = scheduleL2({ m, n, k }, { strategy, tiles, l2Bytes: slots * 256, policy });
           const ref = refL2(m, n, k, tiles, slots, strategy, policy);
           expect(r.slots).toBe(slots);
@@ -84,13 +84,13 @@ describe("L2 tile scheduler", () => {
   });
 
   it("counts initial loads and reloads per tensor; no slot floor", () => {
-    const r = scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { ti: 16, tj: 16, tk: 16 }, l2Bytes: 2 * 1024, policy: "lru" });
+    const r = scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { m: 16, n: 16, k: 16 }, l2Bytes: 2 * 1024, policy: "lru" });
     expect(r.slots).toBe(2);
     expect(r.a.initialLoads).toBe(16);
     expect(r.b.initialLoads).toBe(16);
     expect(r.c.initialLoads).toBe(16);
     expect(r.a.reloads).toBe(r.a.loads - 16);
-    expect(() => scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { ti: 16, tj: 16, tk: 16 }, l2Bytes: 512 })).toThrow(/holds no/);
+    expect(() => scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { m: 16, n: 16, k: 16 }, l2Bytes: 512 })).toThrow(/holds no/);
   });
 });
 

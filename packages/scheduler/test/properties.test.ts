@@ -36,13 +36,13 @@ describe("correct model properties", () => {
         const cap = s.capTiles * Math.max(s.ti * s.tk, s.tk * s.tj, s.ti * s.tj) * eb;
         const is = analyzeL3({ m: s.m, n: s.n, k: s.k }, {
           strategies: ["is"],
-          tiles: { ti: s.ti, tj: s.tj, tk: s.tk },
+          tiles: { m: s.ti, n: s.tj, k: s.tk },
           l3Bytes: [cap],
           cAccounting: s.cAccounting,
         })[0]!;
         const ws = analyzeL3({ m: s.n, n: s.m, k: s.k }, {
           strategies: ["ws"],
-          tiles: { ti: s.tj, tj: s.ti, tk: s.tk },
+          tiles: { m: s.tj, n: s.ti, k: s.tk },
           l3Bytes: [cap],
           cAccounting: s.cAccounting,
         })[0]!;
@@ -64,7 +64,7 @@ describe("correct model properties", () => {
     fc.assert(
       fc.property(shape, (s) => {
         const cap = s.capTiles * Math.min(s.ti * s.tk, s.tk * s.tj, s.ti * s.tj) * 4;
-        const rs = analyzeL3({ m: s.m, n: s.n, k: s.k }, { tiles: { ti: s.ti, tj: s.tj, tk: s.tk }, l3Bytes: [cap], cAccounting: s.cAccounting });
+        const rs = analyzeL3({ m: s.m, n: s.n, k: s.k }, { tiles: { m: s.ti, n: s.tj, k: s.tk }, l3Bytes: [cap], cAccounting: s.cAccounting });
         for (const r of rs) {
           const traffic = r.dramReadBytes + r.dramWriteBytes;
           expect(traffic).toBeGreaterThanOrEqual(r.compulsoryBytes);
@@ -85,7 +85,7 @@ describe("correct model properties", () => {
       fc.property(shape, (s) => {
         const unit = Math.max(s.ti * s.tk, s.tk * s.tj, s.ti * s.tj) * 4;
         const caps = [3, 6, 12, 48, 400].map((x) => x * unit);
-        const rs = analyzeL3({ m: s.m, n: s.n, k: s.k }, { tiles: { ti: s.ti, tj: s.tj, tk: s.tk }, l3Bytes: caps, cAccounting: s.cAccounting });
+        const rs = analyzeL3({ m: s.m, n: s.n, k: s.k }, { tiles: { m: s.ti, n: s.tj, k: s.tk }, l3Bytes: caps, cAccounting: s.cAccounting });
         for (let x = 1; x < rs.length; x++) {
           if (rs[x]!.strategy !== rs[x - 1]!.strategy) continue;
           expect(rs[x]!.dramReadBytes).toBeLessThanOrEqual(rs[x - 1]!.dramReadBytes);

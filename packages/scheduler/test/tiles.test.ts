@@ -15,10 +15,10 @@ import {
 
 describe("tile sizing", () => {
   it("kpu-sim's rule on the seed's workloads", () => {
-    expect(kpuSimTiles({ m: 512, n: 512, k: 512 })).toEqual({ ti: 64, tj: 64, tk: 96 });
-    expect(kpuSimTiles({ m: 32768, n: 7168, k: 7168 })).toEqual({ ti: 96, tj: 64, tk: 64 });
-    expect(kpuSimTiles({ m: 256, n: 32768, k: 1536 })).toEqual({ ti: 32, tj: 112, tk: 80 });
-    expect(kpuSimTiles({ m: 1024, n: 1024, k: 16384 })).toEqual({ ti: 16, tj: 16, tk: 496 });
+    expect(kpuSimTiles({ m: 512, n: 512, k: 512 })).toEqual({ m: 64, n: 64, k: 96 });
+    expect(kpuSimTiles({ m: 32768, n: 7168, k: 7168 })).toEqual({ m: 96, n: 64, k: 64 });
+    expect(kpuSimTiles({ m: 256, n: 32768, k: 1536 })).toEqual({ m: 32, n: 112, k: 80 });
+    expect(kpuSimTiles({ m: 1024, n: 1024, k: 16384 })).toEqual({ m: 16, n: 16, k: 496 });
   });
 
   it("every rule fits one 64 KiB bank with multiples of 16", () => {
@@ -26,13 +26,13 @@ describe("tile sizing", () => {
       const all = [kpuSimTiles(w), ...STRATEGIES.map((s) => strategyTiles(w, s))];
       for (const t of all) {
         expect(tileFootprintBytes(t, 4)).toBeLessThanOrEqual(L2_BANK_BYTES);
-        for (const v of [t.ti, t.tj, t.tk]) expect(v % 16).toBe(0);
+        for (const v of [t.m, t.n, t.k]) expect(v % 16).toBe(0);
       }
     }
   });
 
   it("parses user tiles and refuses bad ones", () => {
-    expect(parseTiles("64,32,128")).toEqual({ ti: 64, tj: 32, tk: 128 });
+    expect(parseTiles("64,32,128")).toEqual({ m: 64, n: 32, k: 128 });
     expect(() => parseTiles("64,32")).toThrow(/three positive integers/);
     expect(() => parseTiles("64,0,16")).toThrow(/three positive integers/);
   });
@@ -40,7 +40,7 @@ describe("tile sizing", () => {
 
 describe("tile loops", () => {
   it("each strategy visits every (i,j,k) once, in its loop order, lazily", () => {
-    const grid = tileGridOf({ m: 50, n: 40, k: 30 }, { ti: 16, tj: 16, tk: 16 });
+    const grid = tileGridOf({ m: 50, n: 40, k: 30 }, { m: 16, n: 16, k: 16 });
     expect(grid).toEqual({ mt: 4, nt: 3, kt: 2 });
     for (const s of STRATEGIES) {
       const seen = new Set<string>();

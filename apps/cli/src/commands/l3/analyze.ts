@@ -79,7 +79,7 @@ function strategyTable(results: readonly L3Result[], sim: boolean): string {
       const common = [
         STRATEGY_INFO[r.strategy].label,
         size(r.l3Bytes),
-        `${r.tiles.ti}x${r.tiles.tj}x${r.tiles.tk}`,
+        `${r.tiles.m}x${r.tiles.n}x${r.tiles.k}`,
         ratio(r.overfetchTotal),
         ratio(r.overfetchA),
         ratio(r.overfetchB),
@@ -119,7 +119,7 @@ export function l3AnalyzeCommand(flags: L3AnalyzeFlags, io: CliIo): void {
   const model = flags.model ?? "kpu";
   const cAccounting = flags.cAccounting ?? "rmw";
   const l3Bytes = parseSizeList(flags.l3 ?? (example ? "16KiB,64KiB,256KiB" : "16MiB"), "--l3");
-  const tiles = flags.tiles !== undefined ? parseTiles(flags.tiles) : example ? { ti: 32, tj: 32, tk: 32 } : undefined;
+  const tiles = flags.tiles !== undefined ? parseTiles(flags.tiles) : example ? { m: 32, n: 32, k: 32 } : undefined;
   const choice = flags.strategy ?? "all";
   const strategies = choice === "all" || choice === "auto" ? STRATEGIES : [choice];
   const base = { model, cAccounting, ...(tiles ? { tiles } : {}), ...(flags.tileRule ? { tileRule: flags.tileRule } : {}) };

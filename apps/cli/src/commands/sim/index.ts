@@ -1,7 +1,7 @@
 import { extname } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { KpuError, SCHEDULE_SCHEMA_VERSION, mlpExample, type Schedule } from "@kpu/ir";
+import { KpuError, SCHEDULE_SCHEMA_VERSION, mlpExample, type Schedule, type TileShape } from "@kpu/ir";
 import {
   DATAFLOWS,
   LEVELS,
@@ -53,9 +53,8 @@ export interface SimFlags extends MatmulSimFlags {
 }
 
 /** `--tiles Ti,Tj,Tk` (as @kpu/scheduler writes them). */
-export function tilesFlag(text: string): { m: number; n: number; k: number } {
-  const t = parseTiles(text, "--tiles");
-  return { m: t.ti, n: t.tj, k: t.tk };
+export function tilesFlag(text: string): TileShape {
+  return parseTiles(text, "--tiles");
 }
 
 /** `--buffers 2` for every level, or per level: `--buffers l1=2,l2=2,l3=1`. */
