@@ -1,5 +1,4 @@
-import { KpuError, type TileShape } from "@kpu/ir";
-import { tileGridOf } from "./loops.js";
+import { KpuError, orderDims, tileGrid, type TileShape } from "@kpu/ir";
 import { elementBytesOf, validateProblem, validateTiles, type MatmulProblem } from "./problem.js";
 import { STRATEGY_INFO, type Strategy } from "./strategy.js";
 
@@ -59,7 +58,7 @@ export function scheduleL2(problem: MatmulProblem, options: L2Options): L2Schedu
       hint: `Give an L2 of at least ${slotBytes} bytes or smaller tiles.`,
     });
   }
-  const grid = tileGridOf(problem, options.tiles);
+  const grid = tileGrid(problem.m, problem.n, problem.k, options.tiles);
   const { mt, nt, kt } = grid;
   const ext = (d: number, t: number, idx: number): number => Math.min(t, d - idx * t);
   const nA = mt * kt;
@@ -79,7 +78,8 @@ export function scheduleL2(problem: MatmulProblem, options: L2Options): L2Schedu
   let requests = 0;
 
   // linear step index of (i, j, k) and the next step after `s` using a tile (Belady)
-  const [lo, lm, li] = STRATEGY_INFO[options.strategy].loops;
+  const ijk = { m: "i", n: "j", k: "k" } as const;
+  const [lo, lm, li] = orderDims(STRATEGY_INFO[options.strategy].loopOrder).map((d) => ijk[d]) as ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
   const extent = { i: mt, j: nt, k: kt };
   const stride = { i: 0, j: 0, k: 0 };
   stride[li] = 1;

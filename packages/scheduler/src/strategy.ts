@@ -1,10 +1,9 @@
-import { KpuError, type LoopOrder } from "@kpu/ir";
+import { KpuError, STRATEGIES, STRATEGY_ORDER, type NestOrder, type Strategy } from "@kpu/ir";
 
-/** The three dataflows, as named loop orders over the tile indices (i along M, j along N, k along K). */
-export const STRATEGIES = ["ws", "is", "os"] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+export { STRATEGIES } from "@kpu/ir";
+export type { Strategy } from "@kpu/ir";
 /** What a user may ask for: a strategy, `auto` (picked per workload and L3 size), or `all`. */
-export const STRATEGY_CHOICES = ["ws", "is", "os", "auto", "all"] as const;
+export const STRATEGY_CHOICES = [...STRATEGIES, "auto", "all"] as const;
 export type StrategyChoice = (typeof STRATEGY_CHOICES)[number];
 
 export interface StrategyInfo {
@@ -12,21 +11,19 @@ export interface StrategyInfo {
   /** Upper-case label as kpu-sim prints it (WS, IS, OS). */
   readonly label: string;
   readonly title: string;
-  /** Outer to inner loop, as tile-index letters: WS = k->i->j. */
-  readonly loops: readonly ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
-  /** The same order in @kpu/ir's m/n/k loop-order names (i = m, j = n). */
-  readonly loopOrder: LoopOrder;
+  /** The strategy's loop order over the tile indices, outermost first (@kpu/ir's vocabulary: WS = kmn). */
+  readonly loopOrder: NestOrder;
   /** The tensor kept resident, as kpu-sim names it: WS keeps a row of B, IS a column of A, OS each C tile. */
   readonly stationary: "A" | "B" | "C";
   /** The tensor whose tile stays constant across the innermost loop (WS: A, IS: B, OS: C). */
   readonly innerConstant: "A" | "B" | "C";
 }
 
-/** Registry of strategies, looked up by name. */
+/** Registry of strategies, looked up by name; the loop orders are @kpu/ir's STRATEGY_ORDER. */
 export const STRATEGY_INFO: Readonly<Record<Strategy, StrategyInfo>> = {
-  ws: { name: "ws", label: "WS", title: "weight-stationary", loops: ["k", "i", "j"], loopOrder: "kmn", stationary: "B", innerConstant: "A" },
-  is: { name: "is", label: "IS", title: "input-stationary", loops: ["k", "j", "i"], loopOrder: "knm", stationary: "A", innerConstant: "B" },
-  os: { name: "os", label: "OS", title: "output-stationary", loops: ["i", "j", "k"], loopOrder: "mnk", stationary: "C", innerConstant: "C" },
+  ws: { name: "ws", label: "WS", title: "weight-stationary", loopOrder: STRATEGY_ORDER.ws, stationary: "B", innerConstant: "A" },
+  is: { name: "is", label: "IS", title: "input-stationary", loopOrder: STRATEGY_ORDER.is, stationary: "A", innerConstant: "B" },
+  os: { name: "os", label: "OS", title: "output-stationary", loopOrder: STRATEGY_ORDER.os, stationary: "C", innerConstant: "C" },
 };
 
 export function parseStrategy(text: string, where = "strategy"): Strategy {

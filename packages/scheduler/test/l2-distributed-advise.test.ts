@@ -4,23 +4,22 @@ import {
   FOCUSED_WORKLOADS,
   L2_POLICIES,
   STRATEGIES,
+  STRATEGY_INFO,
   adviseL3,
   analyzeDistributed,
   analyzeL3,
-  forEachTileStep,
   pickStrategies,
   scheduleL2,
   splitExtent,
-  tileGridOf,
   type L2Policy,
   type Strategy,
 } from "@kpu/scheduler";
+import { forEachTileStep, singleLevelNest } from "@kpu/ir";
 
 /** Plain L2 reference: slots of one tile, LRU/FIFO by timestamps, Belady by scanning a materialised future. */
 function refL2(m: number, n: number, k: number, t: { m: number; n: number; k: number }, slots: number, s: Strategy, policy: L2Policy) {
-  const grid = tileGridOf({ m, n, k }, t);
   const trace: string[] = [];
-  forEachTileStep(grid, s, (i, j, kk) => {
+  forEachTileStep(singleLevelNest({ m, n, k }, t, STRATEGY_INFO[s].loopOrder), (i, j, kk) => {
     trace.push(`A${i},${kk}`, `B${kk},${j}`, `C${i},${j}`);
   });
   const cache = new Map<string, number>(); // key -> stamp

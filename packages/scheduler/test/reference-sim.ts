@@ -75,7 +75,8 @@ export function referenceSim(p: RefInput): RefResult {
     peak = Math.max(peak, occ);
   };
 
-  const [lo, lm, li] = STRATEGY_INFO[p.strategy].loops;
+  const letter = { m: "i", n: "j", k: "k" } as const;
+  const [lo, lm, li] = [...STRATEGY_INFO[p.strategy].loopOrder].map((d) => letter[d as "m" | "n" | "k"]) as ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
   const extent = { i: mt, j: nt, k: kt };
   const idx = { i: 0, j: 0, k: 0 };
   for (idx[lo] = 0; idx[lo] < extent[lo]; idx[lo]++) {

@@ -1,7 +1,8 @@
 import { KpuError } from "@kpu/ir";
 import type { Strategy } from "../strategy.js";
 import { MultiLru } from "./lru-engine.js";
-import { loopNest, type Grid } from "./trace.js";
+import { tileGrid, type TileGrid } from "@kpu/ir";
+import { loopNest } from "./trace.js";
 
 export type L3Model = "kpu" | "kpu-sim";
 export type CAccounting = "rmw" | "read-once";
@@ -36,9 +37,6 @@ export interface SimCapResult {
 /** The most steps one analysis may simulate; beyond it the tiles are too small for the shape. */
 export const MAX_STEPS = 4e9;
 
-export function gridOf(input: { m: number; n: number; k: number; ti: number; tj: number; tk: number }): Grid {
-  return { mt: Math.ceil(input.m / input.ti), nt: Math.ceil(input.n / input.tj), kt: Math.ceil(input.k / input.tk) };
-}
 
 /**
  * Simulates the tile trace of one strategy against LRU caches of every given capacity in one pass.
@@ -49,7 +47,7 @@ export function gridOf(input: { m: number; n: number; k: number; ti: number; tj:
  */
 export function simulateL3(input: SimInput): SimCapResult[] {
   const { m, n, k, elementBytes: eb, ti, tj, tk, model } = input;
-  const grid = gridOf(input);
+  const grid = tileGrid(m, n, k, { m: ti, n: tj, k: tk });
   const { mt, nt, kt } = grid;
   const steps = mt * nt * kt;
   if (steps > MAX_STEPS) {
@@ -151,7 +149,7 @@ interface Layout {
   readonly offC: number;
 }
 
-function runTrace(lru: MultiLru, input: SimInput, grid: Grid, lay: Layout, pin: boolean): void {
+function runTrace(lru: MultiLru, input: SimInput, grid: TileGrid, lay: Layout, pin: boolean): void {
   const nest = loopNest(grid, input.strategy);
   const [nO, nM, nI] = nest.extents;
   const [rO, rM, rI] = nest.roles;
