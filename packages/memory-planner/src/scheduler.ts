@@ -14,7 +14,7 @@ import {
 import { SramArena, alignUp, type Placement } from "./arena.js";
 import { matmulTrafficLowerBound, type MatmulTraffic } from "./bounds.js";
 import { analyze, describeTile, type Analysis } from "./internal/analyze.js";
-import { Residency } from "./internal/residency.js";
+import { ReplacementSet } from "@kpu/scheduler";
 import { MaxSegmentTree } from "./internal/segment-tree.js";
 import { packBuffers, type PackBuffer, type PackResult } from "./packer.js";
 import { parsePolicy, type PolicyName } from "./policies.js";
@@ -329,7 +329,7 @@ export function scheduleProgram(program: UopProgram, options: ScheduleOptions): 
   const trace: TraceEvent[] | undefined = options.trace === true ? [] : undefined;
   const describe = (t: number): string => describeTile(a, t);
   const arena = new SramArena({ capacityBytes: regionBase, alignmentBytes: align, placement: options.placement ?? "first-fit", describeTag: describe });
-  const residency = new Residency(policy, a.tiles, 2 * a.steps);
+  const residency = new ReplacementSet(policy, a.tiles, 2 * a.steps);
   const pinned = residency.pinned;
   const resident = new Float64Array(a.tiles).fill(-1);
   const remaining = a.uses.slice();

@@ -34,3 +34,4 @@ export type { Advice, AdviseOptions, WorkloadAdvice } from "./advise.js";
 export { L2_POLICIES, scheduleL2 } from "./l2.js";
 export type { L2Options, L2Policy, L2Schedule, L2TensorLoads } from "./l2.js";
 export { bestStrategies, sweepPlots } from "./plots.js";
+export { ReplacementSet } from "./replacement.js";

@@ -1,13 +1,15 @@
-import type { PolicyName } from "../policies.js";
+import type { ReplacementPolicyName } from "@kpu/ir";
 
 const NONE = -1;
 
 /**
- * The set of resident operand tiles and the victim choice of one policy, on typed arrays indexed by tile id.
+ * The one replacement-policy implementation of kpu: the set of resident tiles and the victim choice of one policy
+ * (LRU, FIFO or Belady's MIN), on typed arrays indexed by tile id. The hierarchy engine runs one per level; the memory
+ * planner runs one over its operand tiles.
  * LRU and FIFO keep a doubly linked list (LRU moves a tile to the tail on every hit, FIFO only on load); MIN keeps a
  * max-heap of (next use, tile) with lazy deletion. Pinned tiles are skipped.
  */
-export class Residency {
+export class ReplacementSet {
   private readonly policy: 0 | 1 | 2; // lru, fifo, min
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -21,7 +23,7 @@ export class Residency {
   private heapSize = 0;
   private readonly aside: number[] = [];
 
-  constructor(policy: PolicyName, tiles: number, accesses: number) {
+  constructor(policy: ReplacementPolicyName, tiles: number, accesses: number) {
     this.policy = policy === "lru" ? 0 : policy === "fifo" ? 1 : 2;
     this.sentinel = tiles;
     this.prev = new Int32Array(tiles + 1).fill(NONE);
