@@ -35,3 +35,15 @@ export { L2_POLICIES, scheduleL2 } from "./l2.js";
 export type { L2Options, L2Policy, L2Schedule, L2TensorLoads } from "./l2.js";
 export { bestStrategies, sweepPlots } from "./plots.js";
 export { ReplacementSet } from "./replacement.js";
+export {
+  DEP_DATA,
+  DEP_SPACE,
+  MAX_HIERARCHY_STEPS,
+  TENSOR_A,
+  TENSOR_B,
+  TENSOR_C,
+  TRANSFER_LOAD,
+  TRANSFER_WRITEBACK,
+  simulateHierarchy,
+} from "./hierarchy.js";
+export type { HierarchyLevel, HierarchySink, HierarchySpec, HierarchyTraffic, LevelTraffic } from "./hierarchy.js";
