@@ -31,8 +31,6 @@ export { analyzeDistributed, splitExtent } from "./distributed.js";
 export type { DistributedOptions, DistributedResult, DistributedTile } from "./distributed.js";
 export { DEFAULT_ADVISE_CANDIDATES, adviseL3 } from "./advise.js";
 export type { Advice, AdviseOptions, WorkloadAdvice } from "./advise.js";
-export { L2_POLICIES, scheduleL2 } from "./l2.js";
-export type { L2Options, L2Policy, L2Schedule, L2TensorLoads } from "./l2.js";
 export { bestStrategies, sweepPlots } from "./plots.js";
 export { ReplacementSet } from "./replacement.js";
 export {

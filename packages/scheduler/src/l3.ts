@@ -1,4 +1,5 @@
-import { KpuError, type TileShape } from "@kpu/ir";
+import { KpuError, STRATEGY_ORDER, singleLevelNest, type ReplacementPolicyName, type TileShape } from "@kpu/ir";
+import { simulateHierarchy, type HierarchyLevel, type LevelTraffic } from "./hierarchy.js";
 import { compulsoryBytes, ioLowerBoundBytes } from "./bounds.js";
 import { simulateL3, type CAccounting, type L3Model } from "./internal/simulate.js";
 import { elementBytesOf, tensorBytes, validateProblem, type MatmulProblem } from "./problem.js";
@@ -49,6 +50,8 @@ export interface L3Result {
   readonly peakBytes: number;
   /** peakBytes / l3Bytes. */
   readonly utilization: number;
+  /** With an L2 in front of the L3 (`l2` option): the L2's own traffic, as the hierarchy engine reports it. */
+  readonly l2?: LevelTraffic;
 }
 
 export interface L3Options {
@@ -66,6 +69,10 @@ export interface L3Options {
   readonly tileRule?: TileRule;
   /** L2 bank for the tile rules (default 64 KiB). */
   readonly bankBytes?: number;
+  /** The L3's replacement policy (kpu model; default `lru`, answered for every size in one pass). */
+  readonly l3Policy?: ReplacementPolicyName;
+  /** An L2 in front of the L3 holding the same tiles: the L3 then sees only the L2's misses and write-backs. */
+  readonly l2?: { readonly bytes: number; readonly policy?: ReplacementPolicyName };
 }
 
 /** Checks an L3 capacity: a positive whole number of bytes that holds at least the smallest tile. */
@@ -91,12 +98,12 @@ function result(
   tiles: TileShape,
   model: L3Model,
   cAccounting: CAccounting,
-  r: ReturnType<typeof simulateL3>[number],
+  r: LevelCounts,
 ): L3Result {
   const exact = tensorBytes(problem);
   const sim = model === "kpu-sim";
   const cReads = r.readBytes[2];
-  const cWrites = sim || cAccounting === "read-once" ? exact.c : exact.c + cReads;
+  const cWrites = r.cWriteBytes ?? (sim || cAccounting === "read-once" ? exact.c : exact.c + cReads);
   const traffic = (i: 0 | 1 | 2, exactBytes: number, writeBytes: number): TensorTraffic => ({
     exactBytes,
     readBytes: r.readBytes[i],
@@ -134,6 +141,34 @@ function result(
     evictions: r.evictions,
     peakBytes: r.peakBytes,
     utilization: r.peakBytes / r.capBytes,
+    ...(r.l2 === undefined ? {} : { l2: r.l2 }),
+  };
+}
+
+/** What one L3 size's simulation counted (either engine path). */
+type LevelCounts = Pick<ReturnType<typeof simulateL3>[number], "capBytes" | "requests" | "hits" | "readBytes" | "evictions" | "peakBytes"> & {
+  /** C's DRAM writes when the engine counted them (with an L2 in front the rmw closed form does not hold). */
+  readonly cWriteBytes?: number;
+  readonly l2?: LevelTraffic;
+};
+
+/** One L3 size through the hierarchy engine: for a non-LRU L3, or with an L2 in front of it. */
+function hierarchyCounts(problem: MatmulProblem, strategy: Strategy, tiles: TileShape, capBytes: number, options: L3Options): LevelCounts {
+  const levels: HierarchyLevel[] = [];
+  if (options.l2 !== undefined) levels.push({ name: "l2", capacityBytes: options.l2.bytes, tile: tiles, policy: options.l2.policy ?? "lru" });
+  levels.push({ name: "l3", capacityBytes: capBytes, tile: tiles, policy: options.l3Policy ?? "lru" });
+  const nest = singleLevelNest({ m: problem.m, n: problem.n, k: problem.k }, tiles, STRATEGY_ORDER[strategy]);
+  const h = simulateHierarchy({ nest, elementBytes: elementBytesOf(problem), levels, cAccounting: options.cAccounting ?? "rmw" });
+  const l3 = h.levels[h.levels.length - 1]!;
+  return {
+    capBytes,
+    requests: l3.requests,
+    hits: l3.hits,
+    readBytes: l3.fillBytes,
+    evictions: l3.evictions,
+    peakBytes: l3.peakBytes,
+    cWriteBytes: l3.writeBackBytes[2],
+    ...(options.l2 === undefined ? {} : { l2: h.levels[0]! }),
   };
 }
 
@@ -146,6 +181,12 @@ export function analyzeL3(problem: MatmulProblem, options: L3Options): L3Result[
   const model = options.model ?? "kpu";
   const cAccounting = options.cAccounting ?? "rmw";
   const eb = elementBytesOf(problem);
+  if (model === "kpu-sim" && (options.l2 !== undefined || (options.l3Policy ?? "lru") !== "lru")) {
+    throw new KpuError("KPU_BAD_FLAG", "the kpu-sim model has one LRU L3 and no L2", {
+      where: "--model",
+      hint: "Use --model kpu for an L2 in front of the L3 or another L3 policy.",
+    });
+  }
   const out: L3Result[] = [];
   if (options.l3Bytes.length === 0) {
     throw new KpuError("KPU_L3_BAD_SIZE", "no L3 size given", { where: "--l3", hint: "Give at least one size, e.g. --l3 16MiB." });
@@ -158,7 +199,11 @@ export function analyzeL3(problem: MatmulProblem, options: L3Options): L3Result[
     });
     for (const c of options.l3Bytes) validateL3Bytes(c, tiles, eb);
     const caps = [...new Set(options.l3Bytes)].sort((x, y) => x - y);
-    const rs = simulateL3({ ...problem, elementBytes: eb, ti: tiles.m, tj: tiles.n, tk: tiles.k, strategy, model, cAccounting, capsBytes: caps });
+    const oneLruLevel = model === "kpu-sim" || (options.l2 === undefined && (options.l3Policy ?? "lru") === "lru");
+    // one LRU level: Mattson's one pass answers every size (with the steady-state skip); otherwise the engine per size
+    const rs: LevelCounts[] = oneLruLevel
+      ? simulateL3({ ...problem, elementBytes: eb, ti: tiles.m, tj: tiles.n, tk: tiles.k, strategy, model, cAccounting, capsBytes: caps })
+      : caps.map((c) => hierarchyCounts(problem, strategy, tiles, c, options));
     const byCap = new Map(rs.map((r) => [r.capBytes, r]));
     for (const c of options.l3Bytes) out.push(result(problem, strategy, tiles, model, cAccounting, byCap.get(c)!));
   }

@@ -2,96 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   FOCUSED_WORKLOADS,
-  L2_POLICIES,
   STRATEGIES,
-  STRATEGY_INFO,
   adviseL3,
   analyzeDistributed,
   analyzeL3,
   pickStrategies,
-  scheduleL2,
   splitExtent,
-  type L2Policy,
   type Strategy,
 } from "@kpu/scheduler";
-import { forEachTileStep, singleLevelNest } from "@kpu/ir";
-
-/** Plain L2 reference: slots of one tile, LRU/FIFO by timestamps, Belady by scanning a materialised future. */
-function refL2(m: number, n: number, k: number, t: { m: number; n: number; k: number }, slots: number, s: Strategy, policy: L2Policy) {
-  const trace: string[] = [];
-  forEachTileStep(singleLevelNest({ m, n, k }, t, STRATEGY_INFO[s].loopOrder), (i, j, kk) => {
-    trace.push(`A${i},${kk}`, `B${kk},${j}`, `C${i},${j}`);
-  });
-  const cache = new Map<string, number>(); // key -> stamp
-  let loads = 0;
-  let hits = 0;
-  trace.forEach((key, pos) => {
-    if (cache.has(key)) {
-      hits++;
-      if (policy === "lru") cache.set(key, pos);
-      return;
-    }
-    loads++;
-    if (cache.size >= slots) {
-      let victim = "";
-      let best = policy === "belady" ? -1 : Infinity;
-      for (const [c, stamp] of cache) {
-        if (policy === "belady") {
-          let next = trace.indexOf(c, pos + 1);
-          if (next === -1) next = Infinity;
-          if (next > best) {
-            best = next;
-            victim = c;
-          }
-        } else if (stamp < best) {
-          best = stamp;
-          victim = c;
-        }
-      }
-      cache.delete(victim);
-    }
-    cache.set(key, pos);
-  });
-  return { loads, hits };
-}
-
-describe("L2 tile scheduler", () => {
-  it("equals a plain reference for LRU, FIFO and Belady on random small shapes", () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 40 }),
-        fc.integer({ min: 1, max: 9 }),
-        fc.constantFrom(...STRATEGIES),
-        fc.constantFrom(...L2_POLICIES),
-        (m, n, k, slots, strategy, policy) => {
-          const tiles = { m: 8, n: 8, k: 8 };
-          const r = scheduleL2({ m, n, k }, { strategy, tiles, l2Bytes: slots * 256, policy });
-          const ref = refL2(m, n, k, tiles, slots, strategy, policy);
-          expect(r.slots).toBe(slots);
-          expect(r.a.loads + r.b.loads + r.c.loads).toBe(ref.loads);
-          expect(r.hits).toBe(ref.hits);
-          if (policy === "belady") {
-            const lru = scheduleL2({ m, n, k }, { strategy, tiles, l2Bytes: slots * 256, policy: "lru" });
-            expect(r.hits).toBeGreaterThanOrEqual(lru.hits);
-          }
-        },
-      ),
-      { numRuns: 120, seed: 21 },
-    );
-  });
-
-  it("counts initial loads and reloads per tensor; no slot floor", () => {
-    const r = scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { m: 16, n: 16, k: 16 }, l2Bytes: 2 * 1024, policy: "lru" });
-    expect(r.slots).toBe(2);
-    expect(r.a.initialLoads).toBe(16);
-    expect(r.b.initialLoads).toBe(16);
-    expect(r.c.initialLoads).toBe(16);
-    expect(r.a.reloads).toBe(r.a.loads - 16);
-    expect(() => scheduleL2({ m: 64, n: 64, k: 64 }, { strategy: "os", tiles: { m: 16, n: 16, k: 16 }, l2Bytes: 512 })).toThrow(/holds no/);
-  });
-});
 
 describe("distributed L3", () => {
   it("splits C into near-equal blocks and adds up per-tile traffic; multicast never costs more", () => {

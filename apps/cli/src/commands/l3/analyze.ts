@@ -1,8 +1,7 @@
 import { Option, type Command } from "commander";
-import { KpuError } from "@kpu/ir";
+import { KpuError, REPLACEMENT_POLICIES, type ReplacementPolicyName } from "@kpu/ir";
 import {
   C_ACCOUNTINGS,
-  L2_POLICIES,
   L3_MODELS,
   STRATEGIES,
   STRATEGY_CHOICES,
@@ -10,13 +9,10 @@ import {
   TILE_RULES,
   analyzeDistributed,
   analyzeL3,
-  chooseTiles,
   parseTiles,
   pickStrategies,
-  scheduleL2,
   validateProblem,
   type CAccounting,
-  type L2Policy,
   type L3Model,
   type L3Result,
   type StrategyChoice,
@@ -43,7 +39,8 @@ export interface L3AnalyzeFlags {
   readonly cAccounting?: CAccounting;
   readonly kpuGrid?: string;
   readonly l2?: number;
-  readonly l2Policy?: L2Policy;
+  readonly l2Policy?: ReplacementPolicyName;
+  readonly l3Policy?: ReplacementPolicyName;
   readonly json?: boolean;
 }
 
@@ -122,7 +119,7 @@ export function l3AnalyzeCommand(flags: L3AnalyzeFlags, io: CliIo): void {
   const tiles = flags.tiles !== undefined ? parseTiles(flags.tiles) : example ? { m: 32, n: 32, k: 32 } : undefined;
   const choice = flags.strategy ?? "all";
   const strategies = choice === "all" || choice === "auto" ? STRATEGIES : [choice];
-  const base = { model, cAccounting, ...(tiles ? { tiles } : {}), ...(flags.tileRule ? { tileRule: flags.tileRule } : {}) };
+  const base = { model, cAccounting, ...(tiles ? { tiles } : {}), ...(flags.tileRule ? { tileRule: flags.tileRule } : {}), ...(flags.l3Policy ? { l3Policy: flags.l3Policy } : {}) };
   const grid = flags.kpuGrid === undefined ? undefined : parseGrid(flags.kpuGrid, "--kpu-grid");
   const docs = workloads.map((w) => {
     const all = analyzeL3(w, { ...base, l3Bytes, strategies });
@@ -134,12 +131,11 @@ export function l3AnalyzeCommand(flags: L3AnalyzeFlags, io: CliIo): void {
         : strategies.flatMap((strategy) =>
             analyzeDistributed(w, { ...base, gridRows: grid.rows, gridCols: grid.cols, sliceBytes: l3Bytes, strategy }),
           );
+    // with an L2 in front of the L3 (the hierarchy engine): the L3 sees only the L2's misses and write-backs
     const l2 =
       flags.l2 === undefined
         ? undefined
-        : strategies.map((strategy) =>
-            scheduleL2(w, { strategy, tiles: chooseTiles(w, strategy, base), l2Bytes: flags.l2!, policy: flags.l2Policy ?? "lru" }),
-          );
+        : analyzeL3(w, { ...base, l3Bytes, strategies, l2: { bytes: flags.l2, policy: flags.l2Policy ?? "lru" } });
     return { w, results, picks, distributed, l2 };
   });
   if (flags.json === true) {
@@ -176,7 +172,7 @@ export function l3AnalyzeCommand(flags: L3AnalyzeFlags, io: CliIo): void {
                 })),
               }
             : {}),
-          ...(d.l2 ? { l2: d.l2 } : {}),
+          ...(d.l2 ? { withL2: { l2Bytes: flags.l2, policy: flags.l2Policy ?? "lru", results: d.l2.map((r) => ({ ...resultRecord(r), l2: r.l2 })) } } : {}),
         })),
         // the first workload's records, for single-workload callers
         results: docs[0]!.results.map(resultRecord),
@@ -209,18 +205,25 @@ export function l3AnalyzeCommand(flags: L3AnalyzeFlags, io: CliIo): void {
       );
     }
     if (d.l2) {
+      io.stdout(`with a ${size(flags.l2!)} ${flags.l2Policy ?? "lru"} L2 in front of the L3:\n`);
       io.stdout(
         renderTable(
-          ["strategy", "L2 policy", "slots", "hit rate", "A loads (reloads)", "B loads (reloads)", "C loads (reloads)"],
-          d.l2.map((s) => [
-            STRATEGY_INFO[s.strategy].label,
-            s.policy,
-            String(s.slots),
-            s.hitRate.toFixed(4),
-            `${s.a.loads} (${s.a.reloads})`,
-            `${s.b.loads} (${s.b.reloads})`,
-            `${s.c.loads} (${s.c.reloads})`,
-          ]),
+          ["strategy", "L3", "L2 hit rate", "L3<->L2 bytes", "DRAM reads", "DRAM writes", "traffic/compulsory"],
+          d.l2.map((r) => {
+            const l2 = r.l2!;
+            const req = l2.requests[0] + l2.requests[1] + l2.requests[2];
+            const hit = l2.hits[0] + l2.hits[1] + l2.hits[2];
+            const moved = l2.fillBytes.reduce((a, b) => a + b, 0) + l2.writeBackBytes.reduce((a, b) => a + b, 0);
+            return [
+              STRATEGY_INFO[r.strategy].label,
+              size(r.l3Bytes),
+              req === 0 ? "-" : (hit / req).toFixed(4),
+              human(moved),
+              human(r.dramReadBytes),
+              human(r.dramWriteBytes),
+              ratio(r.overfetchTotal),
+            ];
+          }),
         ),
       );
     }
@@ -241,8 +244,9 @@ export function registerL3Analyze(l3: Command, io: CliIo): void {
     .option("--model <model>", L3_MODELS.join(" or "), oneOf("--model", L3_MODELS), "kpu")
     .option("--c-accounting <mode>", `${C_ACCOUNTINGS.join(" or ")} (kpu model)`, oneOf("--c-accounting", C_ACCOUNTINGS), "rmw")
     .option("--kpu-grid <RxC>", "distributed L3: a grid of KPU tiles, each with an L3 slice of --l3")
-    .option("--l2 <size>", "also run the L2 tile scheduler with this capacity", byteSize("--l2"))
-    .option("--l2-policy <policy>", L2_POLICIES.join(", "), oneOf("--l2-policy", L2_POLICIES), "lru")
+    .option("--l2 <size>", "also analyse with an L2 of this size in front of the L3 (the L3 sees only its misses and write-backs)", byteSize("--l2"))
+    .option("--l3-policy <policy>", `the L3's replacement policy: ${REPLACEMENT_POLICIES.join(", ")} (kpu model)`, oneOf("--l3-policy", REPLACEMENT_POLICIES))
+    .option("--l2-policy <policy>", REPLACEMENT_POLICIES.join(", "), oneOf("--l2-policy", REPLACEMENT_POLICIES), "lru")
     .option("--json", "machine-readable output")
     .action((flags: L3AnalyzeFlags) => {
       l3AnalyzeCommand(flags, io);
