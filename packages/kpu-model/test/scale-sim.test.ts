@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fabricTiming, scaleSimGemm } from "../src/index.js";
+import { convAsGemm, fabricTiming, gemmAsConv, parseScaleSimConfig, parseScaleSimTopology, scaleSimGemm, scaleSimTopology } from "../src/index.js";
 import { referenceScaleSim } from "./scale-sim-reference.js";
 
 type Df = "os" | "ws" | "is";
@@ -109,5 +109,143 @@ describe("the closed form equals a brute-force build of SCALE-Sim's demand matri
   it("agrees on the two given results too", () => {
     expect(referenceScaleSim(8, 8, "os", 64, 64, 64)).toMatchObject({ totalCycles: 4991, ifmapReads: 32_768, filterReads: 32_768, ofmapWrites: 5120 });
     expect(referenceScaleSim(32, 32, "ws", 128, 64, 256).totalCycles).toBe(3551);
+  });
+});
+
+describe("SCALE-Sim topologies", () => {
+  it("maps a GEMM row the way topology_utils does (M x K input, N filters of 1 x K)", () => {
+    expect(gemmAsConv(128, 64, 256)).toEqual({ ifmapHeight: 128, ifmapWidth: 256, filterHeight: 1, filterWidth: 256, channels: 1, numFilters: 64, strideHeight: 1, strideWidth: 1 });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), (m, n, k) => {
+      expect(convAsGemm(gemmAsConv(m, n, k))).toEqual({ m, n, k });
+    }));
+  });
+
+  it("reads a GEMM topology with CRLF line ends, trailing commas and a blank line", () => {
+    const t = parseScaleSimTopology("Layer, M, N, K,\r\nTest 1, 128, 64, 256,\r\n\r\nQKT,1024,1024,64,\r\n", "t.csv");
+    expect(t.format).toBe("gemm");
+    expect(t.layers.map((l) => [l.name, l.m, l.n, l.k, l.line])).toEqual([
+      ["Test 1", 128, 64, 256, 2],
+      ["QKT", 1024, 1024, 64, 4],
+    ]);
+  });
+
+  it("reproduces SCALE-Sim v2 on a conv topology with a single stride, two strides and a depthwise layer", () => {
+    const csv = [
+      "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,",
+      "Conv1, 10, 10, 3, 3, 4, 6, 1,",
+      "Conv2, 9, 11, 2, 3, 3, 5, 2, 3,",
+      "DPConv, 6, 6, 3, 3, 3, 1, 1,",
+    ].join("\n");
+    const t = parseScaleSimTopology(csv, "conv.csv");
+    expect(t.format).toBe("conv");
+    expect(t.layers.map((l) => [l.name, l.m, l.n, l.k])).toEqual([
+      ["Conv1", 64, 6, 36],
+      ["Conv2", 20, 5, 18],
+      ["DPConvChannel_0", 16, 1, 9],
+      ["DPConvChannel_1", 16, 1, 9],
+      ["DPConvChannel_2", 16, 1, 9],
+    ]);
+    // SCALE-Sim v2 on an 8x8 array: [cycles, IFMAP reads, Filter reads, OFMAP writes] per layer.
+    const expected: Record<Df, number[][]> = {
+      os: [[399, 2304, 1728, 512], [95, 360, 270, 148], [45, 144, 18, 48], [45, 144, 18, 48], [45, 144, 18, 48]],
+      ws: [[429, 2304, 216, 1920], [125, 360, 90, 300], [75, 144, 9, 32], [75, 144, 9, 32], [75, 144, 9, 32]],
+      is: [[1119, 2304, 1728, 1920], [242, 360, 270, 300], [91, 144, 18, 32], [91, 144, 18, 32], [91, 144, 18, 32]],
+    };
+    for (const dataflow of ["os", "ws", "is"] as const) {
+      const run = scaleSimTopology({ rows: 8, cols: 8, dataflow }, t.layers);
+      expect(run.layers.map((l) => [l.cycles, l.sramReadsA, l.sramReadsB, l.sramWritesC])).toEqual(expected[dataflow]);
+      const col = (i: number) => expected[dataflow].reduce((s, row) => s + row[i]!, 0);
+      expect(run.totals).toMatchObject({ layers: 5, cycles: col(0), sramReadsA: col(1), sramReadsB: col(2), sramWritesC: col(3) });
+    }
+  });
+
+  it.each([
+    ["Layer, M, N, K,\nL1, 64, 64, 64\n", /t\.csv:2.*does not end with a comma/],
+    ["Layer, M, N, K,\nL1, 64, x, 64,\n", /t\.csv:2 N.*"x" is not a whole number/],
+    ["Layer, M, N, K,\nL1, 64, 0, 64,\n", /t\.csv:2 N/],
+    ["Layer, M, N, K,\nL1, 64, 64,\n", /t\.csv:2.*found 3 field/],
+    ["Layer, M, N, K,\n\n", /no layers/],
+    ["a;b;c\n", /t\.csv:1.*cannot tell/],
+    ["Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nC, 3, 3, 5, 5, 1, 1, 1,\n", /t\.csv:2.*filter is larger/],
+  ])("refuses a bad topology with file:line and a hint (%#)", (text, message) => {
+    let caught: { code?: string; where?: string; message?: string; hint?: string } | undefined;
+    try {
+      parseScaleSimTopology(text, "t.csv");
+    } catch (e) {
+      caught = e as typeof caught;
+    }
+    expect(caught?.code).toBe("KPU_SCALESIM_TOPOLOGY");
+    expect(`${caught?.where} ${caught?.message}`).toMatch(message);
+    expect(caught?.hint).toEqual(expect.any(String));
+  });
+});
+
+const CFG = `[general]
+run_name = scale_example_run_32x32_ws
+
+[architecture_presets]
+ArrayHeight:    32
+ArrayWidth:     32
+IfmapSramSzkB:   64
+FilterSramSzkB:  64
+OfmapSramSzkB:   64
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Bandwidth : 10
+Dataflow : ws
+MemoryBanks:   1
+
+[run_presets]
+InterfaceBandwidth: CALC
+`;
+
+describe("SCALE-Sim .cfg files", () => {
+  it("reads the architecture and the run mode, case-insensitively for keys as configparser does", () => {
+    const cfg = parseScaleSimConfig(CFG.replace("ArrayHeight", "arrayheight"), "a.cfg");
+    expect(cfg).toEqual({
+      runName: "scale_example_run_32x32_ws",
+      rows: 32,
+      cols: 32,
+      dataflow: "ws",
+      ifmapSramKb: 64,
+      filterSramKb: 64,
+      ofmapSramKb: 64,
+      ifmapOffset: 0,
+      filterOffset: 10_000_000,
+      ofmapOffset: 20_000_000,
+      bandwidth: [10],
+      interfaceBandwidth: "CALC",
+    });
+  });
+
+  it("accepts comments, `=` or `:` and continuation-free values, and reads TopologyCsvLoc without quotes", () => {
+    const text = `# a comment\n${CFG}\n; another\n[network_presets]\nTopologyCsvLoc: "../topologies/t.csv"\n`;
+    expect(parseScaleSimConfig(text, "a.cfg").topologyCsvLoc).toBe("../topologies/t.csv");
+  });
+
+  const bad: readonly (readonly [string, string, RegExp])[] = [
+    [CFG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"), "KPU_SCALESIM_USER_BANDWIDTH", /a\.cfg:18 \[run_presets\] InterfaceBandwidth/],
+    [CFG.replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: FAST"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:18 /],
+    [CFG.replace("ArrayWidth:     32", "ArrayWidth: 32 # columns"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:6 \[architecture_presets\] ArrayWidth/],
+    [CFG.replace("ArrayHeight:    32", "ArrayHeight: 0"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:5 .*ArrayHeight/],
+    [CFG.replace("Dataflow : ws", "Dataflow : WS"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:14 .*Dataflow/],
+    [CFG.replace("OfmapSramSzkB:   64\n", ""), "KPU_SCALESIM_CFG_MISSING", /a\.cfg:4 \[architecture_presets\] OfmapSramSzkB/],
+    [CFG.replace("[run_presets]\nInterfaceBandwidth: CALC\n", ""), "KPU_SCALESIM_CFG_MISSING", /^a\.cfg$/],
+    [CFG.replace("MemoryBanks:   1", "MemoryBanks:   1\nDataflow: os"), "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:16/],
+    [`ArrayHeight: 8\n${CFG}`, "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:1/],
+    [CFG.replace("MemoryBanks:   1", "MemoryBanks"), "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:15/],
+    [CFG.replace("Bandwidth : 10", "Bandwidth : ten"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:13 .*Bandwidth/],
+  ];
+  it.each(bad)("refuses a bad cfg with a typed error naming file:line and the key (%#)", (text, code, where) => {
+    let caught: { code?: string; where?: string; hint?: string } | undefined;
+    try {
+      parseScaleSimConfig(text, "a.cfg");
+    } catch (e) {
+      caught = e as typeof caught;
+    }
+    expect(caught?.code).toBe(code);
+    expect(caught?.where).toMatch(where);
+    expect(caught?.hint).toEqual(expect.any(String));
   });
 });
