@@ -228,10 +228,6 @@ export function hardwareToJson(hw: Hardware): HardwareJson {
   return json;
 }
 
-export function elementTypeOf(hw: Hardware): DType {
-  return hw.elementType;
-}
-
 /** The plain form as YAML (loads back with parseHardware). */
 export function hardwareToYaml(hw: Hardware): string {
   return stringifyYaml(hardwareToJson(hw));

@@ -1,5 +1,3 @@
-// Public API: filled in by this package's issue; see README.md.
-export const PACKAGE_NAME = "@kpu/kpu-model";
 export {
   CLOCK_DOMAINS,
   DATAFLOWS,
@@ -22,9 +20,9 @@ export { parseScaleSimConfig } from "./scale-sim-config.js";
 export type { ScaleSimConfig } from "./scale-sim-config.js";
 export { convAsGemm, gemmAsConv, parseScaleSimTopology } from "./scale-sim-topology.js";
 export type { ScaleSimConvLayer, ScaleSimLayer, ScaleSimTopology, ScaleSimTopologyFormat } from "./scale-sim-topology.js";
-export { STRATEGIES, STRATEGY_LOOP_ORDER, defaultTiles, forEachStep, partitionWork, stepCount } from "./workload.js";
+export { MAX_DIM } from "./workload.js";
 export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
-export { RESOURCES, simulateMatmul, simulateSchedule } from "./sim.js";
+export { RESOURCES, buildMapping, simulateMatmul, simulateSchedule, tileBudgetBytes } from "./sim.js";
 export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
 export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";

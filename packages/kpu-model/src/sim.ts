@@ -1,11 +1,11 @@
-import { KpuError, type Schedule, type TileShape } from "@kpu/ir";
-import type { TileRule } from "@kpu/scheduler";
+import { KpuError, strategyMapping, type Mapping, type Schedule, type TileShape } from "@kpu/ir";
+import { chooseComputeGrid, chooseTiles, gridBlocks, type TileRule } from "@kpu/scheduler";
 import { LEVELS, type Dataflow, type Hardware, type LevelName } from "./hardware.js";
 import { runEngine, type EngineTrace } from "./internal/engine.js";
 import { planSchedule } from "./internal/plan-schedule.js";
-import { planMatmul, zeroPlanTotals, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
+import { perTileCapacities, planMatmul, zeroPlanTotals, type BufferDepths, type Plan, type PlanTotals } from "./internal/plan.js";
 import { FABRIC, RESOURCES, WAIT_DATA, type ResourceName } from "./internal/program.js";
-import { checkDim, defaultTiles, partitionWork, type MatmulWorkload, type Strategy, type WorkShare } from "./workload.js";
+import { checkDim, type MatmulWorkload, type Strategy, type WorkShare } from "./workload.js";
 
 export type { BufferDepths } from "./internal/plan.js";
 export { RESOURCES } from "./internal/program.js";
@@ -16,8 +16,14 @@ export interface SimOptions {
   readonly m: number;
   readonly n: number;
   readonly k: number;
-  readonly strategy: Strategy;
-  /** Tile sizes; default: @kpu/scheduler's tile rule sized to one L2 bank, for one compute tile's share. */
+  /**
+   * The mapping (`kpu.mapping`): tiles, loop orders, buffering and policy per level, the grid of compute tiles with
+   * multicast, the fabric dataflow and fold. Default: built from the flags below by `buildMapping`.
+   */
+  readonly mapping?: Mapping;
+  /** The dataflow strategy when no mapping is given (default `os`). */
+  readonly strategy?: Strategy;
+  /** Tile sizes; default: @kpu/scheduler's tile rule sized for the hardware's levels and buffering. */
   readonly tiles?: TileShape;
   /** The scheduler's tile rule when `tiles` is not given: `kpu-sim` (default) or `strategy` (per-strategy sizing). */
   readonly tileRule?: TileRule;
@@ -25,6 +31,8 @@ export interface SimOptions {
   readonly buffers?: number | Partial<BufferDepths>;
   /** The fabric's dataflow; default: the hardware's. */
   readonly dataflow?: Dataflow;
+  /** Multicast of operand stripes over the grid of compute tiles (default on). */
+  readonly multicast?: boolean;
   /**
    * Idealisations for bounds and tests: transfers out of these levels (all with `true`) take no time; no latency;
    * every compute step takes no time.
@@ -77,6 +85,8 @@ export interface SimReport {
   readonly buffers: BufferDepths;
   readonly activeComputeTiles: number;
   readonly shares: readonly WorkShare[];
+  /** The mapping that was simulated (matmuls only). */
+  readonly mapping?: Mapping;
   readonly steps: number;
   readonly totalCycles: number;
   readonly timeNs: number;
@@ -126,43 +136,76 @@ function addTotals(a: PlanTotals, b: PlanTotals, count: number): PlanTotals {
 }
 
 
+/** Bytes one A, B and C tile set may take so that every on-chip level holds `buffers` sets per compute tile. */
+export function tileBudgetBytes(hw: Hardware, buffers: BufferDepths): number {
+  const cap = perTileCapacities(hw);
+  return Math.min(Math.floor(cap.l1 / buffers.l1), Math.floor(cap.l2 / buffers.l2), Math.floor(cap.l3 / buffers.l3));
+}
+
 /**
- * Simulates a matmul on the hardware: C is split over the compute tiles (partitionWork), the largest share runs
- * through the event engine, and bytes and energy are summed over every share.
+ * The mapping `kpu sim` and `kpu timing` use without `--mapping`: C split over the compute tiles (chooseComputeGrid),
+ * every level holding the same tiles (given, or the tile rule sized for the hardware's levels and buffering) walked in
+ * the strategy's loop order, the hardware's dataflow and full array as the fold, multicast on.
  */
-export function simulateMatmul(opts: SimOptions): SimRun {
-  const hw = opts.hardware;
-  checkDim(opts.m, "m");
-  checkDim(opts.n, "n");
-  checkDim(opts.k, "k");
+export function buildMapping(
+  hw: Hardware,
+  problem: { readonly m: number; readonly n: number; readonly k: number },
+  opts: Pick<SimOptions, "strategy" | "tiles" | "tileRule" | "buffers" | "dataflow" | "multicast"> = {},
+): Mapping {
+  checkDim(problem.m, "m");
+  checkDim(problem.n, "n");
+  checkDim(problem.k, "k");
   const buffers = depths(opts.buffers);
-  const dataflow = opts.dataflow ?? hw.fabric.dataflow;
-  const shares = partitionWork(opts.m, opts.n, opts.k, hw.computeTiles);
-  const first = shares[0]!;
-  const activeComputeTiles = shares.reduce((s, x) => s + x.count, 0);
-  const tiles = opts.tiles ?? defaultTiles(first.m, first.n, first.k, hw.levels.l2.bankBytes, hw.derived.elementBytes, { strategy: opts.strategy, rule: opts.tileRule ?? "kpu-sim" });
+  const strategy = opts.strategy ?? "os";
+  const grid = chooseComputeGrid(problem.m, problem.n, hw.computeTiles);
+  const block = gridBlocks(problem.m, problem.n, grid.rows, grid.cols)[0]!;
+  const tiles = opts.tiles ?? chooseTiles({ m: block.m, n: block.n, k: problem.k, elementBytes: hw.derived.elementBytes }, strategy, { bankBytes: tileBudgetBytes(hw, buffers), rule: opts.tileRule ?? "kpu-sim" });
   for (const key of ["m", "n", "k"] as const) {
     const v = tiles[key];
     if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new KpuError("KPU_SIM_BAD_TILES", `tile ${key} = ${v} must be a positive integer`, {
-        where: "--tiles",
-        hint: "Pass --tiles Ti,Tj,Tk, e.g. --tiles 64,64,96.",
-      });
+      throw new KpuError("KPU_SIM_BAD_TILES", `tile ${key} = ${v} must be a positive integer`, { where: "--tiles", hint: "Pass --tiles Ti,Tj,Tk, e.g. --tiles 64,64,96." });
     }
   }
-  const planOpts = {
+  const dataflow = opts.dataflow ?? hw.fabric.dataflow;
+  return strategyMapping(strategy, tiles, {
     buffers,
+    grid: { ...grid, multicast: opts.multicast ?? true },
+    fabric: { dataflow, rows: hw.fabric.rows, cols: hw.fabric.cols },
+  });
+}
+
+/**
+ * Simulates a matmul on the hardware under a mapping: C is split over the compute tiles by the mapping's grid, the
+ * largest block runs through the hierarchy engine and the event engine, and bytes and energy are summed over every
+ * block (with multicast, a grid row shares its A reads from DRAM and a column its B reads).
+ */
+export function simulateMatmul(opts: SimOptions): SimRun {
+  const hw = opts.hardware;
+  const mapping = opts.mapping ?? buildMapping(hw, opts, opts);
+  checkDim(opts.m, "m");
+  checkDim(opts.n, "n");
+  checkDim(opts.k, "k");
+  const { rows, cols } = mapping.grid;
+  if (rows > opts.m || cols > opts.n) {
+    throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `a ${rows}x${cols} grid has more blocks than C has rows or columns (${opts.m}x${opts.n})`, {
+      where: "mapping.grid",
+      hint: "Use a grid of at most M x N blocks.",
+    });
+  }
+  const shares: WorkShare[] = gridBlocks(opts.m, opts.n, rows, cols).map((b) => ({ m: b.m, n: b.n, k: opts.k, count: b.count }));
+  const first = shares[0]!;
+  const activeComputeTiles = rows * cols;
+  const planOpts = {
+    buffers: { l3: mapping.levels.l3.buffers, l2: mapping.levels.l2.buffers, l1: mapping.levels.l1.buffers },
     activeComputeTiles,
-    dataflow,
     unlimitedBandwidth: new Set<LevelName>(opts.unlimitedBandwidth === true ? LEVELS : opts.unlimitedBandwidth === false || opts.unlimitedBandwidth === undefined ? [] : opts.unlimitedBandwidth),
     zeroLatency: opts.zeroLatency === true,
     zeroCompute: opts.zeroCompute === true,
     recordResidency: opts.recordResidency === true,
   };
-  const workload: MatmulWorkload = { m: first.m, n: first.n, k: first.k, tiles, strategy: opts.strategy };
   const progress = opts.onProgress;
   // Progress: planning is the first half, the event engine the second.
-  const plan = planMatmul(hw, workload, progress === undefined ? planOpts : { ...planOpts, onProgress: (f: number) => {
+  const plan = planMatmul(hw, mapping, first, progress === undefined ? planOpts : { ...planOpts, onProgress: (f: number) => {
     progress(f / 2);
   } });
   const trace = runEngine(plan.program, progress === undefined ? undefined : (done, total) => {
@@ -170,10 +213,24 @@ export function simulateMatmul(opts: SimOptions): SimRun {
   });
   let totals = addTotals(zeroPlanTotals(), plan.totals, first.count);
   for (const share of shares.slice(1)) {
-    const other = planMatmul(hw, { m: share.m, n: share.n, k: share.k, tiles, strategy: opts.strategy }, { ...planOpts, recordResidency: false });
+    const other = planMatmul(hw, mapping, share, { ...planOpts, recordResidency: false });
     totals = addTotals(totals, other.totals, share.count);
   }
-  const shape: ReportShape = { source: "matmul", m: opts.m, n: opts.n, k: opts.k, strategy: opts.strategy, tiles, buffers, dataflow, shares, activeComputeTiles };
+  const tiles = mapping.levels.l1.tile;
+  const workload: MatmulWorkload = { m: first.m, n: first.n, k: first.k, tiles, strategy: mapping.strategy ?? "os" };
+  const shape: ReportShape = {
+    source: "matmul",
+    m: opts.m,
+    n: opts.n,
+    k: opts.k,
+    strategy: mapping.strategy ?? mapping.levels.l3.order,
+    tiles,
+    buffers: planOpts.buffers,
+    dataflow: mapping.fabric.dataflow,
+    shares,
+    activeComputeTiles,
+    mapping,
+  };
   return { report: buildReport(shape, hw, plan, trace, totals), hardware: hw, workload, plan, trace };
 }
 
@@ -189,6 +246,7 @@ interface ReportShape {
   readonly dataflow: Dataflow;
   readonly shares: WorkShare[];
   readonly activeComputeTiles: number;
+  readonly mapping?: Mapping;
 }
 
 export interface ScheduleSimOptions {
@@ -332,6 +390,7 @@ function buildReport(extra: ReportShape, hw: Hardware, plan: Plan, trace: Engine
     buffers: extra.buffers,
     activeComputeTiles: extra.activeComputeTiles,
     shares: extra.shares,
+    ...(extra.mapping === undefined ? {} : { mapping: extra.mapping }),
     steps: plan.steps,
     totalCycles,
     timeNs,

@@ -116,3 +116,35 @@ export function analyzeDistributed(problem: MatmulProblem, options: DistributedO
     };
   });
 }
+
+/**
+ * The grid that splits C over `computeTiles` compute tiles: rows x cols blocks (rows x cols = computeTiles, fewer
+ * when a dimension has fewer elements), minimising the largest block's area, then its perimeter (the operand stripes
+ * it reads); ties keep the split along M.
+ */
+export function chooseComputeGrid(m: number, n: number, computeTiles: number): { readonly rows: number; readonly cols: number } {
+  let best = { rows: 1, cols: 1, area: Infinity, perimeter: Infinity };
+  for (let r = computeTiles; r >= 1; r--) {
+    if (computeTiles % r !== 0) continue;
+    const rows = Math.min(r, m);
+    const cols = Math.min(computeTiles / r, n);
+    const bm = Math.ceil(m / rows);
+    const bn = Math.ceil(n / cols);
+    if (bm * bn < best.area || (bm * bn === best.area && bm + bn < best.perimeter)) best = { rows, cols, area: bm * bn, perimeter: bm + bn };
+  }
+  return { rows: best.rows, cols: best.cols };
+}
+
+/** The distinct block shapes of a rows x cols split of C (splitExtent along each dimension), largest first. */
+export function gridBlocks(m: number, n: number, rows: number, cols: number): { readonly m: number; readonly n: number; readonly count: number }[] {
+  const count = new Map<string, { m: number; n: number; count: number }>();
+  for (const bm of splitExtent(m, rows)) {
+    for (const bn of splitExtent(n, cols)) {
+      const key = `${bm}x${bn}`;
+      const e = count.get(key);
+      if (e === undefined) count.set(key, { m: bm, n: bn, count: 1 });
+      else e.count++;
+    }
+  }
+  return [...count.values()].sort((a, b) => b.m * b.n - a.m * a.n || b.m - a.m);
+}

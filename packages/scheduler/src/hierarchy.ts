@@ -51,6 +51,9 @@ export interface HierarchySink {
    *  in use, then the same for B (-1 where the copy was already there from an earlier transfer chain's start). */
   compute(step: number, m: number, n: number, k: number, chains: Int32Array): number;
   require(task: number, kind: number): void;
+  /** Optional: a tile copy occupied `bytes` of a level from the start of `alloc` until `releases` were done
+   *  (`evicted` false: until the end of the run). For checking capacities over time. */
+  readonly residency?: ((level: number, bytes: number, alloc: number, releases: readonly number[], evicted: boolean) => void) | undefined;
 }
 
 export interface LevelTraffic {
@@ -152,6 +155,8 @@ class LevelState {
   /** The transfer (or compute) that last wrote the copy held here; its readers wait for it. */
   readonly writer: Int32Array;
   readonly lastReader: Int32Array;
+  /** The first task that put data into the space of the copy held here (for residency intervals). */
+  readonly allocTask: Int32Array;
   /** C tiles: some of this tile's data has left this level (so a new copy must be fetched to be complete). */
   readonly writtenOut: Uint8Array;
   /** Innermost level only: the C tile has been touched before. */
@@ -193,6 +198,7 @@ class LevelState {
     this.dirty = new Uint8Array(this.tiles);
     this.writer = new Int32Array(this.tiles).fill(-1);
     this.lastReader = new Int32Array(this.tiles).fill(-1);
+    this.allocTask = new Int32Array(this.tiles).fill(-1);
     this.writtenOut = new Uint8Array(this.tiles);
     this.touched = new Uint8Array(this.tiles);
     this.chain = new Int32Array(this.tiles * depth).fill(-1);
@@ -366,6 +372,7 @@ class HierarchyRun {
     for (const id of [a, b]) if (id >= 0) l0.lastReader[id] = f;
     if (!touchC) return;
     if (c >= 0) {
+      if (l0.allocTask[c]! < 0) l0.allocTask[c] = f;
       l0.lastReader[c] = f;
       l0.writer[c] = f;
       l0.dirty[c] = 1;
@@ -448,6 +455,7 @@ class HierarchyRun {
     if (into !== null) {
       this.sink.require(into.freedReader, DEP_SPACE);
       this.sink.require(into.freedWriteBack, DEP_SPACE);
+      if (into.allocTask[id]! < 0) into.allocTask[id] = load;
     }
     const d = this.spec.levels[x]!.buffers ?? 1;
     if (this.s - d >= 0) this.sink.require(this.consumerRing[x * 64 + ((this.s - d) & 63)]!, DEP_SPACE);
@@ -480,6 +488,7 @@ class HierarchyRun {
     lv.dirty[id] = 0;
     lv.writer[id] = -1;
     lv.lastReader[id] = -1;
+    lv.allocTask[id] = -1;
     lv.policy.insert(id, nextUse);
     lv.used += lv.bytes[id]!;
     if (lv.used > lv.peak) lv.peak = lv.used;
@@ -496,11 +505,13 @@ class HierarchyRun {
       lv.used -= lv.bytes[victim]!;
       lv.evictions++;
       if (lv.lastReader[victim]! > lv.freedReader) lv.freedReader = lv.lastReader[victim]!;
+      let wb = -1;
       if (lv.dirty[victim] === 1) {
-        const wb = this.writeBackFrom(x, victim, lv.writer[victim]!);
+        wb = this.writeBackFrom(x, victim, lv.writer[victim]!);
         if (wb > lv.freedWriteBack) lv.freedWriteBack = wb;
       }
       lv.dirty[victim] = 0;
+      this.sink.residency?.(x, lv.bytes[victim]!, lv.allocTask[victim]!, [lv.lastReader[victim]!, wb], true);
     }
   }
 
@@ -528,6 +539,7 @@ class HierarchyRun {
     this.sink.require(up.writer[target]!, DEP_DATA); // a merge fetch (or the copy being overwritten) comes first
     up.writer[target] = wb;
     up.dirty[target] = 1;
+    if (up.allocTask[target]! < 0) up.allocTask[target] = wb;
     return wb;
   }
 
@@ -573,5 +585,9 @@ class HierarchyRun {
         this.writeBackFrom(x, id, lv.writer[id]!);
       }
     }
+    if (this.sink.residency === undefined) return;
+    this.levels.forEach((lv, x) => {
+      for (let id = 0; id < lv.tiles; id++) if (lv.resident[id] === 1) this.sink.residency!(x, lv.bytes[id]!, lv.allocTask[id]!, [], false);
+    });
   }
 }

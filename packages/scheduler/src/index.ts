@@ -27,7 +27,7 @@ export { runSweep } from "./sweep.js";
 export type { SweepOptions, SweepOutcome } from "./sweep.js";
 export { pickStrategies } from "./auto.js";
 export type { StrategyPick } from "./auto.js";
-export { analyzeDistributed, splitExtent } from "./distributed.js";
+export { analyzeDistributed, chooseComputeGrid, gridBlocks, splitExtent } from "./distributed.js";
 export type { DistributedOptions, DistributedResult, DistributedTile } from "./distributed.js";
 export { DEFAULT_ADVISE_CANDIDATES, adviseL3 } from "./advise.js";
 export type { Advice, AdviseOptions, WorkloadAdvice } from "./advise.js";

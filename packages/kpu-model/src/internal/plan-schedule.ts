@@ -1,6 +1,6 @@
 import { KpuError, type Schedule } from "@kpu/ir";
 import { fabricTiming } from "../fabric.js";
-import type { Hardware } from "../hardware.js";
+import type { Dataflow, Hardware } from "../hardware.js";
 import { zeroPlanTotals, type Plan, type PlanOptions } from "./plan.js";
 import {
   DMA,
@@ -71,7 +71,7 @@ class SramDeps {
  * EWISE streams its inputs, computes and streams its output back. Dependencies come from the schedule's addresses:
  * a read waits for the writer of its bytes, a write for the earlier readers and writer of the bytes it overwrites.
  */
-export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions): Plan {
+export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions & { readonly dataflow: Dataflow }): Plan {
   const d = hw.derived;
   const eb = d.elementBytes;
   const cap = {

@@ -1,11 +1,11 @@
 import { extname } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { KpuError, SCHEDULE_SCHEMA_VERSION, mlpExample, type Schedule, type TileShape } from "@kpu/ir";
+import { KpuError, SCHEDULE_SCHEMA_VERSION, STRATEGIES, mappingToJson, mlpExample, parseMapping, type Schedule, type TileShape } from "@kpu/ir";
 import {
   DATAFLOWS,
   LEVELS,
-  STRATEGIES,
+  buildMapping,
   ganttAscii,
   ganttChart,
   ganttHtml,
@@ -37,6 +37,12 @@ export interface MatmulSimFlags {
   readonly tileRule?: TileRule;
   readonly buffers?: number | Partial<BufferDepths>;
   readonly dataflow?: Dataflow;
+  /** A `kpu.mapping` file instead of --strategy/--tiles/--buffers/--dataflow. */
+  readonly mapping?: string;
+  /** Write the mapping that was simulated (built from the flags, or read) to this file. */
+  readonly emitMapping?: string;
+  /** commander's `--no-multicast` sets this to false. */
+  readonly multicast?: boolean;
   /** Idealisations for checking bounds: no compute time, no latency, transfers out of these levels (or all) free. */
   readonly zeroCompute?: boolean;
   readonly zeroLatency?: boolean;
@@ -145,19 +151,20 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
         onProgress,
       });
     }
-    return simulateMatmul({
-      hardware,
-      m: flags.m,
-      n: flags.n,
-      k: flags.k,
-      strategy: flags.strategy,
-      ...ideal,
-      ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
-      ...(flags.tileRule === undefined ? {} : { tileRule: flags.tileRule }),
-      ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
-      ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
-      onProgress,
-    });
+    const problem = { m: flags.m, n: flags.n, k: flags.k };
+    const mapping =
+      flags.mapping !== undefined
+        ? parseMapping(readTextFile(flags.mapping), flags.mapping)
+        : buildMapping(hardware, problem, {
+            strategy: flags.strategy,
+            ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
+            ...(flags.tileRule === undefined ? {} : { tileRule: flags.tileRule }),
+            ...(flags.buffers === undefined ? {} : { buffers: flags.buffers }),
+            ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
+            ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
+          });
+    if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)));
+    return simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
   } finally {
     if (progress.started) bar?.stop();
   }
@@ -253,11 +260,14 @@ export function addMatmulSimFlags(command: Command): Command {
     .option("--m <M>", "rows of A and C (required)", positiveInt("--m"))
     .option("--n <N>", "columns of B and C (required)", positiveInt("--n"))
     .option("--k <K>", "the reduction dimension (required)", positiveInt("--k"))
-    .addOption(new Option("--strategy <s>", "tile loop order: ws = k,i,j; is = k,j,i; os = i,j,k").choices(STRATEGIES).default("os"))
-    .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the tile rule sized to one L2 bank)", tilesFlag)
+    .addOption(new Option("--strategy <s>", "tile loop order: ws = k,m,n; is = k,n,m; os = m,n,k").choices(STRATEGIES).default("os"))
+    .option("--tiles <Ti,Tj,Tk>", "tile sizes (default: the tile rule sized so every level holds its buffered tile sets)", tilesFlag)
     .addOption(new Option("--tile-rule <rule>", "@kpu/scheduler's tile rule when --tiles is not given").choices(TILE_RULES).default("kpu-sim"))
     .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
     .addOption(new Option("--dataflow <df>", "the fabric's dataflow (default: the hardware's)").choices(DATAFLOWS))
+    .option("--mapping <file>", "a kpu.mapping JSON file (tiles, loop order, buffers and policy per level, grid, fold) instead of the flags above")
+    .option("--emit-mapping <file>", "write the mapping that was simulated as kpu.mapping JSON")
+    .option("--no-multicast", "each compute tile reads its own operand stripes (default: a grid row shares A, a column B)")
     .option("--zero-compute", "idealisation: compute steps take no time (the data-movement bound)")
     .option("--zero-latency", "idealisation: no latency at any level")
     .option("--unlimited-bandwidth [levels]", "idealisation: transfers out of these levels (dram,l3,l2,l1; default all) take no time")
