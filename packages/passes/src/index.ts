@@ -5,6 +5,6 @@ export type { FusionOptions } from "./fusion.js";
 export { fitTileToBudget, tileGraph, tilingPass } from "./tiling.js";
 export type { TilingOptions } from "./tiling.js";
 export { countUops, isLoopOrder, lowerProgram, loweringPass } from "./lowering.js";
-export type { UopCounts } from "./lowering.js";
+export type { LoweringOptions, UopCounts } from "./lowering.js";
 export { compileGraph, frontendPipeline } from "./pipeline.js";
 export type { CompileOptions } from "./pipeline.js";
