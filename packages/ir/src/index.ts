@@ -31,7 +31,7 @@ export type {
   TiledOp,
   TiledProgram,
 } from "./tile.js";
-export { LOOP_ORDERS, UOPS_SCHEMA_VERSION, formatUop, uopProgramToJson } from "./uops.js";
+export { LOOP_ORDERS, UOPS_SCHEMA_VERSION, formatUop, isLoopOrder, uopProgramToJson } from "./uops.js";
 export type {
   EwiseUop,
   ExecUop,

@@ -1,5 +1,5 @@
 import type { EpilogueStep } from "./graph.js";
-import { NEST_ORDERS } from "./nest.js";
+import { NEST_ORDERS, isNestOrder } from "./nest.js";
 import type { ElementwiseFn, TiledProgram } from "./tile.js";
 
 /** Which matmul operand a LOAD brings in: A tiles are indexed (m, k), B tiles (k, n). */
@@ -64,6 +64,11 @@ export type MicroOpKind = MicroOp["kind"];
  */
 export const LOOP_ORDERS = [...NEST_ORDERS, "blocked"] as const;
 export type LoopOrder = (typeof LOOP_ORDERS)[number];
+
+/** Whether `value` names a lowering order: one of the tile-loop nest orders, or `blocked`. */
+export function isLoopOrder(value: string): value is LoopOrder {
+  return value === "blocked" || isNestOrder(value);
+}
 
 /** The output of lowering: the tiled program, the loop order used, and the micro-op stream. */
 export interface UopProgram {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KpuError, NEST_ORDERS, forEachTileStep, nestStepCount, parseMapping, strategyMapping, validateMapping, type NestOrder, type TileNest } from "../src/index.js";
+import { NEST_ORDERS, forEachTileStep, nestStepCount, parseMapping, strategyMapping, validateMapping, type KpuError, type NestOrder, type TileNest } from "../src/index.js";
 
 /** Reference: every innermost tile, sorted by (outer tile position in the outer order, inner position in the inner order). */
 function referenceSteps(nest: TileNest): number[][] {

@@ -2,11 +2,16 @@ import {
   KpuError,
   LOOP_ORDERS,
   dtypeBytes,
+  forEachTileStep,
+  isLoopOrder,
+  singleLevelNest,
   tileExtent,
   uopProgramToJson,
   type LoopOrder,
   type MicroOp,
   type MicroOpKind,
+  type TileNest,
+  type TileShape,
   type TiledElementwise,
   type TiledMatmul,
   type TiledProgram,
@@ -14,14 +19,12 @@ import {
 } from "@kpu/ir";
 import type { Pass } from "./pass-manager.js";
 
-export function isLoopOrder(value: string): value is LoopOrder {
-  return (LOOP_ORDERS as readonly string[]).includes(value);
-}
-
 /** Options for lowering. `block` is the block of output tiles (in tiles) for the `blocked` order; default 4 x 4. */
 export interface LoweringOptions {
   readonly block?: { readonly m: number; readonly n: number };
 }
+
+type Block = NonNullable<LoweringOptions["block"]>;
 
 const DEFAULT_BLOCK = { m: 4, n: 4 } as const;
 
@@ -51,52 +54,50 @@ function emitStep(op: TiledMatmul, m: number, n: number, k: number, bytes: numbe
   }
 }
 
-function lowerMatmul(op: TiledMatmul, order: LoopOrder, block: { readonly m: number; readonly n: number }, out: MicroOp[]): void {
-  const { grid } = op;
-  const bytes = dtypeBytes(op.dtype);
-  if (order === "blocked") {
-    for (let m0 = 0; m0 < grid.mt; m0 += block.m) {
-      const m1 = Math.min(grid.mt, m0 + block.m);
-      for (let n0 = 0; n0 < grid.nt; n0 += block.n) {
-        const n1 = Math.min(grid.nt, n0 + block.n);
-        for (let k = 0; k < grid.kt; k++) {
-          for (let m = m0; m < m1; m++) for (let n = n0; n < n1; n++) emitStep(op, m, n, k, bytes, out);
-        }
-      }
-    }
-    return;
-  }
-  const extent = { m: grid.mt, n: grid.nt, k: grid.kt };
-  const idx = { m: 0, n: 0, k: 0 };
-  const [outer, middle, inner] = order.split("") as ["m" | "n" | "k", "m" | "n" | "k", "m" | "n" | "k"];
-  for (idx[outer] = 0; idx[outer] < extent[outer]; idx[outer]++) {
-    for (idx[middle] = 0; idx[middle] < extent[middle]; idx[middle]++) {
-      for (idx[inner] = 0; idx[inner] < extent[inner]; idx[inner]++) emitStep(op, idx.m, idx.n, idx.k, bytes, out);
-    }
-  }
+/**
+ * The tile loop nest a lowering order walks over an op's element extents. The six orders are one level over the op's
+ * tiles. `blocked` is two levels: the outer one walks blocks of block.m x block.n output tiles spanning all of K, block
+ * rows outer (`mnk`); the inner one walks the op's tiles inside a block with k outermost, then m, then n (`kmn`), so
+ * the block's accumulators stay resident while each A and B tile serves the whole block.
+ */
+function loweringNest(dims: TileShape, tile: TileShape, order: LoopOrder, block: Block): TileNest {
+  if (order !== "blocked") return singleLevelNest(dims, tile, order);
+  const blockTile = { m: block.m * tile.m, n: block.n * tile.n, k: dims.k };
+  return { dims, levels: [{ tile: blockTile, order: "mnk" }, { tile, order: "kmn" }] };
 }
 
+function lowerMatmul(op: TiledMatmul, order: LoopOrder, block: Block, out: MicroOp[]): void {
+  const bytes = dtypeBytes(op.dtype);
+  const nest = loweringNest({ m: op.M, n: op.N, k: op.K }, op.tile, order, block);
+  forEachTileStep(nest, (m, n, k) => {
+    emitStep(op, m, n, k, bytes, out);
+  });
+}
+
+function emitElementwise(op: TiledElementwise, m: number, n: number, bytes: number, out: MicroOp[]): void {
+  const rows = tileExtent(op.M, op.tile.m, m);
+  const cols = tileExtent(op.N, op.tile.n, n);
+  out.push({ kind: "LOAD", op: op.opId, operand: "A", tensor: op.inputs[0]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
+  if (op.fn === "add") {
+    out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
+  } else if (op.fn === "bias_add") {
+    // The bias is a [1, N] row: its tile n covers the same columns as the output tile.
+    out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: 0, col: n, rows: 1, cols, bytes: cols * bytes });
+  }
+  out.push({ kind: "EWISE", op: op.opId, fn: op.fn, m, n, rows, cols });
+  out.push({ kind: "STORE", op: op.opId, tensor: op.output, row: m, col: n, rows, cols, bytes: rows * cols * bytes, epilogue: [] });
+}
+
+/**
+ * An elementwise op is a nest with K = 1: the k loop runs once wherever the order puts it, so the order only decides
+ * whether m or n is outer. Blocks buy no reuse without a reduction, so `blocked` walks the tiles as `mnk` does.
+ */
 function lowerElementwise(op: TiledElementwise, order: LoopOrder, out: MicroOp[]): void {
   const bytes = dtypeBytes(op.dtype);
-  const mFirst = order === "blocked" || order.indexOf("m") < order.indexOf("n");
-  const [outerCount, innerCount] = mFirst ? [op.grid.mt, op.grid.nt] : [op.grid.nt, op.grid.mt];
-  for (let o = 0; o < outerCount; o++) {
-    for (let i = 0; i < innerCount; i++) {
-      const m = mFirst ? o : i;
-      const n = mFirst ? i : o;
-      const rows = tileExtent(op.M, op.tile.m, m);
-      const cols = tileExtent(op.N, op.tile.n, n);
-      out.push({ kind: "LOAD", op: op.opId, operand: "A", tensor: op.inputs[0]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
-      if (op.fn === "add") {
-        out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: m, col: n, rows, cols, bytes: rows * cols * bytes });
-      } else if (op.fn === "bias_add") {
-        // The bias is a [1, N] row: its tile n covers the same columns as the output tile.
-        out.push({ kind: "LOAD", op: op.opId, operand: "B", tensor: op.inputs[1]!, row: 0, col: n, rows: 1, cols, bytes: cols * bytes });
-      }
-      out.push({ kind: "EWISE", op: op.opId, fn: op.fn, m, n, rows, cols });
-      out.push({ kind: "STORE", op: op.opId, tensor: op.output, row: m, col: n, rows, cols, bytes: rows * cols * bytes, epilogue: [] });
-    }
-  }
+  const nest = singleLevelNest({ m: op.M, n: op.N, k: 1 }, { ...op.tile, k: 1 }, order === "blocked" ? "mnk" : order);
+  forEachTileStep(nest, (m, n) => {
+    emitElementwise(op, m, n, bytes, out);
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   dtypeBytes,
   tensorMap,
   tileGrid,
+  tileSetBytes,
   tiledProgramToJson,
   type Graph,
   type TileShape,
@@ -90,7 +91,7 @@ function resolveTile(opId: string, M: number, N: number, K: number, elementBytes
   // A tile larger than its dimension covers the whole dimension: clamp, so counts and bytes stay exact.
   const clamped = { m: Math.min(tile.m, M), n: Math.min(tile.n, N), k: Math.min(tile.k, K) };
   if (options.budgetBytes !== undefined) {
-    const bytes = (clamped.m * clamped.k + clamped.k * clamped.n + clamped.m * clamped.n) * elementBytes;
+    const bytes = tileSetBytes(clamped, { m: M, n: N, k: K }, elementBytes);
     if (bytes > options.budgetBytes) {
       throw new KpuError(
         "KPU_TILING_INVALID",

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { graphToJson, isKpuError, parseGraphJson, tiledProgramToJson, uopProgramToJson, type LoopOrder } from "@kpu/ir";
-import { fuseGraph, lowerProgram, tileGraph, type TilingOptions } from "@kpu/passes";
+import { fuseGraph, lowerProgram, tileGraph, type LoweringOptions, type TilingOptions } from "@kpu/passes";
 
 const root = join(import.meta.dirname, "fixtures");
 
@@ -12,8 +12,8 @@ const runners: Record<string, (input: string, options: Record<string, unknown>) 
   fusion: (input, options) => graphToJson(fuseGraph(parseGraphJson(input), options)),
   tiling: (input, options) => tiledProgramToJson(tileGraph(parseGraphJson(input), options)),
   lowering: (input, options) => {
-    const { order, ...tiling } = options as unknown as TilingOptions & { order: LoopOrder };
-    return uopProgramToJson(lowerProgram(tileGraph(fuseGraph(parseGraphJson(input)), tiling), order));
+    const { order, block, ...tiling } = options as unknown as TilingOptions & { order: LoopOrder } & LoweringOptions;
+    return uopProgramToJson(lowerProgram(tileGraph(fuseGraph(parseGraphJson(input)), tiling), order, block === undefined ? {} : { block }));
   },
 };
 

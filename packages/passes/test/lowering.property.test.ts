@@ -6,6 +6,12 @@ import { countUops, fuseGraph, lowerProgram, tileGraph } from "@kpu/passes";
 const dim = fc.integer({ min: 1, max: 70 });
 const tileDim = fc.integer({ min: 3, max: 40 });
 
+/** Lexicographic comparison of two equally long keys: negative, zero or positive. */
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  const i = a.findIndex((x, j) => x !== b[j]);
+  return i < 0 ? 0 : a[i]! - b[i]!;
+}
+
 /** A two-matmul chain with a fused ReLU between them, so lowering sees several ops in one stream. */
 function chain(m: number, k: number, n: number, p: number) {
   const b = new GraphBuilder("chain");
@@ -95,5 +101,25 @@ describe("lowering invariants (property-based)", () => {
     expect(first("mnk")).toEqual(["000", "001", "010"]);
     expect(first("kmn")).toEqual(["000", "010", "100"]);
     expect(first("nkm")).toEqual(["000", "100", "001"]);
+  });
+
+  it("EXECs run in increasing order of the loop order's key: (outer, middle, inner) tile indices; for blocked, (block row, block column, k, m, n)", () => {
+    const block = fc.record({ m: fc.integer({ min: 1, max: 5 }), n: fc.integer({ min: 1, max: 5 }) });
+    fc.assert(
+      fc.property(dim, dim, dim, tileDim, tileDim, tileDim, fc.constantFrom(...LOOP_ORDERS), block, (m, k, n, tm, tn, tk, order, b) => {
+        const tiled = tileGraph(chain(m, k, n, 2), { tile: { m: tm, n: tn, k: tk } });
+        const key = (u: ExecUop): number[] =>
+          order === "blocked" ? [Math.floor(u.m / b.m), Math.floor(u.n / b.n), u.k, u.m, u.n] : order.split("").map((d) => u[d as "m" | "n" | "k"]);
+        let previous: number[] | undefined;
+        for (const u of lowerProgram(tiled, order, { block: b }).uops) {
+          if (u.kind !== "EXEC" || u.op !== "mm1") continue;
+          const next = key(u);
+          // Strictly greater than the previous key: each step once, in the order's nesting.
+          if (previous !== undefined) expect(compareKeys(next, previous)).toBeGreaterThan(0);
+          previous = next;
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

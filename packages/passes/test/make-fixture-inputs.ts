@@ -85,3 +85,5 @@ write("tiling", "error-unknown-op", mlpExample(), { tile: 32, perOp: { nope: { m
 write("lowering", "ragged-mnk", ragged(), { tile: 16, order: "mnk" });
 write("lowering", "ragged-kmn", ragged(), { tile: 16, order: "kmn" });
 write("lowering", "standalone-elementwise", standalone(), { tile: 8, order: "nmk" });
+write("lowering", "ragged-blocked", ragged(), { tile: 8, order: "blocked", block: { m: 2, n: 2 } });
+write("lowering", "standalone-elementwise-blocked", standalone(), { tile: 8, order: "blocked", block: { m: 2, n: 2 } });

@@ -1,6 +1,5 @@
-import { graphToJson, tiledProgramToJson, uopProgramToJson, type Graph, type LoopOrder } from "@kpu/ir";
-import { PassManager, countUops, fusionPass, loweringPass, tilingPass, type PassRecord, type TilingOptions } from "@kpu/passes";
-import type { UopProgram } from "@kpu/ir";
+import { graphToJson, tiledProgramToJson, uopProgramToJson, type Graph, type LoopOrder, type UopProgram } from "@kpu/ir";
+import { PassManager, countUops, fusionPass, loweringPass, tilingPass, type LoweringOptions, type PassRecord, type TilingOptions } from "@kpu/passes";
 
 export const EMIT_FRONTEND = ["graph", "tiled", "uops"] as const;
 
@@ -10,7 +9,7 @@ export interface FrontendOptions {
   readonly order: LoopOrder;
   readonly fusion: boolean;
   /** Block of output tiles for the `blocked` order (default 4x4). */
-  readonly block?: { readonly m: number; readonly n: number } | undefined;
+  readonly block?: LoweringOptions["block"] | undefined;
 }
 
 export interface FrontendReport {

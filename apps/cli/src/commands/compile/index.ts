@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
-import { KpuError, LOOP_ORDERS, formatUop, scheduleToJson, type Graph, type LoopOrder } from "@kpu/ir";
-import { PLACEMENTS, POLICY_NAMES, blockForSram, type PolicyName, type Placement, type ScheduleResult } from "@kpu/memory-planner";
+import { KpuError, LOOP_ORDERS, REPLACEMENT_POLICIES, formatUop, scheduleToJson, type Graph, type LoopOrder, type ReplacementPolicyName } from "@kpu/ir";
+import { PLACEMENTS, blockForSram, type Placement, type ScheduleResult } from "@kpu/memory-planner";
 import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
@@ -26,7 +26,7 @@ export interface CompileFlags {
   readonly dumpAfter?: string;
   /** Planner flags: scheduling runs with `--emit schedule` or when `--sram` is given. */
   readonly sram?: number;
-  readonly policy?: PolicyName;
+  readonly policy?: ReplacementPolicyName;
   readonly placement?: Placement;
   readonly doubleBuffer?: boolean;
   readonly forward?: boolean;
@@ -144,7 +144,7 @@ export function addModelFlags(command: Command): Command {
 export function addScheduleFlags(command: Command): Command {
   return command
     .option("--sram <size>", `SRAM capacity, e.g. 256KiB (default ${DEFAULT_SRAM_BYTES / 1024}KiB when scheduling)`, byteSize("--sram"))
-    .option("--policy <name>", `eviction policy (${POLICY_NAMES.join(", ")})`, oneOf("--policy", POLICY_NAMES), "lru")
+    .option("--policy <name>", `eviction policy (${REPLACEMENT_POLICIES.join(", ")})`, oneOf("--policy", REPLACEMENT_POLICIES), "lru")
     .option("--placement <name>", `operand placement in SRAM (${PLACEMENTS.join(", ")})`, oneOf("--placement", PLACEMENTS), "first-fit")
     .option("--double-buffer", "prefetch the next step's tiles while the current EXEC runs (two buffers per operand)")
     .option("--forward", "keep intermediate tensors on chip for the next layer when they fit (no STORE + LOAD)");

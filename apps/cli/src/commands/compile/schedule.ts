@@ -1,12 +1,11 @@
-import { formatByteSize, formatSchedOp, type Schedule } from "@kpu/ir";
-import { scheduleProgram, type PolicyName, type Placement, type ScheduleResult } from "@kpu/memory-planner";
-import type { UopProgram } from "@kpu/ir";
+import { formatByteSize, formatSchedOp, type ReplacementPolicyName, type Schedule, type UopProgram } from "@kpu/ir";
+import { scheduleProgram, type Placement, type ScheduleResult } from "@kpu/memory-planner";
 import { renderTable } from "../../util/print.js";
 
 /** The planner flags shared by `kpu compile --emit schedule` and `kpu run`. */
 export interface ScheduleFlags {
   readonly sram?: number | undefined;
-  readonly policy: PolicyName;
+  readonly policy: ReplacementPolicyName;
   readonly placement: Placement;
   readonly doubleBuffer?: boolean | undefined;
   readonly forward?: boolean | undefined;
