@@ -2,7 +2,8 @@
  * Events per second of the event-driven sequencer simulation: a 4096x4096x4096 matmul on `edge-ai` (double
  * buffering), each strategy, medians of several runs. Target: at least 2 million events/s.
  */
-import { hardwarePreset, simulateMatmul, STRATEGIES } from "../src/index.js";
+import { STRATEGIES } from "@kpu/ir";
+import { hardwarePreset, simulateMatmul } from "../src/index.js";
 
 const runs = Number(process.env.KPU_BENCH_RUNS ?? 5);
 const hw = hardwarePreset("edge-ai");

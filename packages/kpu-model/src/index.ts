@@ -22,7 +22,7 @@ export { convAsGemm, gemmAsConv, parseScaleSimTopology } from "./scale-sim-topol
 export type { ScaleSimConvLayer, ScaleSimLayer, ScaleSimTopology, ScaleSimTopologyFormat } from "./scale-sim-topology.js";
 export { MAX_DIM } from "./workload.js";
 export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
-export { RESOURCES, buildMapping, simulateMatmul, simulateSchedule, tileBudgetBytes } from "./sim.js";
+export { RESOURCES, TASK_KINDS, buildMapping, simulateMatmul, simulateSchedule, tileBudgetBytes } from "./sim.js";
 export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
 export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";

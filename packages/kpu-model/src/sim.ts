@@ -9,6 +9,8 @@ import { checkDim, type MatmulWorkload, type Strategy, type WorkShare } from "./
 
 export type { BufferDepths } from "./internal/plan.js";
 export { RESOURCES } from "./internal/program.js";
+/** Task kinds in a run's program (`run.plan.program.kind`): a load into a level, a write-back out of it, a compute step. */
+export const TASK_KINDS = { load: 0, writeback: 1, compute: 2 } as const;
 export type { ResourceName } from "./internal/program.js";
 
 export interface SimOptions {

@@ -1,7 +1,9 @@
 import fc from "fast-check";
-import { HARDWARE_PRESETS, validateHardware, type Hardware, type HardwareJson } from "../src/index.js";
+import { HARDWARE_PRESETS, RESOURCES, TASK_KINDS, validateHardware, type Hardware, type HardwareJson } from "../src/index.js";
 import type { SimRun } from "../src/index.js";
-import { DMA, FABRIC, KIND_LOAD, MOVER, STREAMER } from "../src/internal/program.js";
+
+const KIND_LOAD = TASK_KINDS.load;
+const [DMA, MOVER, STREAMER, FABRIC] = (["dma", "blockMover", "streamer", "fabric"] as const).map((r) => RESOURCES.indexOf(r)) as [number, number, number, number];
 
 export interface RandomCase {
   readonly hw: Hardware;
@@ -11,6 +13,9 @@ export interface RandomCase {
   readonly tiles: { m: number; n: number; k: number };
   readonly strategy: "ws" | "is" | "os";
   readonly buffers: number;
+  /** The same machine with every level just large enough for its own drawn buffering depth (tight capacities). */
+  readonly tightHw: Hardware;
+  readonly depths: { readonly l1: number; readonly l2: number; readonly l3: number };
 }
 
 /** Random hardware (one compute tile) and a small matmul whose tiles fit the levels. */
@@ -33,6 +38,8 @@ export const randomCase: fc.Arbitrary<RandomCase> = fc
     tk: fc.constantFrom(8, 16, 32),
     strategy: fc.constantFrom("ws", "is", "os"),
     buffers: fc.integer({ min: 1, max: 3 }),
+    depths: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    slack: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }),
   })
   .map((r) => {
     const eb = 4;
@@ -59,12 +66,33 @@ export const randomCase: fc.Arbitrary<RandomCase> = fc
       clocks: { dmaMhz: r.dma, blockMoverMhz: r.mover, streamerMhz: r.streamer, fabricMhz: 2000 },
       levels: {
         dram: level(0, 1 << 30),
-        l3: level(1, cap(set * (1 + r.extra[0]!) + 64 * r.extra[1]!)),
-        l2: level(2, cap(set * (2 + r.extra[1]!))),
-        l1: level(3, cap(3 * set + c + 128 * r.extra[2]!)),
+        // every level holds at least two buffered tile sets (tests compare buffers 1 and 2) and the drawn depth
+        l3: level(1, cap(set * (Math.max(2, r.buffers) + r.extra[0]!) + 64 * r.extra[1]!)),
+        l2: level(2, cap(set * (Math.max(2, r.buffers) + r.extra[1]!))),
+        l1: level(3, cap(Math.max(2, r.buffers) * set + c + 128 * r.extra[2]!)),
       },
     };
-    const out: RandomCase = { hw: validateHardware(json, "random"), m: r.m, n: r.n, k: r.k, tiles, strategy: r.strategy, buffers: r.buffers };
+    const [d1, d2, d3] = r.depths;
+    const tight: HardwareJson = {
+      ...json,
+      levels: {
+        dram: json.levels.dram,
+        l3: level(1, cap(set * d3 + 16 * r.slack[0]!)),
+        l2: level(2, cap(set * d2 + 16 * r.slack[1]!)),
+        l1: level(3, cap(set * d1 + 16 * r.slack[2]!)),
+      },
+    };
+    const out: RandomCase = {
+      hw: validateHardware(json, "random"),
+      m: r.m,
+      n: r.n,
+      k: r.k,
+      tiles,
+      strategy: r.strategy,
+      buffers: r.buffers,
+      tightHw: validateHardware(tight, "random-tight"),
+      depths: { l1: d1, l2: d2, l3: d3 },
+    };
     return out;
   });
 

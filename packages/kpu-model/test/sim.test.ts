@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { l3Traffic } from "@kpu/scheduler";
-import { HARDWARE_PRESETS, hardwarePreset, partitionWork, simulateMatmul, STRATEGIES, validateHardware } from "../src/index.js";
-import { KIND_LOAD } from "../src/internal/program.js";
+import { STRATEGIES, mappingNest, type Mapping } from "@kpu/ir";
+import { simulateHierarchy } from "@kpu/scheduler";
+import { HARDWARE_PRESETS, TASK_KINDS, hardwarePreset, simulateMatmul, validateHardware, type Hardware } from "../src/index.js";
 import { RES, lastDoneUpTo, maxStepsInFlight, peakOccupancy, randomCase } from "./helpers.js";
 
 const edge = hardwarePreset("edge-ai");
@@ -63,29 +63,40 @@ describe("buffering", () => {
   });
 });
 
-describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
-  const check = (hwName: "minimal" | "edge-ai", m: number, n: number, k: number, strategy: "ws" | "is" | "os", tiles?: { m: number; n: number; k: number }, tileRule?: "kpu-sim" | "strategy") => {
-    const hw = hardwarePreset(hwName);
-    const run = simulateMatmul({ hardware: hw, m, n, k, strategy, ...(tiles ? { tiles } : {}), ...(tileRule ? { tileRule } : {}) });
-    const t = run.report.tiles;
-    const sched = t;
-    let dram = 0;
-    let l3 = 0;
-    for (const share of partitionWork(m, n, k, hw.computeTiles)) {
-      const problem = { m: share.m, n: share.n, k: share.k, elementBytes: 4 };
-      const d = l3Traffic(problem, { strategy, l3Bytes: hw.derived.levels.l3.perTileCapacityBytes, tiles: sched });
-      const l = l3Traffic(problem, { strategy, l3Bytes: hw.derived.levels.l2.perTileCapacityBytes, tiles: sched });
-      dram += (d.dramReadBytes + d.dramWriteBytes) * share.count;
-      l3 += (l.dramReadBytes + l.dramWriteBytes) * share.count;
+/** The traffic the hierarchy engine reports for one block under a mapping, per boundary (DRAM, L3, L2), in bytes. */
+function engineBytes(hw: Hardware, mapping: Mapping, block: { m: number; n: number; k: number }) {
+  const d = hw.derived.levels;
+  const cap = { l1: d.l1.perTileCapacityBytes, l2: d.l2.perTileCapacityBytes, l3: d.l3.perTileCapacityBytes };
+  const levels = (["l1", "l2", "l3"] as const).map((name) => ({ name, capacityBytes: cap[name], tile: mapping.levels[name].tile, policy: mapping.levels[name].policy }));
+  const h = simulateHierarchy({ nest: mappingNest(mapping, block), elementBytes: hw.derived.elementBytes, levels, cAccounting: "rmw" });
+  const sum = (x: readonly number[]) => x[0]! + x[1]! + x[2]!;
+  const mc = mapping.grid.multicast;
+  const [l1, l2, l3] = h.levels as [(typeof h.levels)[0], (typeof h.levels)[0], (typeof h.levels)[0]];
+  const dramReads = l3.fillBytes[0] / (mc ? mapping.grid.cols : 1) + l3.fillBytes[1] / (mc ? mapping.grid.rows : 1) + l3.fillBytes[2];
+  return { dram: [dramReads, sum(l3.writeBackBytes)], l3: [sum(l2.fillBytes), sum(l2.writeBackBytes)], l2: [sum(l1.fillBytes), sum(l1.writeBackBytes)] };
+}
+
+describe("the timing model moves exactly the hierarchy engine's bytes per level", () => {
+  const check = (hw: Hardware, m: number, n: number, k: number, strategy: "ws" | "is" | "os", extra: { tiles?: { m: number; n: number; k: number }; tileRule?: "kpu-sim" | "strategy"; multicast?: boolean } = {}) => {
+    const r = simulateMatmul({ hardware: hw, m, n, k, strategy, ...extra }).report;
+    const want = { dram: [0, 0], l3: [0, 0], l2: [0, 0] };
+    for (const share of r.shares) {
+      const e = engineBytes(hw, r.mapping!, share);
+      for (const level of ["dram", "l3", "l2"] as const) for (const x of [0, 1]) want[level][x]! += e[level][x]! * share.count;
     }
-    const level = (name: string) => run.report.levels.find((x) => x.level === name)!.bytes;
-    expect(level("dram")).toBe(dram);
-    expect(level("l3")).toBe(l3);
+    for (const level of ["dram", "l3", "l2"] as const) {
+      const got = r.levels.find((x) => x.level === level)!;
+      expect(got.readBytes).toBeCloseTo(want[level][0]!, 6);
+      expect(got.writeBytes).toBeCloseTo(want[level][1]!, 6);
+    }
+    // the hierarchy: DRAM reads never exceed what L2 asks of L3 (no level fetches what a level below still holds)
+    expect(r.levels[0]!.readBytes).toBeLessThanOrEqual(r.levels[1]!.readBytes);
   };
-  it.each(STRATEGIES)("%s on edge-ai, 1024^3 and a ragged shape", (strategy) => {
-    check("edge-ai", 1024, 1024, 1024, strategy);
-    check("edge-ai", 333, 517, 290, strategy);
-    check("edge-ai", 700, 300, 900, strategy, undefined, "strategy");
+  it.each(STRATEGIES)("%s on edge-ai and datacenter, 1024^3 and ragged shapes, with and without multicast", (strategy) => {
+    check(edge, 1024, 1024, 1024, strategy);
+    check(edge, 333, 517, 290, strategy, { multicast: false });
+    check(edge, 700, 300, 900, strategy, { tileRule: "strategy" });
+    check(hardwarePreset("datacenter"), 1000, 1100, 300, strategy);
   });
   it("on random shapes and tiles (property)", () => {
     fc.assert(
@@ -95,7 +106,7 @@ describe("bytes moved per level equal @kpu/scheduler's traffic", () => {
         fc.integer({ min: 1, max: 300 }),
         fc.constantFrom(...STRATEGIES),
         fc.constantFrom(16, 32, 48),
-        (m, n, k, strategy, tile) => check("minimal", m, n, k, strategy, { m: tile, n: tile, k: tile }),
+        (m, n, k, strategy, tile) => check(minimal, m, n, k, strategy, { tiles: { m: tile, n: tile, k: tile } }),
       ),
       { numRuns: 30 },
     );
@@ -106,13 +117,13 @@ describe("invariants over random hardware and shapes (property)", () => {
   it("credits never go negative, buffers stay within capacity, tiles are injected after reaching L1, every step computes once", () => {
     fc.assert(
       fc.property(randomCase, (c) => {
-        const run = simulateMatmul({ hardware: c.hw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, buffers: c.buffers, recordResidency: true });
+        const run = simulateMatmul({ hardware: c.tightHw, m: c.m, n: c.n, k: c.k, tiles: c.tiles, strategy: c.strategy, buffers: c.depths, recordResidency: true });
         const p = run.plan.program;
         const tr = run.trace;
         const d = run.report.buffers;
         // Credits: steps in flight per level never exceed its buffering depth.
-        expect(maxStepsInFlight(run, RES.DMA, lastDoneUpTo(run, RES.MOVER))).toBeLessThanOrEqual(d.l3);
-        expect(maxStepsInFlight(run, RES.MOVER, lastDoneUpTo(run, RES.STREAMER, KIND_LOAD))).toBeLessThanOrEqual(d.l2);
+        expect(maxStepsInFlight(run, RES.DMA, lastDoneUpTo(run, RES.MOVER, TASK_KINDS.load))).toBeLessThanOrEqual(d.l3);
+        expect(maxStepsInFlight(run, RES.MOVER, lastDoneUpTo(run, RES.STREAMER, TASK_KINDS.load))).toBeLessThanOrEqual(d.l2);
         expect(maxStepsInFlight(run, RES.STREAMER, (s) => tr.doneTick[run.plan.stepFabric[s]!]!)).toBeLessThanOrEqual(d.l1);
         // Capacity.
         const peak = peakOccupancy(run);
@@ -141,24 +152,29 @@ describe("invariants over random hardware and shapes (property)", () => {
         expect(computes).toBe(expected);
         expect(seen.size).toBe(expected);
       }),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   });
 });
 
 describe("work split over compute tiles", () => {
   it("uses a grid that minimises the largest block", () => {
-    expect(partitionWork(1024, 1024, 1024, 2)).toEqual([{ m: 512, n: 1024, k: 1024, count: 2 }]);
-    expect(partitionWork(1024, 1024, 1024, 256)).toEqual([{ m: 64, n: 64, k: 1024, count: 256 }]);
+    expect(simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 64, strategy: "os" }).report.shares).toEqual([{ m: 512, n: 1024, k: 64, count: 2 }]);
+    const dc = simulateMatmul({ hardware: hardwarePreset("datacenter"), m: 1024, n: 1024, k: 64, strategy: "os" }).report;
+    expect(dc.shares).toEqual([{ m: 64, n: 64, k: 64, count: 256 }]);
+    expect(dc.mapping!.grid).toEqual({ rows: 16, cols: 16, multicast: true });
   });
   it("covers C exactly with at most the available tiles (property)", () => {
+    const dc = hardwarePreset("datacenter");
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(1, 2, 3, 4, 6, 16, 256), (m, n, t) => {
-        const shares = partitionWork(m, n, 7, t);
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), (m, n) => {
+        const r = simulateMatmul({ hardware: dc, m, n, k: 16, strategy: "os", tiles: { m: 16, n: 16, k: 16 }, zeroCompute: true, unlimitedBandwidth: true });
+        const shares = r.report.shares;
         expect(shares.reduce((a, s) => a + s.m * s.n * s.count, 0)).toBe(m * n);
-        expect(shares.reduce((a, s) => a + s.count, 0)).toBeLessThanOrEqual(t);
+        expect(shares.reduce((a, s) => a + s.count, 0)).toBeLessThanOrEqual(dc.computeTiles);
         for (let i = 1; i < shares.length; i++) expect(shares[i]!.m * shares[i]!.n).toBeLessThanOrEqual(shares[0]!.m * shares[0]!.n);
       }),
+      { numRuns: 20 },
     );
   });
 });
@@ -171,7 +187,7 @@ describe("regressions", () => {
       fabric: { rows: 1, cols: 1, dataflow: "os", macEnergyPj: 0.2 },
       levels: { dram: L(4, 17, 1 << 30), l3: L(4, 0, 304), l2: L(4, 0, 704), l1: L(4, 0, 560) },
     });
-    const run = simulateMatmul({ hardware: hw, m: 1, n: 19, k: 4, tiles: { m: 1, n: 8, k: 4 }, strategy: "ws", buffers: 3, recordResidency: true });
+    const run = simulateMatmul({ hardware: hw, m: 1, n: 19, k: 4, tiles: { m: 1, n: 8, k: 4 }, strategy: "ws", buffers: { l1: 3, l2: 3, l3: 1 }, recordResidency: true });
     expect(peakOccupancy(run)[3]).toBeLessThanOrEqual(304);
   });
 });
@@ -199,7 +215,7 @@ describe("report", () => {
 
   it("rejects bad buffers and tiles that do not fit", () => {
     expect(() => simulateMatmul({ hardware: edge, m: 64, n: 64, k: 64, strategy: "os", buffers: 0 })).toThrow(/buffering depth 0/);
-    expect(() => simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", tiles: { m: 256, n: 256, k: 256 } })).toThrow(/cannot hold/);
+    expect(() => simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", tiles: { m: 256, n: 256, k: 256 } })).toThrow(/bytes short/);
     expect(() => simulateMatmul({ hardware: edge, m: 65536, n: 65536, k: 65536, strategy: "os" })).toThrow(/more than the 1000000/);
   });
 });
