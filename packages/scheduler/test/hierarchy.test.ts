@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NEST_ORDERS, STRATEGY_ORDER, singleLevelNest, type NestOrder, type ReplacementPolicyName } from "@kpu/ir";
-import { STRATEGIES, analyzeL3, simulateHierarchy, type HierarchySpec } from "@kpu/scheduler";
+import { STRATEGIES, TRANSFER_LOAD, analyzeL3, simulateHierarchy, type HierarchySink, type HierarchySpec } from "@kpu/scheduler";
 import { referenceWithMin, type RefCase } from "./hierarchy-reference.js";
 
 const order = fc.constantFrom(...NEST_ORDERS);
@@ -87,6 +87,62 @@ describe("the hierarchy engine", () => {
           expect(l.peakBytes).toBe(r!.peakBytes);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** Counts transfers per (kind, level) from the engine's transfer list. */
+function countTransfers(spec: HierarchySpec): { loads: number[]; writeBacks: number[]; traffic: ReturnType<typeof simulateHierarchy> } {
+  const loads = spec.levels.map(() => 0);
+  const writeBacks = spec.levels.map(() => 0);
+  let id = 0;
+  const sink: HierarchySink = {
+    transfer: (kind, level) => {
+      (kind === TRANSFER_LOAD ? loads : writeBacks)[level]!++;
+      return id++;
+    },
+    compute: () => id++,
+    require: () => undefined,
+  };
+  return { loads, writeBacks, traffic: simulateHierarchy(spec, sink) };
+}
+
+describe("hierarchy properties", () => {
+  it("a level sees exactly the misses and write-backs of the level below it", () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const { loads, writeBacks, traffic } = countTransfers(engineSpec(c));
+        for (let x = 0; x + 1 < traffic.levels.length; x++) {
+          const up = traffic.levels[x + 1]!;
+          expect(up.requests[0] + up.requests[1] + up.requests[2]).toBe(loads[x]! + writeBacks[x]!);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("more capacity at a level never increases the traffic above it (LRU, uniform tiles)", () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 8 }), (c0, which, extra) => {
+        // uniform tiles: every level holds the step tile and the dimensions are whole tiles
+        const t = c0.step;
+        const dims = { m: t.m * Math.ceil(c0.dims.m / t.m), n: t.n * Math.ceil(c0.dims.n / t.n), k: t.k * Math.ceil(c0.dims.k / t.k) };
+        const unit = Math.max(t.m * t.k, t.k * t.n, t.m * t.n) * c0.eb;
+        const levels = c0.levelSpecs.map((l) => ({ ...l, tile: t, policy: "lru" as const }));
+        const x = Math.min(which, levels.length - 1);
+        const spec = (grow: number): HierarchySpec => ({
+          nest: { dims, levels: c0.nest.map((l) => ({ ...l, tile: t })) },
+          elementBytes: c0.eb,
+          levels: levels.map((l, y) => (y === x ? { ...l, capacityBytes: l.capacityBytes + grow * unit } : l)),
+          cAccounting: c0.rmw ? "rmw" : "read-once",
+        });
+        const above = (h: ReturnType<typeof simulateHierarchy>) => {
+          const l = h.levels[x]!;
+          return l.fillBytes[0] + l.fillBytes[1] + l.fillBytes[2] + l.writeBackBytes[0] + l.writeBackBytes[1] + l.writeBackBytes[2];
+        };
+        expect(above(simulateHierarchy(spec(extra)))).toBeLessThanOrEqual(above(simulateHierarchy(spec(0))));
+      }),
       { numRuns: 300 },
     );
   });
