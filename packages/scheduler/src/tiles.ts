@@ -59,9 +59,8 @@ function granuleOf(options: TileRuleOptions, budgetElements: number): number {
     });
   }
   if (3 * requested * requested <= budgetElements) return requested;
-  let g = 2 ** Math.floor(Math.log2(requested));
-  if (g === requested) g /= 2;
-  while (g > 1 && 3 * g * g > budgetElements) g /= 2;
+  let g = 1; // fitting is monotone in g: double while the next power of two is below the request and fits
+  while (2 * g < requested && 3 * (2 * g) * (2 * g) <= budgetElements) g *= 2;
   return g;
 }
 
