@@ -1,6 +1,6 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { DTYPES, KpuError, dtypeBytes, issuePath, type DType } from "@kpu/ir";
+import { DTYPES, KpuError, dtypeBytes, issuePath } from "@kpu/ir";
 
 /** Version of the hardware description format (`kind: kpu.hardware`). */
 export const HARDWARE_SCHEMA_VERSION = 1;

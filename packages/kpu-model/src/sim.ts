@@ -161,7 +161,7 @@ export function buildMapping(
   const strategy = opts.strategy ?? "os";
   const grid = chooseComputeGrid(problem.m, problem.n, hw.computeTiles);
   const block = gridBlocks(problem.m, problem.n, grid.rows, grid.cols)[0]!;
-  const tiles = opts.tiles ?? chooseTiles({ m: block.m, n: block.n, k: problem.k, elementBytes: hw.derived.elementBytes }, strategy, { bankBytes: tileBudgetBytes(hw, buffers), rule: opts.tileRule ?? "kpu-sim" });
+  const tiles = opts.tiles ?? chooseTiles({ m: block.m, n: block.n, k: problem.k, elementBytes: hw.derived.elementBytes }, strategy, { budgetBytes: tileBudgetBytes(hw, buffers), rule: opts.tileRule ?? "kpu-sim" });
   for (const key of ["m", "n", "k"] as const) {
     const v = tiles[key];
     if (!Number.isSafeInteger(v) || v <= 0) {

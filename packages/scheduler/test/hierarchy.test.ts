@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { NEST_ORDERS, STRATEGY_ORDER, singleLevelNest, type NestOrder, type ReplacementPolicyName } from "@kpu/ir";
+import { NEST_ORDERS, STRATEGY_ORDER, singleLevelNest, type ReplacementPolicyName } from "@kpu/ir";
 import { STRATEGIES, TRANSFER_LOAD, analyzeL3, simulateHierarchy, type HierarchySink, type HierarchySpec } from "@kpu/scheduler";
 import { referenceWithMin, type RefCase } from "./hierarchy-reference.js";
 
@@ -30,7 +30,7 @@ const caseArb = fc
     return {
       ...r,
       levelSpecs: tiles.map((tile, x) => ({ name: `l${x + 1}`, tile, capacityBytes: r.caps[x]! * unit(tile), policy: r.policies[x]! })),
-      nest: tiles.map((tile, x) => ({ tile, order: r.orders[x]! as NestOrder })).reverse(),
+      nest: tiles.map((tile, x) => ({ tile, order: r.orders[x]! })).reverse(),
     };
   });
 

@@ -1,14 +1,11 @@
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   FOCUSED_WORKLOADS,
-  STRATEGIES,
   adviseL3,
   analyzeDistributed,
   analyzeL3,
   pickStrategies,
   splitExtent,
-  type Strategy,
 } from "@kpu/scheduler";
 
 describe("distributed L3", () => {

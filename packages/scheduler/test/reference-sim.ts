@@ -1,5 +1,6 @@
 // A plain trace-driven L3 simulator: one capacity, a Map as the LRU (insertion order = recency), the trace generated
 // step by step. Deliberately simple; the fast engine must equal it exactly.
+import { orderDims } from "@kpu/ir";
 import { STRATEGY_INFO, type Strategy } from "@kpu/scheduler";
 
 export interface RefInput {
@@ -76,7 +77,7 @@ export function referenceSim(p: RefInput): RefResult {
   };
 
   const letter = { m: "i", n: "j", k: "k" } as const;
-  const [lo, lm, li] = [...STRATEGY_INFO[p.strategy].loopOrder].map((d) => letter[d as "m" | "n" | "k"]) as ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
+  const [lo, lm, li] = orderDims(STRATEGY_INFO[p.strategy].loopOrder).map((d) => letter[d]) as ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
   const extent = { i: mt, j: nt, k: kt };
   const idx = { i: 0, j: 0, k: 0 };
   for (idx[lo] = 0; idx[lo] < extent[lo]; idx[lo]++) {

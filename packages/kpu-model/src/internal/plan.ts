@@ -202,10 +202,8 @@ class TimingSink implements HierarchySink {
   }
 
   private count(boundary: "dram" | "l3" | "l2", read: boolean, bytes: number): void {
-    const t = this.totals;
-    if (boundary === "dram") read ? (t.dramReadBytes += bytes) : (t.dramWriteBytes += bytes);
-    else if (boundary === "l3") read ? (t.l3ReadBytes += bytes) : (t.l3WriteBytes += bytes);
-    else read ? (t.l2ReadBytes += bytes) : (t.l2WriteBytes += bytes);
+    const key = `${boundary}${read ? "Read" : "Write"}Bytes` as const;
+    this.totals[key] += bytes;
   }
 
   compute(step: number, m: number, n: number, k: number, chains: Int32Array): number {
