@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { SchedOp, Schedule } from "@kpu/ir";
 import { hardwarePreset, injectionSchedule, simulateSchedule } from "../src/index.js";
-import { FABRIC } from "../src/internal/program.js";
+import { RESOURCES } from "../src/index.js";
+
+const FABRIC = RESOURCES.indexOf("fabric");
 
 /** A memory-planner-style schedule for C[M,N] = A x B in m,n,k order with ping-pong A and B buffers (fp32). */
 function pingPongSchedule(M: number, N: number, K: number, T: number): Schedule {

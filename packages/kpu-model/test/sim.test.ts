@@ -138,6 +138,9 @@ describe("invariants over random hardware and shapes (property)", () => {
           expect(tr.startTick[f]).toBeGreaterThanOrEqual(tr.doneTick[a[5]!]!);
           expect(tr.startTick[a[2]!]).toBeGreaterThanOrEqual(tr.doneTick[a[1]!]!);
           expect(tr.startTick[a[5]!]).toBeGreaterThanOrEqual(tr.doneTick[a[4]!]!);
+          // the copy in use reached L3 before the L2 copy was made from it
+          expect(tr.startTick[a[1]!]).toBeGreaterThanOrEqual(tr.doneTick[a[0]!]!);
+          expect(tr.startTick[a[4]!]).toBeGreaterThanOrEqual(tr.doneTick[a[3]!]!);
         }
         // Every compute step exactly once.
         const seen = new Set<string>();
@@ -217,5 +220,28 @@ describe("report", () => {
     expect(() => simulateMatmul({ hardware: edge, m: 64, n: 64, k: 64, strategy: "os", buffers: 0 })).toThrow(/buffering depth 0/);
     expect(() => simulateMatmul({ hardware: edge, m: 1024, n: 1024, k: 1024, strategy: "os", tiles: { m: 256, n: 256, k: 256 } })).toThrow(/bytes short/);
     expect(() => simulateMatmul({ hardware: edge, m: 65536, n: 65536, k: 65536, strategy: "os" })).toThrow(/more than the 1000000/);
+  });
+});
+
+describe("presets that work", () => {
+  it("every preset runs every tile rule and strategy on any positive shape (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("minimal", "edge-ai", "datacenter"),
+        fc.constantFrom("kpu-sim" as const, "strategy" as const),
+        fc.constantFrom(...STRATEGIES),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 4 }),
+        (preset, tileRule, strategy, m, n, k, buffers) => {
+          const hw = hardwarePreset(preset);
+          const r = simulateMatmul({ hardware: hw, m, n, k, strategy, tileRule, buffers, zeroLatency: true }).report;
+          expect(r.macs).toBe(m * n * k);
+          expect(r.levels[0]!.readBytes).toBeLessThanOrEqual(r.levels[1]!.readBytes + 1e-6);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { KpuError, type Schedule } from "@kpu/ir";
-import { fabricTiming } from "../fabric.js";
 import type { Dataflow, Hardware } from "../hardware.js";
+import { Costs } from "./costs.js";
 import { zeroPlanTotals, type Plan, type PlanOptions } from "./plan.js";
 import {
   DMA,
@@ -104,21 +104,9 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
       hint: "Lower --buffers or use hardware with a larger L3.",
     });
   }
-  const transfer = (level: "dram" | "l3" | "l2", bytes: number): [number, number] => {
-    const spec = hw.levels[level];
-    const ld = d.levels[level];
-    const bw = level === "dram" ? spec.bandwidthBytesPerCycle * spec.banks : ld.perTileBandwidthBytesPerCycle;
-    const beats = Math.ceil(bytes / spec.busWidthBytes) * spec.busWidthBytes;
-    const occ = opts.unlimitedBandwidth.has(level) ? 0 : Math.ceil(beats / bw - 1e-12) * ld.ticksPerCycle;
-    const lat = opts.zeroLatency ? 0 : Math.ceil(spec.latencyCycles * ld.ticksPerCycle - 1e-9);
-    return [occ, lat];
-  };
-  const fabricOcc = (cycles: number, l1Bytes: number): number => {
-    if (opts.zeroCompute) return 0;
-    const l1Cycles = opts.unlimitedBandwidth.has("l1") ? 0 : Math.ceil(l1Bytes / d.levels.l1.perTileBandwidthBytesPerCycle - 1e-12);
-    return Math.max(cycles, l1Cycles) * d.ticksPerCycle.fabric;
-  };
-  const l1Lat = opts.zeroLatency ? 0 : Math.ceil(hw.levels.l1.latencyCycles * d.ticksPerCycle.fabric - 1e-9);
+  const costs = new Costs(hw, { rows: hw.fabric.rows, cols: hw.fabric.cols, dataflow: opts.dataflow }, { ...opts, activeComputeTiles: 1 });
+  const transfer = (level: "dram" | "l3" | "l2", bytes: number) => costs.transfer(level, bytes);
+  const l1Lat = costs.l1Latency;
 
   const execs = schedule.ops.filter((o) => o.kind === "EXEC").length;
   const prog = new TaskProgram(Math.max(1024, schedule.ops.length * 4));
@@ -179,10 +167,8 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
         const newRun = op.accAddr !== prevAcc;
         if (newRun && op.k > 0) lc = streamIn(op.accAddr, bC, TENSOR_C, op.m, op.n);
         if (newRun) flushStore();
-        const f = fabricTiming({ rows: hw.fabric.rows, cols: hw.fabric.cols, dataflow: opts.dataflow, m: op.tm, n: op.tn, k: op.tk });
-        const l1Read = (f.sramReadsA + f.sramReadsB + f.sramReadsC) * eb;
-        const l1Write = f.sramWritesC * eb;
-        const fab = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, op.m, op.n, op.k, step, 0, fabricOcc(f.cycles, l1Read + l1Write), l1Lat);
+        const { occ, cycles, l1Read, l1Write } = costs.fabric(op.tm, op.tn, op.tk);
+        const fab = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, op.m, op.n, op.k, step, 0, occ, l1Lat);
         prog.require(fab, la, WAIT_DATA);
         prog.require(fab, lb, WAIT_DATA);
         prog.require(fab, lc, WAIT_DATA);
@@ -191,7 +177,7 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
         const tb = loadedBy.get(op.bAddr) ?? [-1, -1];
         stepArrivals.set([ta[0], ta[1], la, tb[0], tb[1], lb], step * 6);
         t.macs += op.tm * op.tn * op.tk;
-        t.fabricCycles += f.cycles;
+        t.fabricCycles += cycles;
         t.l1ReadBytes += l1Read;
         t.l1WriteBytes += l1Write;
         pending = { acc: op.accAddr, bytes: bC, fabric: fab, i: op.m, j: op.n };
@@ -220,7 +206,7 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
         const inA = streamIn(op.aAddr, bytes, TENSOR_C, op.m, op.n);
         const inB = op.bAddr === null ? -1 : streamIn(op.bAddr, bytes, TENSOR_C, op.m, op.n);
         const cycles = Math.ceil((op.rows * op.cols) / (hw.fabric.rows * hw.fabric.cols)) + hw.fabric.rows;
-        const fab = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, op.m, op.n, -1, Math.max(0, step - 1), 0, fabricOcc(cycles, 0), l1Lat);
+        const fab = prog.add(FABRIC, KIND_COMPUTE, TENSOR_C, op.m, op.n, -1, Math.max(0, step - 1), 0, costs.occupancy(cycles, 0), l1Lat);
         prog.require(fab, inA, WAIT_DATA);
         prog.require(fab, inB, WAIT_DATA);
         const [occ, lat] = transfer("l2", bytes);

@@ -1,7 +1,7 @@
 import { KpuError, mappingNest, nestStepCount, tileExtent, validateMapping, type Mapping, type TileShape } from "@kpu/ir";
 import { DEP_DATA, TENSOR_A, TENSOR_B, TRANSFER_LOAD, simulateHierarchy, type HierarchySink, type HierarchySpec } from "@kpu/scheduler";
-import { fabricTiming } from "../fabric.js";
 import type { Hardware, LevelName } from "../hardware.js";
+import { Costs } from "./costs.js";
 import { DMA, FABRIC, KIND_COMPUTE, KIND_LOAD, KIND_WRITEBACK, MOVER, STREAMER, TENSOR_C, TaskProgram, WAIT_CREDIT, WAIT_DATA, type Residency } from "./program.js";
 
 /** Buffering depth per level: how many steps' tiles a level may hold ahead of its consumer (1 = none, 2 = double). */
@@ -102,60 +102,6 @@ export function checkMappingFits(hw: Hardware, mapping: Mapping, block: TileShap
   }
 }
 
-function ceilDiv(a: number, b: number): number {
-  return Math.ceil(a / b - 1e-12);
-}
-
-/** Durations in timebase ticks of moving bytes across each boundary and of computing a step on the fabric. */
-class Costs {
-  private readonly transferCache = new Map<number, readonly [number, number]>();
-  private readonly fabricCache = new Map<string, { occ: number; cycles: number; l1Read: number; l1Write: number }>();
-  readonly l1Latency: number;
-
-  constructor(
-    private readonly hw: Hardware,
-    private readonly mapping: Mapping,
-    private readonly opts: PlanOptions,
-  ) {
-    this.l1Latency = opts.zeroLatency ? 0 : Math.ceil(hw.levels.l1.latencyCycles * hw.derived.ticksPerCycle.fabric - 1e-9);
-  }
-
-  /** [occupancy, latency] of a transfer out of `level`; DRAM bandwidth is shared evenly by the active compute tiles. */
-  transfer(level: "dram" | "l3" | "l2", bytes: number): readonly [number, number] {
-    const key = bytes * 4 + (level === "dram" ? 0 : level === "l3" ? 1 : 2);
-    let hit = this.transferCache.get(key);
-    if (hit === undefined) {
-      const spec = this.hw.levels[level];
-      const ld = this.hw.derived.levels[level];
-      const bw = level === "dram" ? (spec.bandwidthBytesPerCycle * spec.banks) / Math.max(1, this.opts.activeComputeTiles) : ld.perTileBandwidthBytesPerCycle;
-      const beats = ceilDiv(bytes, spec.busWidthBytes) * spec.busWidthBytes;
-      const occ = this.opts.unlimitedBandwidth.has(level) ? 0 : ceilDiv(beats, bw) * ld.ticksPerCycle;
-      const lat = this.opts.zeroLatency ? 0 : Math.ceil(spec.latencyCycles * ld.ticksPerCycle - 1e-9);
-      hit = [occ, lat];
-      this.transferCache.set(key, hit);
-    }
-    return hit;
-  }
-
-  /** The fabric's time for one step: folds of the mapping's array fold, at least the L1 bytes over L1 bandwidth. */
-  fabric(tm: number, tn: number, tk: number): { occ: number; cycles: number; l1Read: number; l1Write: number } {
-    const key = `${tm},${tn},${tk}`;
-    let c = this.fabricCache.get(key);
-    if (c === undefined) {
-      const { rows, cols, dataflow } = this.mapping.fabric;
-      const f = fabricTiming({ rows, cols, dataflow, m: tm, n: tn, k: tk });
-      const eb = this.hw.derived.elementBytes;
-      const l1Read = (f.sramReadsA + f.sramReadsB + f.sramReadsC) * eb;
-      const l1Write = f.sramWritesC * eb;
-      const l1Cycles = ceilDiv(l1Read + l1Write, this.hw.derived.levels.l1.perTileBandwidthBytesPerCycle);
-      const cycles = this.opts.unlimitedBandwidth.has("l1") ? f.cycles : Math.max(f.cycles, l1Cycles);
-      c = { occ: this.opts.zeroCompute ? 0 : cycles * this.hw.derived.ticksPerCycle.fabric, cycles: f.cycles, l1Read, l1Write };
-      this.fabricCache.set(key, c);
-    }
-    return c;
-  }
-}
-
 /**
  * Turns the hierarchy engine's transfer list into the task program: each transfer a task on the engine of its
  * boundary (streamer L2<->L1, block mover L3<->L2, DMA engine DRAM<->L3), each step a fabric task, each dependency a
@@ -241,7 +187,7 @@ export function planMatmul(hw: Hardware, mapping: Mapping, block: TileShape, opt
   const step = mapping.levels.l1.tile;
   const multicast = mapping.grid.multicast;
   const share = { a: multicast ? mapping.grid.cols : 1, b: multicast ? mapping.grid.rows : 1 };
-  const sink = new TimingSink(new Costs(hw, mapping, opts), block, step, share, steps, opts);
+  const sink = new TimingSink(new Costs(hw, mapping.fabric, opts), block, step, share, steps, opts);
   simulateHierarchy(spec, sink);
   return {
     program: sink.prog,
