@@ -77,39 +77,60 @@ export function nestStepCount(nest: TileNest): number {
  * materialised; no allocation per step). Return `false` from `step` to stop early.
  */
 export function forEachTileStep(nest: TileNest, step: (m: number, n: number, k: number, index: number) => unknown): void {
-  const levels = nest.levels;
+  const levels = effectiveLevels(nest);
   const last = levels.length - 1;
   const inner = levels[last]!.tile;
-  const origin = new Float64Array(3 * (levels.length + 1));
+  const tiles = levels.map((l) => [l.tile.m, l.tile.n, l.tile.k]);
+  const orders = levels.map((l) => orderDims(l.order).map((d) => (d === "m" ? 0 : d === "n" ? 1 : 2)));
+  const origin = [0, 0, 0];
+  const lo = levels.map(() => [0, 0, 0]);
+  const hi = levels.map(() => [0, 0, 0]);
   let index = 0;
   let stopped = false;
-  // Walks level x inside the element box [lo, hi) of the enclosing level; dimension d is 0 = m, 1 = n, 2 = k.
-  const walk = (x: number, lo0: number, lo1: number, lo2: number, hi0: number, hi1: number, hi2: number): void => {
-    const level = levels[x]!;
-    const tile = [level.tile.m, level.tile.n, level.tile.k];
-    const lo = [lo0, lo1, lo2];
-    const hi = [hi0, hi1, hi2];
-    const dims = orderDims(level.order).map((d) => (d === "m" ? 0 : d === "n" ? 1 : 2));
-    const [d0, d1, d2] = dims as [number, number, number];
-    for (let a = lo[d0]!; a < hi[d0]! && !stopped; a += tile[d0]!) {
-      for (let b = lo[d1]!; b < hi[d1]! && !stopped; b += tile[d1]!) {
-        for (let c = lo[d2]!; c < hi[d2]! && !stopped; c += tile[d2]!) {
+  // Walks level x inside the element box [lo[x], hi[x]) of the enclosing tile; dimension 0 = m, 1 = n, 2 = k.
+  const walk = (x: number): void => {
+    const tile = tiles[x]!;
+    const [d0, d1, d2] = orders[x] as [number, number, number];
+    const l = lo[x]!;
+    const h = hi[x]!;
+    for (let a = l[d0]!; a < h[d0]! && !stopped; a += tile[d0]!) {
+      origin[d0] = a;
+      for (let b = l[d1]!; b < h[d1]! && !stopped; b += tile[d1]!) {
+        origin[d1] = b;
+        for (let c = l[d2]!; c < h[d2]! && !stopped; c += tile[d2]!) {
+          origin[d2] = c;
+          if (x === last) {
+            if (step(origin[0]! / inner.m, origin[1]! / inner.n, origin[2]! / inner.k, index++) === false) stopped = true;
+            continue;
+          }
+          const nl = lo[x + 1]!;
+          const nh = hi[x + 1]!;
+          for (let d = 0; d < 3; d++) {
+            nl[d] = origin[d]!;
+            nh[d] = Math.min(h[d]!, origin[d]! + tile[d]!);
+          }
+          walk(x + 1);
           origin[d0] = a;
           origin[d1] = b;
-          origin[d2] = c;
-          const m = origin[0]!;
-          const n = origin[1]!;
-          const k = origin[2]!;
-          if (x === last) {
-            if (step(m / inner.m, n / inner.n, k / inner.k, index++) === false) stopped = true;
-          } else {
-            walk(x + 1, m, n, k, Math.min(hi[0]!, m + tile[0]!), Math.min(hi[1]!, n + tile[1]!), Math.min(hi[2]!, k + tile[2]!));
-          }
         }
       }
     }
   };
-  walk(0, 0, 0, 0, nest.dims.m, nest.dims.n, nest.dims.k);
+  hi[0] = [nest.dims.m, nest.dims.n, nest.dims.k];
+  walk(0);
+}
+
+/** The levels that loop: a level whose tile equals the one around it (clipped to the problem) has one iteration. */
+function effectiveLevels(nest: TileNest): readonly NestLevel[] {
+  const d = nest.dims;
+  const clip = (t: TileShape): string => `${Math.min(t.m, d.m)},${Math.min(t.n, d.n)},${Math.min(t.k, d.k)}`;
+  const out: NestLevel[] = [];
+  for (const level of nest.levels) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && clip(prev.tile) === clip(level.tile)) continue;
+    out.push(level);
+  }
+  return out;
 }
 
 /** A one-level nest: the classic three loops over `tile`-sized tiles in `order`. */

@@ -164,6 +164,11 @@ class LevelState {
   /** Per tile, the transfer chain that brought the copy (this level, then the levels above), for A and B. */
   readonly chain: Int32Array;
   readonly policy: ReplacementSet;
+  /** Tile coordinates per id: A (m, k), B (k, n), C (m, n), in this level's tiles. */
+  readonly u: Int32Array;
+  readonly v: Int32Array;
+  /** The id of the enclosing tile at the level above (filled in by the run). */
+  readonly up: Int32Array;
   used = 0;
   peak = 0;
   evictions = 0;
@@ -203,6 +208,14 @@ class LevelState {
     this.touched = new Uint8Array(this.tiles);
     this.chain = new Int32Array(this.tiles * depth).fill(-1);
     this.policy = new ReplacementSet(policy, this.tiles, 16);
+    this.u = new Int32Array(this.tiles);
+    this.v = new Int32Array(this.tiles);
+    this.up = new Int32Array(this.tiles).fill(-1);
+    for (let id = 0; id < this.tiles; id++) {
+      const [u, v] = this.coords(id);
+      this.u[id] = u;
+      this.v[id] = v;
+    }
   }
 
   tensorOf(id: number): number {
@@ -215,13 +228,6 @@ class LevelState {
     if (id < this.offC) return [Math.floor((id - this.offB) / this.nt), (id - this.offB) % this.nt];
     return [Math.floor((id - this.offC) / this.nt), (id - this.offC) % this.nt];
   }
-}
-
-/** Element offsets of a tile's origin, for mapping a tile of one level onto the enclosing tile of the next. */
-interface Origin {
-  m: number;
-  n: number;
-  k: number;
 }
 
 class HierarchyRun {
@@ -265,6 +271,7 @@ class HierarchyRun {
     const d = spec.nest.dims;
     const stepBytes = (Math.min(st.m, d.m) * Math.min(st.k, d.k) + Math.min(st.k, d.k) * Math.min(st.n, d.n) + Math.min(st.m, d.m) * Math.min(st.n, d.n)) * spec.elementBytes;
     this.pinStep = stepBytes <= spec.levels[0]!.capacityBytes;
+    this.linkLevels();
   }
 
   runAll(): void {
@@ -303,37 +310,34 @@ class HierarchyRun {
     };
   }
 
-  /** The id at level x of the tile of tensor t that holds the innermost tile whose origin is `o`. */
-  private idAt(x: number, t: number, o: Origin): number {
-    const lv = this.levels[x]!;
-    const tile = lv.spec.tile;
-    const i = Math.floor(o.m / tile.m);
-    const j = Math.floor(o.n / tile.n);
-    const k = Math.floor(o.k / tile.k);
-    if (t === TENSOR_A) return i * lv.kt + k;
-    if (t === TENSOR_B) return lv.offB + k * lv.nt + j;
-    return lv.offC + i * lv.nt + j;
-  }
-
-  private origin(x: number, id: number): Origin {
-    const lv = this.levels[x]!;
-    const [u, v] = lv.coords(id);
-    const t = lv.spec.tile;
-    const tensor = lv.tensorOf(id);
-    if (tensor === TENSOR_A) return { m: u * t.m, n: 0, k: v * t.k };
-    if (tensor === TENSOR_B) return { m: 0, n: v * t.n, k: u * t.k };
-    return { m: u * t.m, n: v * t.n, k: 0 };
+  /** For every tile of a level, the id of the tile that holds it at the level above. */
+  private linkLevels(): void {
+    for (let x = 0; x + 1 < this.L; x++) {
+      const lv = this.levels[x]!;
+      const upper = this.levels[x + 1]!;
+      const t = lv.spec.tile;
+      const T = upper.spec.tile;
+      for (let id = 0; id < lv.tiles; id++) {
+        const u = lv.u[id]!;
+        const v = lv.v[id]!;
+        let up: number;
+        if (id < lv.offB) up = Math.floor((u * t.m) / T.m) * upper.kt + Math.floor((v * t.k) / T.k);
+        else if (id < lv.offC) up = upper.offB + Math.floor((u * t.k) / T.k) * upper.nt + Math.floor((v * t.n) / T.n);
+        else up = upper.offC + Math.floor((u * t.m) / T.m) * upper.nt + Math.floor((v * t.n) / T.n);
+        lv.up[id] = up;
+      }
+    }
   }
 
   private runStep(m: number, n: number, k: number): void {
-    const o = { m: m * this.step.m, n: n * this.step.n, k: k * this.step.k };
+    // the innermost level holds the step tiles: their ids follow from the step's tile indices
     const l0 = this.levels[0]!;
     this.computeDeps.length = 0;
-    const a = this.read(0, this.idAt(0, TENSOR_A, o));
+    const a = this.read(0, m * l0.kt + k);
     this.useAtFabric(a, 0);
-    const b = this.read(0, this.idAt(0, TENSOR_B, o));
+    const b = this.read(0, l0.offB + k * l0.nt + n);
     this.useAtFabric(b, this.L);
-    const cId = this.idAt(0, TENSOR_C, o);
+    const cId = l0.offC + m * l0.nt + n;
     const touchC = this.rmw || l0.touched[cId] === 0;
     let c = -1;
     if (touchC && l0.touched[cId] === 0) c = this.allocateFresh(cId);
@@ -369,7 +373,8 @@ class HierarchyRun {
     const l0 = this.levels[0]!;
     for (const id of this.pinnedNow) l0.policy.pinned[id] = 0;
     this.pinnedNow.length = 0;
-    for (const id of [a, b]) if (id >= 0) l0.lastReader[id] = f;
+    if (a >= 0) l0.lastReader[a] = f;
+    if (b >= 0) l0.lastReader[b] = f;
     if (!touchC) return;
     if (c >= 0) {
       if (l0.allocTask[c]! < 0) l0.allocTask[c] = f;
@@ -421,11 +426,22 @@ class HierarchyRun {
     const src = this.fetchFromAbove(x, id);
     const load = this.emitLoad(x, id, src, lv);
     lv.writer[id] = load;
-    const depth = lv.chain.length / lv.tiles;
-    lv.chain[id * depth] = load;
-    const above = this.chainAbove(x, src);
-    for (let y = 1; y < depth; y++) lv.chain[id * depth + y] = above[y - 1] ?? -1;
+    this.recordChain(x, id, load, src);
     return id;
+  }
+
+  /** The chain of the copy now at level x: its load, then the chain of the source copy above (for injection timing). */
+  private recordChain(x: number, id: number, load: number, src: number): void {
+    const lv = this.levels[x]!;
+    const depth = this.L - x;
+    const base = id * depth;
+    lv.chain[base] = load;
+    if (depth === 1) return;
+    if (src >= 0) {
+      const up = this.levels[x + 1]!;
+      const from = src * (depth - 1);
+      for (let y = 1; y < depth; y++) lv.chain[base + y] = up.chain[from + y - 1]!;
+    } else for (let y = 1; y < depth; y++) lv.chain[base + y] = this.streamChain[y - 1] ?? -1;
   }
 
   /** The transfers that brought the source copy (levels above x), for injection timing. */
@@ -440,17 +456,16 @@ class HierarchyRun {
   /** The enclosing tile at level x+1 (read there), or -2 for DRAM. -1 means it streamed through level x+1. */
   private fetchFromAbove(x: number, id: number): number {
     if (x + 1 >= this.L) return -2;
-    return this.read(x + 1, this.idAt(x + 1, this.levels[x]!.tensorOf(id), this.origin(x, id)));
+    return this.read(x + 1, this.levels[x]!.up[id]!);
   }
 
   /** Emits the load into level x of tile `id` from its source; waits for the source's data, space and credit. */
   private emitLoad(x: number, id: number, src: number, into: LevelState | null): number {
     const lv = this.levels[x]!;
     const t = lv.tensorOf(id);
-    const [u, v] = lv.coords(id);
     const bytes = lv.bytes[id]!;
     const sourceWriter = src >= 0 ? this.levels[x + 1]!.writer[src]! : src === -1 ? (this.streamChain[0] ?? -1) : -1;
-    const load = this.sink.transfer(TRANSFER_LOAD, x, t, u, v, bytes, this.s);
+    const load = this.sink.transfer(TRANSFER_LOAD, x, t, lv.u[id]!, lv.v[id]!, bytes, this.s);
     this.sink.require(sourceWriter, DEP_DATA);
     if (into !== null) {
       this.sink.require(into.freedReader, DEP_SPACE);
@@ -522,15 +537,14 @@ class HierarchyRun {
     const bytes = lv.bytes[id]!;
     lv.writtenOut[id] = 1;
     const target = x + 1 < this.L ? this.writeInto(x + 1, id, x) : -2;
-    const [u, v] = lv.coords(id);
-    const wb = this.sink.transfer(TRANSFER_WRITEBACK, x, t, u, v, bytes, this.s);
+    const wb = this.sink.transfer(TRANSFER_WRITEBACK, x, t, lv.u[id]!, lv.v[id]!, bytes, this.s);
     this.sink.require(writer, DEP_DATA);
     lv.writeBack[t]! += bytes;
     if (target === -2) return wb;
     const up = this.levels[x + 1]!;
     if (target === -1) {
       // the tile streams through level x+1 on to the level above it
-      this.writeBackFrom(x + 1, this.idAt(x + 1, t, this.origin(x, id)), wb);
+      this.writeBackFrom(x + 1, lv.up[id]!, wb);
       return wb;
     }
     this.sink.require(up.lastReader[target]!, DEP_SPACE);
@@ -551,7 +565,7 @@ class HierarchyRun {
   private writeInto(x: number, fromId: number, from: number): number {
     const lv = this.levels[x]!;
     const t = this.levels[from]!.tensorOf(fromId);
-    const id = this.idAt(x, t, this.origin(from, fromId));
+    const id = this.levels[from]!.up[fromId]!;
     lv.requests[t]!++;
     const nextUse = this.note(x, id);
     if (lv.resident[id] === 1) {

@@ -11,6 +11,7 @@ export class Costs {
   private readonly transferCache = new Map<number, readonly [number, number]>();
   private readonly fabricCache = new Map<string, { occ: number; cycles: number; l1Read: number; l1Write: number }>();
   readonly l1Latency: number;
+  private lastFabric: { tm: number; tn: number; tk: number; cost: { occ: number; cycles: number; l1Read: number; l1Write: number } } | null = null;
 
   constructor(
     private readonly hw: Hardware,
@@ -39,6 +40,9 @@ export class Costs {
 
   /** The fabric's time for one step: folds of the mapping's array fold, at least the L1 bytes over L1 bandwidth. */
   fabric(tm: number, tn: number, tk: number): { occ: number; cycles: number; l1Read: number; l1Write: number } {
+    // most steps repeat the previous step's extents (full tiles): skip building the key
+    const last = this.lastFabric;
+    if (last !== null && last.tm === tm && last.tn === tn && last.tk === tk) return last.cost;
     const key = `${tm},${tn},${tk}`;
     let c = this.fabricCache.get(key);
     if (c === undefined) {
@@ -50,6 +54,7 @@ export class Costs {
       c = { occ: this.occupancy(f.cycles, l1Read + l1Write), cycles: f.cycles, l1Read, l1Write };
       this.fabricCache.set(key, c);
     }
+    this.lastFabric = { tm, tn, tk, cost: c };
     return c;
   }
 

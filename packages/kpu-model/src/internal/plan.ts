@@ -148,8 +148,15 @@ class TimingSink implements HierarchySink {
   }
 
   private count(boundary: "dram" | "l3" | "l2", read: boolean, bytes: number): void {
-    const key = `${boundary}${read ? "Read" : "Write"}Bytes` as const;
-    this.totals[key] += bytes;
+    const t = this.totals;
+    if (boundary === "dram") {
+      if (read) t.dramReadBytes += bytes;
+      else t.dramWriteBytes += bytes;
+    } else if (boundary === "l3") {
+      if (read) t.l3ReadBytes += bytes;
+      else t.l3WriteBytes += bytes;
+    } else if (read) t.l2ReadBytes += bytes;
+    else t.l2WriteBytes += bytes;
   }
 
   compute(step: number, m: number, n: number, k: number, chains: Int32Array): number {
@@ -161,7 +168,13 @@ class TimingSink implements HierarchySink {
     this.stepFabric[step] = this.last;
     // chains: A at L1, L2, L3, then B; the injection schedule keeps L3, L2, L1 per operand
     const o = step * 6;
-    this.stepArrivals.set([chains[2]!, chains[1]!, chains[0]!, chains[5]!, chains[4]!, chains[3]!], o);
+    const arr = this.stepArrivals;
+    arr[o] = chains[2]!;
+    arr[o + 1] = chains[1]!;
+    arr[o + 2] = chains[0]!;
+    arr[o + 3] = chains[5]!;
+    arr[o + 4] = chains[4]!;
+    arr[o + 5] = chains[3]!;
     const t = this.totals;
     t.macs += tm * tn * tk;
     t.fabricCycles += cost.cycles;
