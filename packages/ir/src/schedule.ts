@@ -1,32 +1,13 @@
-import type { EpilogueStep } from "./graph.js";
-import type { ElementwiseFn } from "./tile.js";
-import type { Operand } from "./uops.js";
+import type { EwiseUop, ExecUop, LoadUop, StoreUop } from "./uops.js";
 
 /** A LOAD with its SRAM destination. `buffer` is the ping-pong buffer id under double buffering, else null. */
-export interface SchedLoad {
-  readonly kind: "LOAD";
-  readonly op: string;
-  readonly operand: Operand;
-  readonly tensor: string;
-  readonly row: number;
-  readonly col: number;
-  readonly rows: number;
-  readonly cols: number;
+export interface SchedLoad extends LoadUop {
   readonly addr: number;
-  readonly bytes: number;
   readonly buffer: number | null;
 }
 
 /** An EXEC with the SRAM addresses of its A and B tiles and of its accumulator. */
-export interface SchedExecute {
-  readonly kind: "EXEC";
-  readonly op: string;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly tm: number;
-  readonly tn: number;
-  readonly tk: number;
+export interface SchedExecute extends ExecUop {
   readonly aAddr: number;
   readonly bAddr: number;
   readonly accAddr: number;
@@ -34,14 +15,7 @@ export interface SchedExecute {
 }
 
 /** A standalone elementwise tile op; `bAddr` is null for unary functions. */
-export interface SchedEwise {
-  readonly kind: "EWISE";
-  readonly op: string;
-  readonly fn: ElementwiseFn;
-  readonly m: number;
-  readonly n: number;
-  readonly rows: number;
-  readonly cols: number;
+export interface SchedEwise extends EwiseUop {
   readonly aAddr: number;
   readonly bAddr: number | null;
   readonly outAddr: number;
@@ -52,17 +26,8 @@ export interface SchedEwise {
  * nothing goes to DRAM: the epilogue is applied in place at `addr` and the tile stays resident for a later op, whose
  * EXECs read it at `addr`.
  */
-export interface SchedStore {
-  readonly kind: "STORE";
-  readonly op: string;
-  readonly tensor: string;
-  readonly row: number;
-  readonly col: number;
-  readonly rows: number;
-  readonly cols: number;
+export interface SchedStore extends StoreUop {
   readonly addr: number;
-  readonly bytes: number;
-  readonly epilogue: readonly EpilogueStep[];
   readonly buffer: number | null;
   readonly forward?: true;
 }

@@ -14,8 +14,8 @@ export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, Le
 export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
 export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
-export { scaleSimExtents, scaleSimFoldCycles, scaleSimGemm, scaleSimTopology } from "./scale-sim.js";
-export type { ScaleSimArray, ScaleSimExtents, ScaleSimGemm, ScaleSimGemmLayer, ScaleSimLayerResult, ScaleSimResult, ScaleSimRun, ScaleSimTotals } from "./scale-sim.js";
+export { scaleSimFoldCycles, scaleSimGemm, scaleSimTopology } from "./scale-sim.js";
+export type { ScaleSimArray, ScaleSimGemm, ScaleSimGemmLayer, ScaleSimLayerResult, ScaleSimResult, ScaleSimRun, ScaleSimTotals } from "./scale-sim.js";
 export { parseScaleSimConfig } from "./scale-sim-config.js";
 export type { ScaleSimConfig } from "./scale-sim-config.js";
 export { convAsGemm, gemmAsConv, parseScaleSimTopology } from "./scale-sim-topology.js";

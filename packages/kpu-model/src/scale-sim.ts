@@ -1,4 +1,5 @@
 import { KpuError } from "@kpu/ir";
+import { dataflowMapping } from "./fabric.js";
 import type { Dataflow } from "./hardware.js";
 
 /**
@@ -48,28 +49,6 @@ export interface ScaleSimResult {
   readonly mappingEfficiencyPercent: number;
   /** COMPUTE_REPORT "Compute Util %": the mean over folds of MACs / (R x C x that fold's span), in percent. */
   readonly computeUtilPercent: number;
-}
-
-/** SCALE-Sim's operand extents: Sr over the array's rows, Sc over its columns, T in time (its topology_utils). */
-export interface ScaleSimExtents {
-  readonly spatialRows: number;
-  readonly spatialCols: number;
-  readonly temporal: number;
-}
-
-/**
- * SCALE-Sim maps a GEMM as a convolution with M output pixels, N filters and a K-element window; OS keeps outputs in
- * the PEs (Sr = M, Sc = N, T = K), WS keeps filters (Sr = K, Sc = N, T = M), IS keeps inputs (Sr = K, Sc = M, T = N).
- */
-export function scaleSimExtents(dataflow: Dataflow, m: number, n: number, k: number): ScaleSimExtents {
-  switch (dataflow) {
-    case "os":
-      return { spatialRows: m, spatialCols: n, temporal: k };
-    case "ws":
-      return { spatialRows: k, spatialCols: n, temporal: m };
-    case "is":
-      return { spatialRows: k, spatialCols: m, temporal: n };
-  }
 }
 
 /**
@@ -131,7 +110,8 @@ function utilPercent(macs: number, cycles: number, rows: number, cols: number): 
 export function scaleSimGemm(g: ScaleSimGemm): ScaleSimResult {
   checkScaleSimDims(g);
   const { rows, cols, dataflow, m, n, k } = g;
-  const { spatialRows, spatialCols, temporal } = scaleSimExtents(dataflow, m, n, k);
+  // SCALE-Sim maps a GEMM onto the array as our dataflows do (OS: Sr = M, Sc = N, T = K; WS: K, N, M; IS: K, M, N)
+  const { spatialRows, spatialCols, temporal } = dataflowMapping(dataflow, m, n, k);
   const rowFolds = Math.ceil(spatialRows / rows);
   const colFolds = Math.ceil(spatialCols / cols);
   const folds = rowFolds * colFolds;

@@ -398,20 +398,26 @@ class HierarchyRun {
     return uses === null || uses === undefined ? 0 : uses[i]!;
   }
 
+  /** Counts a request for tile `id` at level x; on a hit refreshes it and returns -1, else returns its next use. */
+  private request(x: number, id: number): number {
+    const lv = this.levels[x]!;
+    const t = lv.tensorOf(id);
+    lv.requests[t]!++;
+    const nextUse = this.note(x, id);
+    if (lv.resident[id] !== 1) return nextUse;
+    lv.hits[t]!++;
+    lv.policy.touch(id, nextUse);
+    return -1;
+  }
+
   /**
    * A read of tile `id` at level x (by the fabric for x = 0, else by level x-1 on a miss). Returns the id when the tile
    * is (now) resident, or -1 when it streamed through (then `streamChain` holds its transfers).
    */
   private read(x: number, id: number): number {
     const lv = this.levels[x]!;
-    const t = lv.tensorOf(id);
-    lv.requests[t]!++;
-    const nextUse = this.note(x, id);
-    if (lv.resident[id] === 1) {
-      lv.hits[t]!++;
-      lv.policy.touch(id, nextUse);
-      return id;
-    }
+    const nextUse = this.request(x, id);
+    if (nextUse < 0) return id;
     const bytes = lv.bytes[id]!;
     if (bytes > lv.spec.capacityBytes) {
       const src = this.fetchFromAbove(x, id);
@@ -564,15 +570,9 @@ class HierarchyRun {
    */
   private writeInto(x: number, fromId: number, from: number): number {
     const lv = this.levels[x]!;
-    const t = this.levels[from]!.tensorOf(fromId);
     const id = this.levels[from]!.up[fromId]!;
-    lv.requests[t]!++;
-    const nextUse = this.note(x, id);
-    if (lv.resident[id] === 1) {
-      lv.hits[t]!++;
-      lv.policy.touch(id, nextUse);
-      return id;
-    }
+    const nextUse = this.request(x, id);
+    if (nextUse < 0) return id;
     const bytes = lv.bytes[id]!;
     if (bytes > lv.spec.capacityBytes) {
       lv.writtenOut[id] = 1;
