@@ -98,11 +98,11 @@ export function mappingNest(mapping: Mapping, block: TileShape): TileNest {
   return { dims: block, levels: [l.l3, l.l2, l.l1].map((x) => ({ tile: x.tile, order: x.order })) };
 }
 
-/** Bytes of one A, B and C tile of `tile` (clipped to the block) together. */
-export function tileSetBytes(tile: TileShape, block: TileShape, elementBytes: number): number {
-  const m = Math.min(tile.m, block.m);
-  const n = Math.min(tile.n, block.n);
-  const k = Math.min(tile.k, block.k);
+/** The one A/B/C footprint: bytes of one A, B and C tile of `tile` together, each edge clipped to `within` if given. */
+export function tileSetBytes(tile: TileShape, elementBytes: number, within?: TileShape): number {
+  const m = within === undefined ? tile.m : Math.min(tile.m, within.m);
+  const n = within === undefined ? tile.n : Math.min(tile.n, within.n);
+  const k = within === undefined ? tile.k : Math.min(tile.k, within.k);
   return (m * k + k * n + m * n) * elementBytes;
 }
 
@@ -125,7 +125,7 @@ export function validateMapping(mapping: Mapping, fit: MappingFit, where = "mapp
   validateNest(mappingNest(mapping, fit.block), where);
   for (const name of MAPPING_LEVELS) {
     const lv = mapping.levels[name];
-    const need = lv.buffers * tileSetBytes(lv.tile, fit.block, fit.elementBytes);
+    const need = lv.buffers * tileSetBytes(lv.tile, fit.elementBytes, fit.block);
     const have = fit.capacityBytes[name];
     if (need > have) {
       throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `${name} needs ${need} bytes for ${lv.buffers} set(s) of ${lv.tile.m}x${lv.tile.n}x${lv.tile.k} tiles but holds ${have} per compute tile (${need - have} bytes short)`, {

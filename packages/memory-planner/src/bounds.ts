@@ -1,16 +1,11 @@
+import { ioLowerBoundWords } from "@kpu/scheduler";
+
 /**
- * The data-movement lower bound of a matmul C[M,N] = A[M,K] x B[K,N] on a machine with S words of fast memory
- * (Hong-Kung / Irony-Toledo-Tiskin style):
- *
- *   words >= max(2*M*N*K / sqrt(S) - 2*S, M*K + K*N) + M*N
- *
- * The first term counts operand words read (every input at least once), the last the output written once. In tiles,
- * the same formula holds with tile counts Mt, Nt, Kt and S in tiles.
+ * The data-movement lower bound of a matmul on a machine with S words of fast memory, @kpu/scheduler's one bound:
+ * words >= max(2*M*N*K / sqrt(S) - 2*S, M*K + K*N) + M*N. In tiles, the same formula holds with tile counts Mt, Nt,
+ * Kt and S in tiles.
  */
-export function matmulTrafficLowerBound(M: number, N: number, K: number, S: number): number {
-  const reads = Math.max((2 * M * N * K) / Math.sqrt(S) - 2 * S, M * K + K * N);
-  return reads + M * N;
-}
+export const matmulTrafficLowerBound = ioLowerBoundWords;
 
 /** Per-matmul statistics: actual traffic against the lower bound for the schedule's SRAM size. */
 export interface MatmulTraffic {

@@ -91,7 +91,7 @@ function resolveTile(opId: string, M: number, N: number, K: number, elementBytes
   // A tile larger than its dimension covers the whole dimension: clamp, so counts and bytes stay exact.
   const clamped = { m: Math.min(tile.m, M), n: Math.min(tile.n, N), k: Math.min(tile.k, K) };
   if (options.budgetBytes !== undefined) {
-    const bytes = tileSetBytes(clamped, { m: M, n: N, k: K }, elementBytes);
+    const bytes = tileSetBytes(clamped, elementBytes, { m: M, n: N, k: K });
     if (bytes > options.budgetBytes) {
       throw new KpuError(
         "KPU_TILING_INVALID",

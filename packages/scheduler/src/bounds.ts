@@ -12,8 +12,13 @@ export function compulsoryBytes(problem: MatmulProblem): number {
  */
 export function ioLowerBoundBytes(problem: MatmulProblem, fastMemoryBytes: number): number {
   const eb = elementBytesOf(problem);
-  const { m, n, k } = problem;
-  const s = Math.floor(fastMemoryBytes / eb);
-  const words = Math.max((2 * m * n * k) / Math.sqrt(s) - 2 * s, m * k + k * n) + m * n;
-  return words * eb;
+  return ioLowerBoundWords(problem.m, problem.n, problem.k, Math.floor(fastMemoryBytes / eb)) * eb;
+}
+
+/**
+ * The one matmul I/O lower bound, in words for a fast memory of S words (or, with tile counts and S in tiles, in
+ * tiles): max(2*M*N*K/sqrt(S) - 2*S, M*K + K*N) operand words read, plus M*N written once.
+ */
+export function ioLowerBoundWords(m: number, n: number, k: number, s: number): number {
+  return Math.max((2 * m * n * k) / Math.sqrt(s) - 2 * s, m * k + k * n) + m * n;
 }

@@ -1,4 +1,4 @@
-import { KpuError, forEachTileStep, nestStepCount, tileCount, validateNest, type ReplacementPolicyName, type TileNest, type TileShape } from "@kpu/ir";
+import { KpuError, forEachTileStep, nestStepCount, tileCount, tileSetBytes, validateNest, type ReplacementPolicyName, type TileNest, type TileShape } from "@kpu/ir";
 import { ReplacementSet } from "./replacement.js";
 
 /**
@@ -269,8 +269,7 @@ class HierarchyRun {
     this.chains = new Int32Array(2 * this.L);
     const st = this.step;
     const d = spec.nest.dims;
-    const stepBytes = (Math.min(st.m, d.m) * Math.min(st.k, d.k) + Math.min(st.k, d.k) * Math.min(st.n, d.n) + Math.min(st.m, d.m) * Math.min(st.n, d.n)) * spec.elementBytes;
-    this.pinStep = stepBytes <= spec.levels[0]!.capacityBytes;
+    this.pinStep = tileSetBytes(st, spec.elementBytes, d) <= spec.levels[0]!.capacityBytes;
     this.linkLevels();
   }
 

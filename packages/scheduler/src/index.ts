@@ -13,7 +13,7 @@ export {
   tileFootprintBytes,
 } from "./tiles.js";
 export type { TileRule, TileRuleOptions } from "./tiles.js";
-export { compulsoryBytes, ioLowerBoundBytes } from "./bounds.js";
+export { compulsoryBytes, ioLowerBoundBytes, ioLowerBoundWords } from "./bounds.js";
 export { C_ACCOUNTINGS, L3_MODELS, analyzeL3, l3Traffic, validateL3Bytes } from "./l3.js";
 export type { CAccounting, L3Model, L3Options, L3Result, TensorTraffic } from "./l3.js";
 export { COMPREHENSIVE_WORKLOADS, FOCUSED_WORKLOADS, SWEEP_PRESETS } from "./presets.js";

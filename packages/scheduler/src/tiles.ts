@@ -1,4 +1,4 @@
-import { KpuError, type TileShape } from "@kpu/ir";
+import { KpuError, tileSetBytes, type TileShape } from "@kpu/ir";
 import { elementBytesOf, validateTiles, type MatmulProblem } from "./problem.js";
 import type { Strategy } from "./strategy.js";
 
@@ -74,7 +74,7 @@ function ruleSetup(problem: MatmulProblem, options: TileRuleOptions): { eb: numb
 
 /** Bytes of one full A, B and C tile together. */
 export function tileFootprintBytes(tiles: TileShape, elementBytes: number): number {
-  return (tiles.m * tiles.k + tiles.k * tiles.n + tiles.m * tiles.n) * elementBytes;
+  return tileSetBytes(tiles, elementBytes);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { KpuError, type Schedule } from "@kpu/ir";
+import { KpuError, tileSetBytes, type Schedule } from "@kpu/ir";
 import type { Dataflow, Hardware } from "../hardware.js";
 import { Costs } from "./costs.js";
 import { zeroPlanTotals, type Plan, type PlanOptions } from "./plan.js";
@@ -88,7 +88,7 @@ export function planSchedule(hw: Hardware, schedule: Schedule, opts: PlanOptions
   let maxStep = 0;
   let maxLoad = 0;
   for (const op of schedule.ops) {
-    if (op.kind === "EXEC") maxStep = Math.max(maxStep, (op.tm * op.tk + op.tk * op.tn + op.tm * op.tn) * eb);
+    if (op.kind === "EXEC") maxStep = Math.max(maxStep, tileSetBytes({ m: op.tm, n: op.tn, k: op.tk }, eb));
     if (op.kind === "LOAD") maxLoad = Math.max(maxLoad, op.bytes);
   }
   const needL1 = opts.buffers.l1 * maxStep + maxStep;
