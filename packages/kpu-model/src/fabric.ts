@@ -72,14 +72,19 @@ export function foldCycles(r: number, c: number, t: number): number {
   return 2 * r + c + t - 2;
 }
 
+/** The GEMM's spatial and temporal extents on the array and its folds of at most R rows and C columns. */
+export function arrayFolds(g: FabricGemm): { spatialRows: number; spatialCols: number; temporal: number; rowFolds: number; colFolds: number; folds: number } {
+  const { spatialRows, spatialCols, temporal } = dataflowMapping(g.dataflow, g.m, g.n, g.k);
+  const rowFolds = Math.ceil(spatialRows / g.rows);
+  const colFolds = Math.ceil(spatialCols / g.cols);
+  return { spatialRows, spatialCols, temporal, rowFolds, colFolds, folds: rowFolds * colFolds };
+}
+
 /** Closed-form fabric timing (see the package README for the formulas); O(1). */
 export function fabricTiming(g: FabricGemm): FabricTiming {
   checkDims(g);
   const { rows, cols, dataflow, m, n, k } = g;
-  const { spatialRows, spatialCols, temporal } = dataflowMapping(dataflow, m, n, k);
-  const rowFolds = Math.ceil(spatialRows / rows);
-  const colFolds = Math.ceil(spatialCols / cols);
-  const folds = rowFolds * colFolds;
+  const { spatialRows, spatialCols, temporal, rowFolds, colFolds, folds } = arrayFolds(g);
   // Sum over folds of 2r + c + t - 2, where the r's of one column of folds add up to spatialRows.
   const cycles = colFolds * 2 * spatialRows + rowFolds * spatialCols + folds * (temporal - 2);
   const macs = m * n * k;

@@ -1,5 +1,5 @@
 import { KpuError } from "@kpu/ir";
-import { dataflowMapping } from "./fabric.js";
+import { arrayFolds } from "./fabric.js";
 import type { Dataflow } from "./hardware.js";
 
 /**
@@ -111,10 +111,7 @@ export function scaleSimGemm(g: ScaleSimGemm): ScaleSimResult {
   checkScaleSimDims(g);
   const { rows, cols, dataflow, m, n, k } = g;
   // SCALE-Sim maps a GEMM onto the array as our dataflows do (OS: Sr = M, Sc = N, T = K; WS: K, N, M; IS: K, M, N)
-  const { spatialRows, spatialCols, temporal } = dataflowMapping(dataflow, m, n, k);
-  const rowFolds = Math.ceil(spatialRows / rows);
-  const colFolds = Math.ceil(spatialCols / cols);
-  const folds = rowFolds * colFolds;
+  const { spatialRows, spatialCols, temporal, rowFolds, colFolds, folds } = arrayFolds(g);
   const cyclesPerFold = scaleSimFoldCycles(dataflow, rows, cols, temporal);
   // SCALE-Sim reports the cycle index of the last demand row, not the number of rows.
   const cycles = folds * cyclesPerFold - 1;
