@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -213,6 +213,14 @@ describe("kpu sim --mapping and --emit-mapping", () => {
     expect(lines[0]).toMatch(/levels\.l1\b/);
     expect(lines[0]).toMatch(/\b40960 bytes short\b/);
     expect(r.stderr).toMatch(/hint: /);
+  });
+
+  it("writes no mapping file when the simulation refuses the mapping", async () => {
+    const never = join(dir, "never-emitted.json");
+    const r = await kpu("sim", "--hw", "edge-ai", ...shapeArgs(512, 512, 512), "--tiles", "512,512,512", "--emit-mapping", never);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/KPU_HW_BUFFER_TOO_SMALL at edge-ai:mapping\.levels\.l3: .*bytes short/);
+    expect(existsSync(never)).toBe(false);
   });
 
   it("refuses a mapping of another schema version, naming the version", async () => {

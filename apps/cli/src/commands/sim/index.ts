@@ -199,8 +199,10 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
             ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
             ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
           });
+    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
+    // written once the mapping was simulated: a mapping the hardware refuses is never left behind
     if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)));
-    return simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
+    return run;
   } finally {
     if (progress.started) bar?.stop();
   }
