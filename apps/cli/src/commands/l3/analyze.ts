@@ -248,7 +248,13 @@ export function registerL3Analyze(l3: Command, io: CliIo): void {
     .option("--l3-policy <policy>", `the L3's replacement policy: ${REPLACEMENT_POLICIES.join(", ")} (kpu model)`, oneOf("--l3-policy", REPLACEMENT_POLICIES))
     .option("--l2-policy <policy>", REPLACEMENT_POLICIES.join(", "), oneOf("--l2-policy", REPLACEMENT_POLICIES), "lru")
     .option("--json", "machine-readable output")
-    .action((flags: L3AnalyzeFlags) => {
+    .action((flags: L3AnalyzeFlags, command: Command) => {
+      if (flags.l2 === undefined && command.getOptionValueSource("l2Policy") === "cli") {
+        throw new KpuError("KPU_USAGE", "--l2-policy needs --l2 (there is no L2 without a size)", {
+          where: "--l2-policy",
+          hint: "Give the L2's size too, e.g. --l2 64KiB --l2-policy min.",
+        });
+      }
       l3AnalyzeCommand(flags, io);
     });
 }

@@ -120,6 +120,39 @@ function unlimitedLevels(value: true | string | undefined): boolean | LevelName[
   return levels as LevelName[];
 }
 
+/** The flags a `--mapping` file replaces (its levels' tiles, orders and depths, and its fabric's dataflow). */
+const MAPPING_REPLACES = [
+  ["strategy", "--strategy"],
+  ["tiles", "--tiles"],
+  ["tileRule", "--tile-rule"],
+  ["buffers", "--buffers"],
+  ["dataflow", "--dataflow"],
+] as const;
+
+/**
+ * Refuses flag combinations that would otherwise be ignored without a word: a flag the `--mapping` file replaces,
+ * and `--mapping` or `--emit-mapping` with `--schedule` (a memory-planner schedule has no mapping).
+ */
+export function checkMappingFlags(flags: MatmulSimFlags & { readonly schedule?: string }, command: Command): void {
+  if (flags.schedule !== undefined) {
+    for (const [value, flag] of [[flags.mapping, "--mapping"], [flags.emitMapping, "--emit-mapping"]] as const) {
+      if (value === undefined) continue;
+      throw new KpuError("KPU_USAGE", `${flag} does not apply to --schedule (a memory-planner schedule has no kpu.mapping)`, {
+        where: flag,
+        hint: "Use --mapping/--emit-mapping with --m/--n/--k, or drop them with --schedule.",
+      });
+    }
+  }
+  if (flags.mapping === undefined) return;
+  for (const [key, flag] of MAPPING_REPLACES) {
+    if (command.getOptionValueSource(key) !== "cli") continue;
+    throw new KpuError("KPU_USAGE", `${flag} is set by the mapping file ${flags.mapping}`, {
+      where: flag,
+      hint: "Edit the mapping file (levels.<level>.tile, order and buffers; fabric.dataflow), or drop --mapping to build one from the flags.",
+    });
+  }
+}
+
 /** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
 export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string }): SimRun {
   const hardware = loadHardware(flags.hw);
@@ -152,9 +185,12 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
       });
     }
     const problem = { m: flags.m, n: flags.n, k: flags.k };
+    const read = flags.mapping === undefined ? undefined : parseMapping(readTextFile(flags.mapping), flags.mapping);
     const mapping =
-      flags.mapping !== undefined
-        ? parseMapping(readTextFile(flags.mapping), flags.mapping)
+      read !== undefined
+        ? flags.multicast === false
+          ? { ...read, grid: { ...read.grid, multicast: false } }
+          : read
         : buildMapping(hardware, problem, {
             strategy: flags.strategy,
             ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
@@ -163,8 +199,10 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
             ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
             ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
           });
+    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
+    // written once the mapping was simulated: a mapping the hardware refuses is never left behind
     if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)));
-    return simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
+    return run;
   } finally {
     if (progress.started) bar?.stop();
   }
@@ -265,9 +303,9 @@ export function addMatmulSimFlags(command: Command): Command {
     .addOption(new Option("--tile-rule <rule>", "@kpu/scheduler's tile rule when --tiles is not given").choices(TILE_RULES).default("kpu-sim"))
     .option("--buffers <n|l1=n,l2=n,l3=n>", "buffering depth per level: 1 none, 2 double buffering (default 2)", buffersFlag)
     .addOption(new Option("--dataflow <df>", "the fabric's dataflow (default: the hardware's)").choices(DATAFLOWS))
-    .option("--mapping <file>", "a kpu.mapping JSON file (tiles, loop order, buffers and policy per level, grid, fold) instead of the flags above")
+    .option("--mapping <file>", "a kpu.mapping JSON file (tiles, loop order, buffers and policy per level, grid, fold) instead of --strategy, --tiles, --tile-rule, --buffers and --dataflow")
     .option("--emit-mapping <file>", "write the mapping that was simulated as kpu.mapping JSON")
-    .option("--no-multicast", "each compute tile reads its own operand stripes (default: a grid row shares A, a column B)")
+    .option("--no-multicast", "each compute tile reads its own operand stripes (default: a grid row shares A, a column B; also overrides a --mapping file's grid.multicast)")
     .option("--zero-compute", "idealisation: compute steps take no time (the data-movement bound)")
     .option("--zero-latency", "idealisation: no latency at any level")
     .option("--unlimited-bandwidth [levels]", "idealisation: transfers out of these levels (dram,l3,l2,l1; default all) take no time")
@@ -280,7 +318,8 @@ export function registerSim(program: Command, io: CliIo): void {
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
     .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")
-    .action((flags: SimFlags) => {
+    .action((flags: SimFlags, command: Command) => {
+      checkMappingFlags(flags, command);
       simCommand(flags, io);
     });
 }

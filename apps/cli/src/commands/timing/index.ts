@@ -4,7 +4,7 @@ import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
-import { addMatmulSimFlags, runSimulation, type MatmulSimFlags } from "../sim/index.js";
+import { addMatmulSimFlags, checkMappingFlags, runSimulation, type MatmulSimFlags } from "../sim/index.js";
 
 export interface TimingFlags extends MatmulSimFlags {
   readonly schedule?: string;
@@ -66,7 +66,8 @@ export function registerTiming(program: Command, io: CliIo): void {
     .addOption(new Option("--format <f>", "output format").choices(["table", "csv", "json"]))
     .option("--out <file>", "write the schedule here (CSV unless --format json)")
     .option("--limit <n>", "only the first n steps", positiveInt("--limit"))
-    .action((flags: TimingFlags) => {
+    .action((flags: TimingFlags, command: Command) => {
+      checkMappingFlags(flags, command);
       timingCommand(flags, io);
     });
 }
