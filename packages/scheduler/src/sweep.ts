@@ -65,6 +65,17 @@ function loadLog(path: string): SweepRow[] {
   return parseSweepCsv(text);
 }
 
+/** The parent's Node flags without its export conditions (`--conditions X`, `--conditions=X`, `-C X`), which the worker replaces. */
+function withoutConditions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--conditions" || a === "-C") i++;
+    else if (!a.startsWith("--conditions=")) out.push(a);
+  }
+  return out;
+}
+
 function spawnWorker(): Worker {
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
@@ -73,8 +84,7 @@ function spawnWorker(): Worker {
     const api = pathToFileURL(join(dirname(loader), "esm", "api", "index.mjs")).href;
     const entry = new URL("./sweep-worker.ts", here).href;
     const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    const execArgv = process.execArgv.filter((a) => !a.startsWith("--conditions"));
-    return new Worker(code, { eval: true, execArgv: [...execArgv, "--conditions=@kpu/source"] });
+    return new Worker(code, { eval: true, execArgv: [...withoutConditions(process.execArgv), "--conditions=@kpu/source"] });
   }
   return new Worker(new URL("./sweep-worker.js", here));
 }
