@@ -343,6 +343,8 @@ describe("acceptance: every preset x tile rule x strategy on held-out shapes", (
       const args = ["--hw", "edge-ai", ...shapeArgs(m, n, k), "--mapping", file];
       const sim = await simJson(...args);
       expect(sim.mapping).toEqual(mapping);
+      // a partial C write-back to a tile that left L3 passes on to DRAM (no whole-tile fetch to merge)
+      expect(level(sim, "dram").readBytes).toBeLessThanOrEqual(level(sim, "l3").readBytes);
       const timing = await timingJson(...args);
       expect(timing.steps).toBe(sim.steps);
       checkChains(timing, `multi-level mapping ${m}x${n}x${k}`);

@@ -535,27 +535,29 @@ class HierarchyRun {
     }
   }
 
-  /** Writes tile `id` of level x (its data produced by `writer`) into level x+1 or DRAM; returns the write-back. */
-  private writeBackFrom(x: number, id: number, writer: number): number {
+  /**
+   * Writes `bytes` of tile `id` of level x (its data produced by `writer`; the whole tile unless it is passing through
+   * from a smaller tile below) into level x+1 or DRAM; returns the write-back.
+   */
+  private writeBackFrom(x: number, id: number, writer: number, bytes = this.levels[x]!.bytes[id]!): number {
     const lv = this.levels[x]!;
     const t = lv.tensorOf(id);
-    const bytes = lv.bytes[id]!;
     lv.writtenOut[id] = 1;
-    const target = x + 1 < this.L ? this.writeInto(x + 1, id, x) : -2;
+    const target = x + 1 < this.L ? this.writeInto(x + 1, lv.up[id]!, bytes) : -2;
     const wb = this.sink.transfer(TRANSFER_WRITEBACK, x, t, lv.u[id]!, lv.v[id]!, bytes, this.s);
     this.sink.require(writer, DEP_DATA);
     lv.writeBack[t]! += bytes;
     if (target === -2) return wb;
     const up = this.levels[x + 1]!;
     if (target === -1) {
-      // the tile streams through level x+1 on to the level above it
-      this.writeBackFrom(x + 1, lv.up[id]!, wb);
+      // the data passes level x+1 on to the level above it
+      this.writeBackFrom(x + 1, lv.up[id]!, wb, bytes);
       return wb;
     }
     this.sink.require(up.lastReader[target]!, DEP_SPACE);
     this.sink.require(up.freedReader, DEP_SPACE);
     this.sink.require(up.freedWriteBack, DEP_SPACE);
-    this.sink.require(up.writer[target]!, DEP_DATA); // a merge fetch (or the copy being overwritten) comes first
+    this.sink.require(up.writer[target]!, DEP_DATA); // the copy being overwritten comes first
     up.writer[target] = wb;
     up.dirty[target] = 1;
     if (up.allocTask[target]! < 0) up.allocTask[target] = wb;
@@ -563,28 +565,21 @@ class HierarchyRun {
   }
 
   /**
-   * A write-back from level `from` arriving at level x: hit, or allocate (fetching the rest of the tile from above
-   * first when some of it left this level before and the incoming tile does not cover it). Returns the id, or -1
-   * when the tile is larger than the level and streams through.
+   * `bytes` written back into tile `id` of level x: a hit updates the copy; a miss allocates it, except when the
+   * tile is larger than the level, or when the write covers only part of a tile that has left this level before (its
+   * other parts live above): then the data passes on (returns -1) rather than fetching the rest to merge.
    */
-  private writeInto(x: number, fromId: number, from: number): number {
+  private writeInto(x: number, id: number, bytes: number): number {
     const lv = this.levels[x]!;
-    const id = this.levels[from]!.up[fromId]!;
     const nextUse = this.request(x, id);
     if (nextUse < 0) return id;
-    const bytes = lv.bytes[id]!;
-    if (bytes > lv.spec.capacityBytes) {
+    const tileBytes = lv.bytes[id]!;
+    if (tileBytes > lv.spec.capacityBytes || (bytes < tileBytes && lv.writtenOut[id] === 1)) {
       lv.writtenOut[id] = 1;
       return -1;
     }
-    this.makeRoom(x, bytes);
+    this.makeRoom(x, tileBytes);
     this.admit(x, id, nextUse);
-    lv.writer[id] = -1;
-    const partial = this.levels[from]!.bytes[fromId]! < bytes;
-    if (partial && lv.writtenOut[id] === 1) {
-      const src = this.fetchFromAbove(x, id);
-      lv.writer[id] = this.emitLoad(x, id, src, lv);
-    }
     return id;
   }
 

@@ -170,12 +170,13 @@ export function referenceHierarchy(c: RefCase, futures: (string[] | null)[] = c.
     fetchAbove(x, t, u, v);
     res[x]!.fill[t]! += size;
   }
-  function writeBack(x: number, t: Tensor, u: number, v: number): void {
-    res[x]!.writeBack[t]! += sizeOf(x, t, u, v);
+  // A write-back of `bytes` of tile (t, u, v) of level x (the whole tile unless passing through from a smaller one).
+  function writeBack(x: number, t: Tensor, u: number, v: number, bytes = sizeOf(x, t, u, v)): void {
+    res[x]!.writeBack[t]! += bytes;
     writtenOut[x]!.add(key(t, u, v));
-    if (x + 1 < L) writeInto(x + 1, x, t, u, v);
+    if (x + 1 < L) writeInto(x + 1, x, t, u, v, bytes);
   }
-  function writeInto(x: number, from: number, t: Tensor, fu: number, fv: number): void {
+  function writeInto(x: number, from: number, t: Tensor, fu: number, fv: number, bytes: number): void {
     const [om, on, ok] = originOf(from, t, fu, fv);
     const [, u, v] = tileAt(x, t, om, on, ok);
     const k = key(t, u, v);
@@ -188,16 +189,13 @@ export function referenceHierarchy(c: RefCase, futures: (string[] | null)[] = c.
       return;
     }
     const size = sizeOf(x, t, u, v);
-    if (size > c.levels[x]!.cap) {
-      writeBack(x, t, u, v);
+    // larger than the level, or part of a tile whose other parts went above: the data passes on
+    if (size > c.levels[x]!.cap || (bytes < size && writtenOut[x]!.has(k))) {
+      writeBack(x, t, u, v, bytes);
       return;
     }
     makeRoom(x, size);
     insert(x, t, u, v, size, true);
-    if (sizeOf(from, t, fu, fv) < size && writtenOut[x]!.has(k)) {
-      fetchAbove(x, t, u, v);
-      res[x]!.fill[t]! += size;
-    }
   }
 
   const l0 = c.levels[0]!;
