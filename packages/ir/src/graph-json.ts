@@ -3,6 +3,7 @@ import { DTYPES } from "./dtype.js";
 import { KpuError } from "./errors.js";
 import { ACTIVATIONS, type Graph } from "./graph.js";
 import { validateGraph } from "./validate.js";
+import { issuePath } from "./zod-issues.js";
 
 /** Version of the graph JSON format. Bump it (and add a changeset) on any incompatible change. */
 export const GRAPH_SCHEMA_VERSION = 1;
@@ -33,11 +34,6 @@ export const graphJsonSchema = z
   .strict();
 
 export type GraphJson = z.infer<typeof graphJsonSchema>;
-
-/** Renders a zod issue path like `ops[2].inputs[0]`. */
-export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
-}
 
 /**
  * Parses and validates a graph from JSON text. Schema errors name the field (`ops[2].kind`), semantic errors the op

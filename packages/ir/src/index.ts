@@ -19,7 +19,8 @@ export type {
 export { GraphBuilder } from "./builder.js";
 export type { OpOptions, TensorRef } from "./builder.js";
 export { MAX_TENSOR_ELEMENTS, validateGraph } from "./validate.js";
-export { GRAPH_SCHEMA_VERSION, graphJsonSchema, graphToJson, issuePath, parseGraphJson } from "./graph-json.js";
+export { GRAPH_SCHEMA_VERSION, graphJsonSchema, graphToJson, parseGraphJson } from "./graph-json.js";
+export { issuePath, issueRule } from "./zod-issues.js";
 export type { GraphJson } from "./graph-json.js";
 export { TILED_SCHEMA_VERSION, tileCount, tileExtent, tileGrid, tiledProgramToJson } from "./tile.js";
 export type {

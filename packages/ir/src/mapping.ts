@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KpuError } from "./errors.js";
-import { issuePath } from "./graph-json.js";
+import { issuePath, issueRule } from "./zod-issues.js";
 import { NEST_ORDERS, validateNest, type NestOrder, type TileNest } from "./nest.js";
 import type { TileShape } from "./tile.js";
 
@@ -122,14 +122,16 @@ export interface MappingFit {
  * the field and, for capacity, the level and the bytes missing.
  */
 export function validateMapping(mapping: Mapping, fit: MappingFit, where = "mapping"): void {
-  validateNest(mappingNest(mapping, fit.block), where);
+  // `where` is a path prefix ("mapping") or a file ("m.json:"), to which the field is appended
+  const field = (path: string): string => (where.endsWith(":") ? `${where}${path}` : `${where}.${path}`);
+  validateNest(mappingNest(mapping, fit.block), field("levels"), MAPPING_LEVELS);
   for (const name of MAPPING_LEVELS) {
     const lv = mapping.levels[name];
     const need = lv.buffers * tileSetBytes(lv.tile, fit.elementBytes, fit.block);
     const have = fit.capacityBytes[name];
     if (need > have) {
       throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `${name} needs ${need} bytes for ${lv.buffers} set(s) of ${lv.tile.m}x${lv.tile.n}x${lv.tile.k} tiles but holds ${have} per compute tile (${need - have} bytes short)`, {
-        where: `${where}.levels.${name}`,
+        where: field(`levels.${name}`),
         hint: "Use smaller tiles at this level, fewer buffers, or hardware with a larger level.",
       });
     }
@@ -137,13 +139,13 @@ export function validateMapping(mapping: Mapping, fit: MappingFit, where = "mapp
   const { rows, cols } = mapping.grid;
   if (fit.computeTiles !== undefined && rows * cols > fit.computeTiles) {
     throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `a ${rows}x${cols} grid needs ${rows * cols} compute tiles; the hardware has ${fit.computeTiles}`, {
-      where: `${where}.grid`,
+      where: field("grid"),
       hint: "Use a grid with at most as many blocks as compute tiles.",
     });
   }
   if (fit.array !== undefined && (mapping.fabric.rows > fit.array.rows || mapping.fabric.cols > fit.array.cols)) {
     throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `a ${mapping.fabric.rows}x${mapping.fabric.cols} fold does not fit the ${fit.array.rows}x${fit.array.cols} array`, {
-      where: `${where}.fabric`,
+      where: field("fabric"),
       hint: "The fold is at most the array's rows and columns.",
     });
   }
@@ -167,7 +169,11 @@ export function parseMapping(text: string, source = "<mapping>"): Mapping {
   const parsed = mappingJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new KpuError("KPU_MAPPING_SCHEMA", issue.message, { where: `${source}:${issuePath(issue.path)}`, hint: "See the kpu.mapping format in the @kpu/ir README." });
+    const path = issuePath(issue.path);
+    throw new KpuError("KPU_MAPPING_SCHEMA", `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
+      where: `${source}:${path || "(root)"}`,
+      hint: "See the kpu.mapping format in the @kpu/ir README; `kpu sim ... --emit-mapping m.json` writes one to start from.",
+    });
   }
   return parsed.data as Mapping;
 }

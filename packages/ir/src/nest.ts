@@ -33,17 +33,18 @@ export function orderDims(order: NestOrder): readonly [LoopDim, LoopDim, LoopDim
 }
 
 /** Checks that every level's tile is a positive integer shape and that each level nests in the one around it. */
-export function validateNest(nest: TileNest, where = "nest"): void {
+export function validateNest(nest: TileNest, where = "nest.levels", names?: readonly string[]): void {
   if (nest.levels.length === 0) {
     throw new KpuError("KPU_BAD_NEST", "a tile nest needs at least one level", { where, hint: "Give one tile shape and loop order." });
   }
   let outer = nest.dims;
   nest.levels.forEach((level, x) => {
+    const at = names?.[x] === undefined ? `${where}[${x}]` : `${where}.${names[x]}`;
     for (const d of ["m", "n", "k"] as const) {
       const t = level.tile[d];
       if (!Number.isSafeInteger(t) || t <= 0) {
         throw new KpuError("KPU_BAD_NEST", `tile ${d} = ${String(t)} is not a positive integer`, {
-          where: `${where}.levels[${x}].tile.${d}`,
+          where: `${at}.tile.${d}`,
           hint: "Tile edges are whole numbers of elements, at least 1.",
         });
       }
@@ -51,14 +52,14 @@ export function validateNest(nest: TileNest, where = "nest"): void {
       const inner = Math.min(t, nest.dims[d]);
       if (inner > o || (o !== nest.dims[d] && o % inner !== 0)) {
         throw new KpuError("KPU_BAD_NEST", `tile ${d} = ${t} does not nest in the enclosing tile's ${d} = ${o}`, {
-          where: `${where}.levels[${x}].tile.${d}`,
+          where: `${at}.tile.${d}`,
           hint: "An inner tile edge must divide the outer tile's edge (or the outer tile must span the whole dimension).",
         });
       }
     }
     if (!isNestOrder(level.order)) {
       throw new KpuError("KPU_BAD_NEST", `loop order "${String(level.order)}" is not a permutation of m, n, k`, {
-        where: `${where}.levels[${x}].order`,
+        where: `${at}.order`,
         hint: `Use one of: ${NEST_ORDERS.join(", ")}.`,
       });
     }

@@ -91,6 +91,6 @@ describe("kpu.mapping", () => {
   it("refuses an inner tile that does not divide the outer one", () => {
     const m = strategyMapping("os", { m: 32, n: 32, k: 32 }, { fabric });
     const broken = { ...m, levels: { ...m.levels, l2: { ...m.levels.l2, tile: { m: 24, n: 32, k: 32 } } } };
-    expect(() => validateMapping(broken, fit)).toThrow(expect.objectContaining({ code: "KPU_BAD_NEST", where: "mapping.levels[1].tile.m" }) as KpuError);
+    expect(() => validateMapping(broken, fit)).toThrow(expect.objectContaining({ code: "KPU_BAD_NEST", where: "mapping.levels.l2.tile.m" }) as KpuError);
   });
 });

@@ -1,6 +1,6 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { DTYPES, KpuError, dtypeBytes, issuePath } from "@kpu/ir";
+import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule } from "@kpu/ir";
 
 /** Version of the hardware description format (`kind: kpu.hardware`). */
 export const HARDWARE_SCHEMA_VERSION = 1;
@@ -166,21 +166,6 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
 }
 
 /** The rule a schema issue broke, in words ("is missing", "must be greater than 0", ...). */
-function ruleOf(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case "invalid_type":
-      return issue.message.includes("received undefined") ? "is missing" : `must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}`;
-    case "too_small":
-      return issue.inclusive === false ? `must be greater than ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)}`;
-    case "unrecognized_keys":
-      return `has an unknown field (${issue.keys.join(", ")})`;
-    case "invalid_value":
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    default:
-      return `is invalid (${issue.message})`;
-  }
-}
-
 /** Validates a parsed document (JSON or YAML) as a hardware description; `source` prefixes error locations. */
 export function validateHardware(raw: unknown, source = "<hardware>"): Hardware {
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
@@ -198,7 +183,7 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
     const path = issuePath(issue.path);
     fail(
       "KPU_HW_SCHEMA",
-      `${path === "" ? "the document" : path} ${ruleOf(issue)}`,
+      `${path === "" ? "the document" : path} ${issueRule(issue)}`,
       `${source}:${path || "(root)"}`,
       "Start from a preset: `kpu hw show edge-ai --json > hw.json`; sizes are in bytes, clocks in MHz, and bandwidths must be > 0.",
     );

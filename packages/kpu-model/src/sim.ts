@@ -23,6 +23,8 @@ export interface SimOptions {
    * multicast, the fabric dataflow and fold. Default: built from the flags below by `buildMapping`.
    */
   readonly mapping?: Mapping;
+  /** Where `mapping` came from (a file name), for error locations. */
+  readonly mappingSource?: string;
   /** The dataflow strategy when no mapping is given (default `os`). */
   readonly strategy?: Strategy;
   /** Tile sizes; default: @kpu/scheduler's tile rule sized for the hardware's levels and buffering. */
@@ -204,6 +206,7 @@ export function simulateMatmul(opts: SimOptions): SimRun {
     zeroLatency: opts.zeroLatency === true,
     zeroCompute: opts.zeroCompute === true,
     recordResidency: opts.recordResidency === true,
+    ...(opts.mappingSource === undefined ? {} : { mappingSource: opts.mappingSource }),
   };
   const progress = opts.onProgress;
   // Progress: planning is the first half, the event engine the second.

@@ -110,7 +110,7 @@ export function simulateHierarchy(spec: HierarchySpec, sink?: HierarchySink): Hi
 }
 
 function checkSpec(spec: HierarchySpec): void {
-  validateNest(spec.nest, "nest");
+  validateNest(spec.nest, "nest.levels");
   const steps = nestStepCount(spec.nest);
   if (steps > MAX_HIERARCHY_STEPS) {
     throw new KpuError("KPU_HIERARCHY_TOO_LARGE", `${steps.toExponential(2)} tile steps is too many to simulate level by level`, {

@@ -20,6 +20,8 @@ export interface PlanOptions {
   readonly zeroCompute: boolean;
   readonly recordResidency: boolean;
   readonly onProgress?: (fraction: number) => void;
+  /** The file the mapping came from, for error locations. */
+  readonly mappingSource?: string;
 }
 
 /** Bytes and MACs the plan moves and computes, per level, for one compute tile's share. */
@@ -78,18 +80,15 @@ export function hierarchyOf(hw: Hardware, mapping: Mapping, block: TileShape): H
 }
 
 /** Refuses a mapping that does not nest or fit one compute tile's levels, naming the level and the bytes missing. */
-export function checkMappingFits(hw: Hardware, mapping: Mapping, block: TileShape): void {
+export function checkMappingFits(hw: Hardware, mapping: Mapping, block: TileShape, source?: string): void {
   try {
-    validateMapping(mapping, {
-      capacityBytes: perTileCapacities(hw),
-      elementBytes: hw.derived.elementBytes,
-      block,
-      computeTiles: hw.computeTiles,
-      array: { rows: hw.fabric.rows, cols: hw.fabric.cols },
-    });
+    const fit = { capacityBytes: perTileCapacities(hw), elementBytes: hw.derived.elementBytes, block, computeTiles: hw.computeTiles, array: { rows: hw.fabric.rows, cols: hw.fabric.cols } };
+    validateMapping(mapping, fit, source === undefined ? "mapping" : `${source}:`);
   } catch (e) {
     if (e instanceof KpuError && e.code === "KPU_MAPPING_DOES_NOT_FIT") {
-      throw new KpuError("KPU_HW_BUFFER_TOO_SMALL", e.message, { where: `${hw.name}:${e.where ?? "levels"}`, hint: e.hint ?? "Use smaller tiles." });
+      // the mapping asks more of a level than the hardware has: name the hardware next to the mapping's field
+      const where = source === undefined ? `${hw.name}:${e.where ?? "mapping"}` : `${e.where ?? source} (on ${hw.name})`;
+      throw new KpuError("KPU_HW_BUFFER_TOO_SMALL", e.message, { where, hint: e.hint ?? "Use smaller tiles." });
     }
     throw e;
   }
@@ -194,7 +193,7 @@ class TimingSink implements HierarchySink {
  * levels and when (it is the only planner), and this turns its transfer list into timed tasks.
  */
 export function planMatmul(hw: Hardware, mapping: Mapping, block: TileShape, opts: PlanOptions): Plan {
-  checkMappingFits(hw, mapping, block);
+  checkMappingFits(hw, mapping, block, opts.mappingSource);
   const spec = hierarchyOf(hw, mapping, block);
   const steps = nestStepCount(spec.nest);
   const step = mapping.levels.l1.tile;

@@ -199,7 +199,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
             ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
             ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
           });
-    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress });
+    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress, ...(flags.mapping === undefined ? {} : { mappingSource: flags.mapping }) });
     // written once the mapping was simulated: a mapping the hardware refuses is never left behind
     if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)));
     return run;
