@@ -1,4 +1,4 @@
-import { KpuError, forEachTileStep, nestStepCount, tileCount, tileSetBytes, validateNest, type ReplacementPolicyName, type TileNest, type TileShape } from "@kpu/ir";
+import { KpuError, forEachTileStep, nestStepCount, tileCount, tileExtent, tileSetBytes, validateNest, type ReplacementPolicyName, type TileNest, type TileShape } from "@kpu/ir";
 import { ReplacementSet } from "./replacement.js";
 
 /**
@@ -195,7 +195,7 @@ class LevelState {
     this.offC = this.offB + this.kt * this.nt;
     this.tiles = this.offC + this.mt * this.nt;
     this.bytes = new Float64Array(this.tiles);
-    const ext = (dim: number, tile: number, i: number) => Math.min(tile, dim - i * tile);
+    const ext = tileExtent;
     for (let i = 0; i < this.mt; i++) for (let k = 0; k < this.kt; k++) this.bytes[i * this.kt + k] = ext(dims.m, t.m, i) * ext(dims.k, t.k, k) * eb;
     for (let k = 0; k < this.kt; k++) for (let j = 0; j < this.nt; j++) this.bytes[this.offB + k * this.nt + j] = ext(dims.k, t.k, k) * ext(dims.n, t.n, j) * eb;
     for (let i = 0; i < this.mt; i++) for (let j = 0; j < this.nt; j++) this.bytes[this.offC + i * this.nt + j] = ext(dims.m, t.m, i) * ext(dims.n, t.n, j) * eb;
