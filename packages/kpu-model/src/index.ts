@@ -28,5 +28,5 @@ export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gant
 export type { GanttBar, GanttChart } from "./gantt.js";
 export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.js";
 export type { InjectionRow } from "./injection.js";
-export { executeSchedule, gelu, randomInputs, referenceExecute, relu, seededRandom, verifySchedule } from "./functional/index.js";
+export { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, seededRandom, verifySchedule } from "./functional/index.js";
 export type { ExecutionCounts, ExecutionResult, OutputCheck, TensorValues, VerifyOptions, VerifyResult } from "./functional/index.js";

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphBuilder, LOOP_ORDERS, bertLayerExample, mlpExample, type Graph, type LoopOrder, type SchedOp, type TensorRef } from "@kpu/ir";
-import { executeSchedule, randomInputs, referenceExecute, verifySchedule } from "@kpu/kpu-model";
+import { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, verifySchedule } from "@kpu/kpu-model";
 import { POLICY_NAMES, minimumWorkingSet, scheduleProgram, type ScheduleOptions } from "@kpu/memory-planner";
 import { compileGraph, fuseGraph, lowerProgram, tileGraph } from "@kpu/passes";
 
@@ -11,6 +11,60 @@ function compileAndSchedule(graph: Graph, tile: number, order: LoopOrder, option
   const { output } = compileGraph(graph, { tiling: { tile }, loopOrder: order });
   return { program: output, result: scheduleProgram(output, options) };
 }
+
+/**
+ * GELU, tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed by hand (mpmath, 30 digits):
+ * literal values, so that neither the reference nor the executor is checked against itself.
+ */
+const GELU_AT: readonly (readonly [number, number])[] = [
+  [1, 0.841191990608276704781995777045],
+  [-1, -0.158808009391723295218004222955],
+  [0, 0],
+  [0.5, 0.345714009825143922037757257365],
+  [-0.5, -0.154285990174856077962242742635],
+  [2, 1.95459769408777501878104138615],
+  [-3, -0.00363739208177301883781646613193],
+  [10, 10], // 10 - 1.3e-37
+  [-10, 0], // -1.3e-37
+  [30, 30],
+  [-30, 0],
+];
+const RELU_AT: readonly (readonly [number, number])[] = [[1.5, 1.5], [0, 0], [-2, 0], [1e-30, 1e-30], [-1e30, 0], [1e30, 1e30]];
+
+describe("activations at literal values", () => {
+  it("the reference's own GELU and ReLU", () => {
+    for (const [x, y] of GELU_AT) expect(referenceGelu(x), `GELU(${x})`).toBeCloseTo(y, 14);
+    for (const [x, y] of RELU_AT) expect(referenceRelu(x), `ReLU(${x})`).toBe(y);
+  });
+
+  it("the executor's kernels", () => {
+    for (const [x, y] of GELU_AT) expect(gelu(x), `GELU(${x})`).toBeCloseTo(y, 14);
+    for (const [x, y] of RELU_AT) expect(relu(x), `ReLU(${x})`).toBe(y);
+  });
+
+  it("a compiled, scheduled and executed x * I -> GELU and x * I -> ReLU give the literal values (fp32)", () => {
+    const xs = GELU_AT.map(([x]) => x);
+    const n = xs.length;
+    const b = new GraphBuilder("act");
+    const x = b.input("x", [1, n]);
+    const w = b.input("w", [n, n]);
+    b.output(b.gelu(b.matmul(x, w, { name: "h" }), { name: "g" }));
+    b.output(b.relu(b.matmul(x, w, { name: "h2" }), { name: "r" }));
+    const graph = b.build();
+    const eye = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+    const inputs = new Map([["x", Float32Array.from(xs)], ["w", eye]]);
+    for (const fusion of [false, true]) {
+      const { output } = compileGraph(graph, { tiling: { tile: 4 }, loopOrder: "mnk", ...(fusion ? {} : { fusion: false as const }) });
+      const { schedule } = scheduleProgram(output, { sramBytes: 64 * KiB });
+      const run = executeSchedule(schedule, output.tiled, inputs);
+      const g = run.dram.get("g")!;
+      const r = run.dram.get("r")!;
+      GELU_AT.forEach(([xv, y], i) => expect(g[i], `fused ${fusion}: GELU(${xv})`).toBeCloseTo(y, 6));
+      xs.forEach((xv, i) => expect(r[i], `fused ${fusion}: ReLU(${xv})`).toBe(Math.max(xv, 0)));
+    }
+  });
+});
 
 describe("reference implementation", () => {
   it("worked example: [1 2; 3 4] x [1 0; 1 1] + bias [1, -10], relu", () => {

@@ -1,5 +1,20 @@
 import { KpuError, type Graph } from "@kpu/ir";
-import { gelu, relu } from "./kernels.js";
+
+/**
+ * The reference's own activations, written independently of the executor's kernels (./kernels.ts) so that a wrong
+ * kernel cannot pass by being compared with itself. GELU is the tanh approximation (as in BERT),
+ * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), evaluated in its equivalent logistic form
+ * x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))) (since 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u))).
+ */
+export function referenceGelu(x: number): number {
+  const u = Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3);
+  return x / (1 + Math.exp(-2 * u));
+}
+
+/** max(x, 0), the reference's own. */
+export function referenceRelu(x: number): number {
+  return Math.max(x, 0);
+}
 
 /** Tensors by name, row-major. */
 export type TensorValues = ReadonlyMap<string, Float32Array | Float64Array>;
@@ -51,7 +66,7 @@ export function referenceExecute(graph: Graph, inputs: TensorValues): Map<string
           for (const step of op.epilogue) {
             if (step.kind === "bias_add") addBias(out, get(step.tensor));
             else if (step.kind === "add") addInto(out, get(step.tensor));
-            else map(out, step.kind === "relu" ? relu : gelu);
+            else map(out, step.kind === "relu" ? referenceRelu : referenceGelu);
           }
         }
         break;
@@ -67,7 +82,7 @@ export function referenceExecute(graph: Graph, inputs: TensorValues): Map<string
       case "relu":
       case "gelu":
         out = get(i0!).slice();
-        map(out, op.kind === "relu" ? relu : gelu);
+        map(out, op.kind === "relu" ? referenceRelu : referenceGelu);
         break;
     }
     values.set(op.outputs[0]!, out);
