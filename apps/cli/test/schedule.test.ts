@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kpu } from "./helpers.js";
+import { kpu, kpuProcess } from "./helpers.js";
 
 describe("kpu compile --emit schedule and kpu run", () => {
   it("gives the seed's statistics for the MLP at 256 KiB (acceptance)", async () => {
@@ -25,6 +25,23 @@ describe("kpu compile --emit schedule and kpu run", () => {
     const ok = await kpu("run", "--example", "mlp", "--sram", "20KiB", "--policy", "min", "--double-buffer");
     expect(ok.stdout).toMatch(/verified: the schedule computes the graph/);
   });
+
+  it("kpu run exits 1 when verification fails (the README's claim; fault injected with KPU_FAULT_RUN)", () => {
+    const args = ["run", "--example", "mlp", "--tile", "32", "--sram", "256KiB"];
+    process.env.KPU_FAULT_RUN = "exec-a-addr";
+    let bad;
+    try {
+      bad = kpuProcess(...args);
+    } finally {
+      delete process.env.KPU_FAULT_RUN;
+    }
+    expect(bad.stdout).toMatch(/VERIFICATION FAILED: max error/);
+    expect(bad.stdout).toMatch(/invariants: ok/); // the planner's schedule is fine: only the executed one is wrong
+    expect(bad.code).toBe(1);
+    const good = kpuProcess(...args);
+    expect(good.stdout).toMatch(/verified: the schedule computes the graph/);
+    expect(good.code).toBe(0);
+  }, 60_000);
 
   it("prints a statistics table and the first ops, as in the seed", async () => {
     const r = await kpu("compile", "--example", "mlp", "--tile", "32", "--sram", "256KiB", "--emit", "schedule");

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { scheduleToJson } from "@kpu/ir";
+import { scheduleToJson, type Schedule } from "@kpu/ir";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
 import { checkSchedule, type ScheduleCheck } from "@kpu/memory-planner";
 import { writeFileAtomic } from "../../util/files.js";
