@@ -1,7 +1,6 @@
 // A plain trace-driven L3 simulator: one capacity, a Map as the LRU (insertion order = recency), the trace generated
 // step by step. Deliberately simple; the fast engine must equal it exactly.
-import { orderDims } from "@kpu/ir";
-import { STRATEGY_INFO, type Strategy } from "@kpu/scheduler";
+import type { Strategy } from "@kpu/scheduler";
 
 export interface RefInput {
   m: number;
@@ -76,8 +75,10 @@ export function referenceSim(p: RefInput): RefResult {
     peak = Math.max(peak, occ);
   };
 
-  const letter = { m: "i", n: "j", k: "k" } as const;
-  const [lo, lm, li] = orderDims(STRATEGY_INFO[p.strategy].loopOrder).map((d) => letter[d]) as ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"];
+  // The loop orders as the README documents them (outer -> inner), written out here rather than taken from the
+  // implementation's STRATEGY_INFO, so that a wrong order there fails the comparison instead of being copied.
+  const LOOPS: Record<Strategy, readonly ["i" | "j" | "k", "i" | "j" | "k", "i" | "j" | "k"]> = { ws: ["k", "i", "j"], is: ["k", "j", "i"], os: ["i", "j", "k"] };
+  const [lo, lm, li] = LOOPS[p.strategy];
   const extent = { i: mt, j: nt, k: kt };
   const idx = { i: 0, j: 0, k: 0 };
   for (idx[lo] = 0; idx[lo] < extent[lo]; idx[lo]++) {
