@@ -29,12 +29,26 @@ export interface RunReport {
   readonly ok: boolean;
 }
 
+/**
+ * Test-only fault injection, so that a test can see `kpu run` fail its check and exit 1:
+ * `KPU_FAULT_RUN=exec-a-addr` makes the last EXEC read its A tile at its B tile's address before the schedule is
+ * executed (the invariants are still checked on the planner's schedule). Any other value is ignored.
+ */
+export function injectRunFault(schedule: Schedule, fault: string | undefined): Schedule {
+  if (fault !== "exec-a-addr") return schedule;
+  const ops = schedule.ops.map((o) => ({ ...o }));
+  const last = ops.findLastIndex((o) => o.kind === "EXEC");
+  const exec = ops[last];
+  if (exec?.kind === "EXEC") ops[last] = { ...exec, aAddr: exec.bAddr };
+  return { ...schedule, ops };
+}
+
 /** Compiles, schedules, executes on seeded random inputs and verifies against the reference of the original graph. */
 export function runModel(file: string | undefined, flags: RunFlags): { compiled: CompileResult; report: RunReport } {
   const compiled = compileModel(file, { ...flags }, true, true);
   const scheduled = compiled.scheduled!;
   const invariants = checkSchedule(scheduled.schedule, compiled.frontend.program, scheduled.trace);
-  const verify = verifySchedule(scheduled.schedule, compiled.frontend.program.tiled, {
+  const verify = verifySchedule(injectRunFault(scheduled.schedule, process.env.KPU_FAULT_RUN), compiled.frontend.program.tiled, {
     reference: compiled.graph,
     seed: flags.seed ?? 1,
   });
