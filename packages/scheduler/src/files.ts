@@ -64,7 +64,8 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, flag
   try {
     mkdirSync(dir, { recursive: true });
   } catch (cause) {
-    throw writeError(cause, dir, flag, true);
+    const { what, hint } = explain(cause, true);
+    throw new KpuError("KPU_WRITE_FAILED", `could not make the file's folder ${dir}: ${what}`, { where: where(path, flag), hint, cause });
   }
   try {
     writeFileAtomicLib.sync(path, typeof content === "string" ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength));

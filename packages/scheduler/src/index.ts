@@ -21,7 +21,7 @@ export type { SweepPreset, Workload } from "./presets.js";
 export { KPU_SIM_COLUMNS, formatCppDouble, kpuSimRecord } from "./kpu-sim.js";
 export { dedupeSweepSpec, parseGridFile, presetSpec } from "./grid.js";
 export type { SweepSpec } from "./grid.js";
-export { SWEEP_COLUMNS, SWEEP_EXTRA_COLUMNS, parseSweepCsv, runSweepJob, sweepJobs } from "./sweep-rows.js";
+export { SWEEP_COLUMNS, SWEEP_EXTRA_COLUMNS, formatCsv, parseSweepCsv, runSweepJob, sweepJobs } from "./sweep-rows.js";
 export type { SweepColumn, SweepJob, SweepRow } from "./sweep-rows.js";
 export { runSweep } from "./sweep.js";
 export type { SweepOptions, SweepOutcome } from "./sweep.js";

@@ -54,7 +54,12 @@ export async function lockOutputDir(dir: string, flag?: string): Promise<() => P
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw writeError(error, join(dir, LOCK_NAME), flag);
-    const owner = readOwner(dir);
+    // a holder that has just taken the lock writes its sidecar right after: give it a moment
+    let owner = readOwner(dir);
+    for (let i = 0; owner === undefined && i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      owner = readOwner(dir);
+    }
     const who = owner === undefined ? "another process" : `process ${owner.pid}${owner.host === hostname() ? "" : ` on ${owner.host}`}`;
     throw new KpuError("KPU_L3_SWEEP_LOCKED", `another sweep is writing this folder (held by ${who})`, {
       where: flag === undefined ? dir : `${flag} ${dir}`,

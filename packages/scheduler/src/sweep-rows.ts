@@ -110,6 +110,11 @@ export function runSweepJob(spec: SweepSpec, job: SweepJob): SweepRow[] {
 /** One CSV dialect for every sweep file: RFC 4180 quoting (a cell with a comma, quote or newline is quoted), LF ends. */
 const STRINGIFY_OPTIONS = { eol: "\n", quoted_match: /[\r\n",]/ } as const;
 
+/** Any table as CSV in the one dialect (header first); used for every CSV kpu writes. */
+export function formatCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return stringify([[...header], ...rows.map((r) => [...r])], STRINGIFY_OPTIONS);
+}
+
 export function csvLine(row: SweepRow): string {
   return stringify([SWEEP_COLUMNS.map((c) => row[c])], STRINGIFY_OPTIONS);
 }
