@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { spawn } from "node:child_process";
 import { KpuError } from "@kpu/ir";
 import { emitKernelC, C_PRELUDE } from "./codegen.js";
@@ -86,17 +87,6 @@ interface Entry {
   readonly shape: MatmulShape;
 }
 
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 /** Compiles the kernels (translation units in parallel, cached), links one runner binary, and returns failures. */
 async function build(
   entries: readonly Entry[],
@@ -123,7 +113,8 @@ async function build(
     }
     failed.set(unit[0]!.fn, `compile error: ${r.error}`);
   };
-  await pool(units, jobs, compileUnit);
+  const limit = pLimit(Math.max(1, jobs));
+  await Promise.all(units.map((unit) => limit(() => compileUnit(unit))));
   const table = entries.filter((e) => e.spec.kind === "openblas" || !failed.has(e.fn));
   const tableFns = [...new Set(table.filter((e) => e.spec.kind !== "openblas").map((e) => e.fn))];
   const decls = tableFns.map((f) => `void ${f}(const float *restrict A, const float *restrict B, float *restrict C);`).join("\n");

@@ -1,3 +1,4 @@
+import { formatCsv } from "@kpu/scheduler";
 import type { SimRun } from "./sim.js";
 
 /**
@@ -79,9 +80,7 @@ export function injectionSchedule(run: SimRun, options: { limit?: number } = {})
   return rows;
 }
 
-/** CSV with a header row; the tile column is quoted; a time that does not apply (a forwarded tile) is empty. */
+/** CSV with a header row (@kpu/scheduler's one CSV writer: the tile column is quoted); a time that does not apply (a forwarded tile) is empty. */
 export function injectionCsv(rows: readonly InjectionRow[]): string {
-  const lines = [INJECTION_COLUMNS.join(",")];
-  for (const r of rows) lines.push(INJECTION_COLUMNS.map((c) => (c === "tile" ? `"${r.tile}"` : String(r[c] ?? ""))).join(","));
-  return `${lines.join("\n")}\n`;
+  return formatCsv(INJECTION_COLUMNS, rows.map((r) => INJECTION_COLUMNS.map((c) => String(r[c] ?? ""))));
 }

@@ -44,7 +44,7 @@ const gridSchema = z.strictObject({
  * Parses a user grid (JSON or YAML, chosen by the file name, else sniffed). Workload dimensions are checked per point
  * when the sweep runs (a bad point becomes a failed row); the file's structure and L3 sizes are checked here.
  */
-export function parseGridFile(text: string, file: string): SweepSpec {
+export function parseGridFile(text: string, file: string, onWarning: (message: string) => void = defaultWarning): SweepSpec {
   let raw: unknown;
   try {
     raw = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? JSON.parse(text) : parseYaml(text);
@@ -67,7 +67,7 @@ export function parseGridFile(text: string, file: string): SweepSpec {
   const g = parsed.data;
   // sizes need a unit: a bare number is refused like any unitless size
   const l3Bytes = g.l3.map((s, i) => parseByteSize(String(s), `${file}:l3.${i}`));
-  return {
+  const spec: SweepSpec = {
     workloads: g.workloads.map((w) => ({ name: w.name, category: w.category ?? "", aspect: w.aspect ?? "", m: w.m, n: w.n, k: w.k })),
     strategies: g.strategies ?? STRATEGIES,
     l3Bytes,
@@ -76,6 +76,49 @@ export function parseGridFile(text: string, file: string): SweepSpec {
     ...(g.tiles ? { tiles: { m: g.tiles.ti, n: g.tiles.tj, k: g.tiles.tk } } : {}),
     ...(g.tileRule ? { tileRule: g.tileRule } : {}),
   };
+  return dedupeSweepSpec(spec, file, onWarning);
+}
+
+function defaultWarning(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
+}
+
+/**
+ * Drops repeated grid entries by their normalised key, with a warning each: a workload repeated with the same
+ * dimensions (by name), an L3 size given twice (by bytes: 1MiB and 1024KiB are one), a strategy given twice. Two
+ * different workloads under one name are refused (rows are keyed by name), naming `where` (the grid file).
+ */
+export function dedupeSweepSpec(spec: SweepSpec, where = "grid", onWarning: (message: string) => void = defaultWarning): SweepSpec {
+  const workloads = new Map<string, { w: Workload; i: number }>();
+  spec.workloads.forEach((w, i) => {
+    const seen = workloads.get(w.name);
+    if (seen === undefined) {
+      workloads.set(w.name, { w, i });
+      return;
+    }
+    const same = seen.w.m === w.m && seen.w.n === w.n && seen.w.k === w.k && seen.w.category === w.category && seen.w.aspect === w.aspect;
+    if (!same) {
+      throw new KpuError("KPU_L3_BAD_GRID", `two different workloads are named ${JSON.stringify(w.name)} (workloads.${seen.i} and workloads.${i})`, {
+        where: `${where}:workloads.${i}.name`,
+        hint: "Give every workload its own name: rows are keyed by the name.",
+      });
+    }
+    onWarning(`${where}: workloads.${i} repeats workload ${JSON.stringify(w.name)} (workloads.${seen.i}); it is run once`);
+  });
+  const l3 = new Map<number, number>();
+  spec.l3Bytes.forEach((b, i) => {
+    const seen = l3.get(b);
+    if (seen === undefined) l3.set(b, i);
+    else onWarning(`${where}: l3.${i} is the same size as l3.${seen} (${b} bytes); it is run once`);
+  });
+  const strategies = new Map<Strategy, number>();
+  spec.strategies.forEach((s, i) => {
+    const seen = strategies.get(s);
+    if (seen === undefined) strategies.set(s, i);
+    else onWarning(`${where}: strategies.${i} repeats ${s} (strategies.${seen}); it is run once`);
+  });
+  if (workloads.size === spec.workloads.length && l3.size === spec.l3Bytes.length && strategies.size === spec.strategies.length) return spec;
+  return { ...spec, workloads: [...workloads.values()].map((e) => e.w), l3Bytes: [...l3.keys()], strategies: [...strategies.keys()] };
 }
 
 /** A preset as a sweep spec. */

@@ -19,9 +19,9 @@ export type { CAccounting, L3Model, L3Options, L3Result, TensorTraffic } from ".
 export { COMPREHENSIVE_WORKLOADS, FOCUSED_WORKLOADS, SWEEP_PRESETS } from "./presets.js";
 export type { SweepPreset, Workload } from "./presets.js";
 export { KPU_SIM_COLUMNS, formatCppDouble, kpuSimRecord } from "./kpu-sim.js";
-export { parseGridFile, presetSpec } from "./grid.js";
+export { dedupeSweepSpec, parseGridFile, presetSpec } from "./grid.js";
 export type { SweepSpec } from "./grid.js";
-export { SWEEP_COLUMNS, SWEEP_EXTRA_COLUMNS, parseSweepCsv, runSweepJob, sweepJobs } from "./sweep-rows.js";
+export { SWEEP_COLUMNS, SWEEP_EXTRA_COLUMNS, formatCsv, parseSweepCsv, runSweepJob, sweepJobs } from "./sweep-rows.js";
 export type { SweepColumn, SweepJob, SweepRow } from "./sweep-rows.js";
 export { runSweep } from "./sweep.js";
 export type { SweepOptions, SweepOutcome } from "./sweep.js";
@@ -45,3 +45,4 @@ export {
   simulateHierarchy,
 } from "./hierarchy.js";
 export type { HierarchyLevel, HierarchySink, HierarchySpec, HierarchyTraffic, LevelTraffic } from "./hierarchy.js";
+export { ensureOutputDir, writeError, writeFileAtomic } from "./files.js";

@@ -1,4 +1,6 @@
 import { isKpuError } from "@kpu/ir";
+import { parse as parseCsv, type CsvError, type InfoRecord } from "csv-parse/sync";
+import { stringify } from "csv-stringify/sync";
 import type { SweepSpec } from "./grid.js";
 import { KPU_SIM_COLUMNS, formatCppDouble, kpuSimRecord } from "./kpu-sim.js";
 import { analyzeL3, type L3Result } from "./l3.js";
@@ -105,42 +107,87 @@ export function runSweepJob(spec: SweepSpec, job: SweepJob): SweepRow[] {
   }
 }
 
-const csvCell = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/** One CSV dialect for every sweep file: RFC 4180 quoting (a cell with a comma, quote or newline is quoted), LF ends. */
+const STRINGIFY_OPTIONS = { eol: "\n", quoted_match: /[\r\n",]/ } as const;
+
+/** Any table as CSV in the one dialect (header first); used for every CSV kpu writes. */
+export function formatCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return stringify([[...header], ...rows.map((r) => [...r])], STRINGIFY_OPTIONS);
+}
 
 export function csvLine(row: SweepRow): string {
-  return `${SWEEP_COLUMNS.map((c) => csvCell(row[c])).join(",")}\n`;
+  return stringify([SWEEP_COLUMNS.map((c) => row[c])], STRINGIFY_OPTIONS);
 }
 
 export function csvHeader(): string {
-  return `${SWEEP_COLUMNS.join(",")}\n`;
+  return stringify([[...SWEEP_COLUMNS]], STRINGIFY_OPTIONS);
 }
 
-/** Parses our CSV (quoted cells allowed) back into rows; used to resume and to build the summary. */
-export function parseSweepCsv(text: string): SweepRow[] {
-  const rows: SweepRow[] = [];
-  const lines = text.split("\n");
-  for (const line of lines.slice(1)) {
-    if (line === "") continue;
-    const cells: string[] = [];
-    let cur = "";
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i]!;
-      if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') {
-          cur += '"';
-          i++;
-        } else if (ch === '"') quoted = false;
-        else cur += ch;
-      } else if (ch === '"') quoted = true;
-      else if (ch === ",") {
-        cells.push(cur);
-        cur = "";
-      } else cur += ch;
-    }
-    cells.push(cur);
-    if (cells.length !== SWEEP_COLUMNS.length) continue;
-    rows.push(Object.fromEntries(SWEEP_COLUMNS.map((c, i) => [c, cells[i]!])) as SweepRow);
+/** A stored record with the line it ends on (1-based, counting the header). */
+export interface CsvRecord {
+  readonly cells: string[];
+  readonly line: number;
+}
+
+/**
+ * Reads CSV records (csv-parse) with their line numbers. A record that cannot be parsed is reported through `onBad` and
+ * left out; an unterminated quote (a torn last record) stops the read there, also reported.
+ */
+export function readCsvRecords(text: string, onBad: (line: number, problem: string) => void): CsvRecord[] {
+  const out: CsvRecord[] = [];
+  try {
+    parseCsv(text, {
+      relax_column_count: true,
+      skip_records_with_error: true,
+      on_skip: (error: CsvError | undefined) => {
+        if (error !== undefined) onBad(typeof error.lines === "number" ? error.lines : 0, error.message);
+      },
+      on_record: (record: string[], context: InfoRecord) => {
+        out.push({ cells: record, line: context.lines });
+        return null;
+      },
+    });
+  } catch (error) {
+    const e = error as CsvError;
+    onBad(typeof e.lines === "number" ? e.lines : out.length + 1, e.message);
   }
-  return rows;
+  return out;
+}
+
+/** Parses a sweep CSV (header first) into rows; records with another column count are left out. */
+export function parseSweepCsv(text: string): SweepRow[] {
+  return readCsvRecords(text, () => undefined)
+    .slice(1)
+    .filter((r) => r.cells.length === SWEEP_COLUMNS.length)
+    .map((r) => Object.fromEntries(SWEEP_COLUMNS.map((c, i) => [c, r.cells[i]!])) as SweepRow);
+}
+
+/** Columns that hold text; every other column is a number (empty in a failed row). */
+const TEXT_COLUMNS: ReadonlySet<SweepColumn> = new Set<SweepColumn>(["Workload_Name", "Category", "Aspect", "Strategy", "Model", "C_Accounting", "Status", "Reason"]);
+/** Columns a failed row still fills. */
+const FAILED_FILLED: ReadonlySet<SweepColumn> = new Set<SweepColumn>(["M", "N", "K", "L3_Size_MB", "L3_Bytes"]);
+const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/**
+ * Checks one stored record against the columns and types this version writes: the column count, every numeric cell a
+ * finite number (kpu-sim's `inf`/`nan` allowed only in the ratio columns), Status ok or failed, Strategy a known label,
+ * Model and C_Accounting the spec's. Returns the row, or the problem in words.
+ */
+export function checkSweepRecord(cells: readonly string[], spec: SweepSpec): { row: SweepRow } | { problem: string } {
+  if (cells.length !== SWEEP_COLUMNS.length) return { problem: `${cells.length} cells, expected ${SWEEP_COLUMNS.length}` };
+  const row = Object.fromEntries(SWEEP_COLUMNS.map((c, i) => [c, cells[i]!])) as SweepRow;
+  if (row.Status !== "ok" && row.Status !== "failed") return { problem: `Status "${row.Status}" is not ok or failed` };
+  if (!Object.values(STRATEGY_INFO).some((s) => s.label === row.Strategy)) return { problem: `Strategy "${row.Strategy}" is not WS, IS or OS` };
+  if (row.Model !== spec.model) return { problem: `Model "${row.Model}" is not the sweep's ${spec.model}` };
+  const ok = row.Status === "ok";
+  for (const c of SWEEP_COLUMNS) {
+    if (TEXT_COLUMNS.has(c)) continue;
+    const v = row[c];
+    if (v === "" && !ok && !FAILED_FILLED.has(c)) continue;
+    const ratio = c.startsWith("Traffic_Over_") && (v === "inf" || v === "nan");
+    if (ratio) continue;
+    if (!NUMBER.test(v) || !Number.isFinite(Number(v))) return { problem: `${c} "${v}" is not a number` };
+  }
+  if (ok && row.Reason !== "") return { problem: "an ok row has a Reason" };
+  return { row };
 }

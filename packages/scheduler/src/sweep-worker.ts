@@ -1,19 +1,7 @@
-// Worker thread entry for runSweep: receives { spec, job } messages, answers { index, rows }.
-import { parentPort } from "node:worker_threads";
+// Worker entry for runSweep's tinypool: each task is { spec, job }, the answer the job's rows.
 import type { SweepSpec } from "./grid.js";
-import { runSweepJob, type SweepJob } from "./sweep-rows.js";
+import { runSweepJob, type SweepJob, type SweepRow } from "./sweep-rows.js";
 
-const port = parentPort;
-if (port !== null) {
-  port.on("message", (msg: { spec: SweepSpec; job: SweepJob } | null) => {
-    if (msg === null) {
-      port.close();
-      return;
-    }
-    try {
-      port.postMessage({ index: msg.job.index, rows: runSweepJob(msg.spec, msg.job) });
-    } catch (error) {
-      port.postMessage({ index: msg.job.index, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-    }
-  });
+export default function runTask(task: { spec: SweepSpec; job: SweepJob }): SweepRow[] {
+  return runSweepJob(task.spec, task.job);
 }

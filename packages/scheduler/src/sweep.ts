@@ -1,15 +1,16 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
+import Tinypool from "tinypool";
 import { KpuError } from "@kpu/ir";
-import type { SweepSpec } from "./grid.js";
+import { ensureOutputDir, writeError, writeFileAtomic } from "./files.js";
+import { dedupeSweepSpec, type SweepSpec } from "./grid.js";
+import { lockOutputDir } from "./lock.js";
 import {
+  checkSweepRecord,
   csvHeader,
   csvLine,
-  parseSweepCsv,
+  readCsvRecords,
   rowKey,
   runSweepJob,
   sweepJobs,
@@ -20,12 +21,16 @@ import {
 import { STRATEGY_INFO } from "./strategy.js";
 
 export interface SweepOptions {
-  /** Output directory: rows.csv (appended as jobs finish), sweep.csv (sorted), results.json, spec.json. */
+  /** Output directory: rows.csv (appended as jobs finish), sweep.csv (sorted), results.json, spec.json. Locked while the sweep runs. */
   readonly outDir: string;
   /** Worker threads (default: every core). 1 runs in this thread. */
   readonly workers?: number;
   /** Called after each job with rows done so far and the total. */
   readonly onProgress?: (doneRows: number, totalRows: number) => void;
+  /** Called for each stored row that resume throws away, and each repeated grid entry (default: a line on stderr). */
+  readonly onWarning?: (message: string) => void;
+  /** The flag that named outDir, for error locations (e.g. `--out`). */
+  readonly outFlag?: string;
 }
 
 export interface SweepOutcome {
@@ -40,29 +45,53 @@ function specText(spec: SweepSpec): string {
   return `${JSON.stringify(spec, null, 2)}\n`;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+function defaultWarning(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
 }
 
-/** Reads rows.csv for resuming: drops a torn last line, checks the header. */
-function loadLog(path: string): SweepRow[] {
+/**
+ * Reads rows.csv for resuming and keeps only rows it can trust: every cell parsed with its column's type, the row one
+ * of this spec's points with the spec's dimensions, and its point stored once. Anything else (a garbage, torn, mis-typed,
+ * foreign or repeated row) is reported with its line number and left to be recomputed. Checks the header.
+ */
+function loadLog(path: string, spec: SweepSpec, warn: (message: string) => void): SweepRow[] {
   if (!existsSync(path)) return [];
-  let text = readFileSync(path, "utf8");
-  if (text.length > 0 && !text.endsWith("\n")) {
-    const keep = text.lastIndexOf("\n") + 1;
-    truncateSync(path, Buffer.byteLength(text.slice(0, keep)));
-    text = text.slice(0, keep);
-  }
+  const text = readFileSync(path, "utf8");
   if (text === "") return [];
-  if (!text.startsWith(csvHeader())) {
+  const records = readCsvRecords(text, (line, problem) => { warn(`${path}:${line}: unreadable row (${problem}); it is recomputed`); });
+  const head = records[0];
+  if (head === undefined || head.line !== 1 || head.cells.join(",") !== SWEEP_COLUMNS.join(",")) {
     throw new KpuError("KPU_L3_BAD_RESUME", "rows.csv has other columns than this version writes", {
       where: path,
       hint: "Use a fresh --out directory.",
     });
   }
-  return parseSweepCsv(text);
+  const workloads = new Map(spec.workloads.map((w) => [w.name, w]));
+  const labels = new Set(spec.strategies.map((s) => STRATEGY_INFO[s].label));
+  const sizes = new Set(spec.l3Bytes.map(String));
+  const byKey = new Map<string, { row: SweepRow; line: number } | null>();
+  for (const r of records.slice(1)) {
+    const checked = checkSweepRecord(r.cells, spec);
+    let problem = "problem" in checked ? checked.problem : undefined;
+    if ("row" in checked) {
+      const row = checked.row;
+      const w = workloads.get(row.Workload_Name);
+      if (w === undefined || !labels.has(row.Strategy) || !sizes.has(row.L3_Bytes)) problem = "not a point of this sweep";
+      else if (row.M !== String(w.m) || row.N !== String(w.n) || row.K !== String(w.k)) problem = "dimensions differ from the workload's";
+      else {
+        const key = rowKey(row.Workload_Name, row.Strategy, row.L3_Bytes);
+        const seen = byKey.get(key);
+        if (seen === undefined) byKey.set(key, { row, line: r.line });
+        else {
+          // the point is stored twice: trust neither copy
+          problem = `repeats the point of line ${seen === null ? "an earlier line" : seen.line}`;
+          byKey.set(key, null);
+        }
+      }
+    }
+    if (problem !== undefined) warn(`${path}:${r.line}: bad row (${problem}); it is recomputed`);
+  }
+  return [...byKey.values()].filter((v): v is { row: SweepRow; line: number } => v !== null).map((v) => v.row);
 }
 
 /** The parent's Node flags without its export conditions (`--conditions X`, `--conditions=X`, `-C X`), which the worker replaces. */
@@ -76,17 +105,15 @@ function withoutConditions(argv: readonly string[]): string[] {
   return out;
 }
 
-function spawnWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    // Running from source (tests, tsx): register tsx's ESM loader in the worker, then load the TypeScript entry.
-    const loader = createRequire(here).resolve("tsx");
-    const api = pathToFileURL(join(dirname(loader), "esm", "api", "index.mjs")).href;
-    const entry = new URL("./sweep-worker.ts", here).href;
-    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(code, { eval: true, execArgv: [...withoutConditions(process.execArgv), "--conditions=@kpu/source"] });
-  }
-  return new Worker(new URL("./sweep-worker.js", here));
+/** A tinypool over the worker entry: the built JS, or from sources (tests, tsx) a bootstrap that registers tsx first. */
+function workerPool(threads: number): Tinypool {
+  const fromSource = import.meta.url.endsWith(".ts");
+  return new Tinypool({
+    filename: new URL(fromSource ? "./sweep-worker-source.mjs" : "./sweep-worker.js", import.meta.url).href,
+    minThreads: threads,
+    maxThreads: threads,
+    ...(fromSource ? { execArgv: [...withoutConditions(process.execArgv), "--conditions=@kpu/source"] } : {}),
+  });
 }
 
 /** Runs jobs on worker threads (or inline), calling `done` as each finishes. */
@@ -97,40 +124,19 @@ async function runJobs(spec: SweepSpec, jobs: SweepJob[], workers: number, done:
   }
   // biggest jobs first, so the last one to finish is short
   const queue = [...jobs].sort((a, b) => cost(b) - cost(a));
-  const byIndex = new Map(jobs.map((j) => [j.index, j]));
-  await new Promise<void>((resolve, reject) => {
-    let active = 0;
-    let failed = false;
-    const pool = Array.from({ length: Math.min(workers, queue.length) }, () => spawnWorker());
-    const feed = (w: Worker): void => {
-      const job = queue.shift();
-      if (job === undefined) {
-        void w.terminate();
-        if (--active === 0 && !failed) resolve();
-        return;
-      }
-      w.postMessage({ spec, job });
-    };
-    for (const w of pool) {
-      active++;
-      w.on("message", (msg: { index: number; rows?: SweepRow[]; error?: string }) => {
-        if (msg.error !== undefined || msg.rows === undefined) {
-          failed = true;
-          for (const p of pool) void p.terminate();
-          reject(new Error(`sweep worker failed: ${msg.error ?? "no rows"}`));
-          return;
-        }
-        done(byIndex.get(msg.index)!, msg.rows);
-        feed(w);
-      });
-      w.on("error", (e) => {
-        failed = true;
-        for (const p of pool) void p.terminate();
-        reject(e);
-      });
-      feed(w);
-    }
-  });
+  const pool = workerPool(Math.min(workers, queue.length));
+  try {
+    await Promise.all(
+      queue.map(async (job) => {
+        const rows = (await pool.run({ spec, job })) as SweepRow[];
+        done(job, rows);
+      }),
+    );
+  } catch (error) {
+    throw new Error(`sweep worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { cause: error });
+  } finally {
+    await pool.destroy();
+  }
 }
 
 /** Rough work estimate of a job: tile steps with the default tiles (only used to order the queue). */
@@ -147,7 +153,19 @@ function cost(job: SweepJob): number {
  */
 export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<SweepOutcome> {
   const dir = options.outDir;
-  mkdirSync(dir, { recursive: true });
+  const flag = options.outFlag;
+  const warn = options.onWarning ?? defaultWarning;
+  ensureOutputDir(dir, flag);
+  const release = await lockOutputDir(dir, flag);
+  try {
+    return await sweepLocked(dedupeSweepSpec(spec, "grid", warn), dir, options, warn);
+  } finally {
+    await release();
+  }
+}
+
+async function sweepLocked(spec: SweepSpec, dir: string, options: SweepOptions, warn: (message: string) => void): Promise<SweepOutcome> {
+  const flag = options.outFlag;
   const specPath = join(dir, "spec.json");
   const logPath = join(dir, "rows.csv");
   if (existsSync(specPath) && readFileSync(specPath, "utf8") !== specText(spec)) {
@@ -156,9 +174,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
       hint: "Resume with the same preset or grid and model, or use a fresh --out directory.",
     });
   }
-  writeAtomic(specPath, specText(spec));
-  const previous = loadLog(logPath);
-  if (!existsSync(logPath) || readFileSync(logPath, "utf8") === "") writeFileSync(logPath, csvHeader());
+  writeFileAtomic(specPath, specText(spec), flag);
+  const previous = loadLog(logPath, spec, warn);
+  // the log from here on holds exactly the trusted rows; new rows are appended as jobs finish
+  writeFileAtomic(logPath, csvHeader() + previous.map(csvLine).join(""), flag);
   const have = new Set(previous.map((r) => rowKey(r.Workload_Name, r.Strategy, r.L3_Bytes)));
   const jobs = sweepJobs(spec);
   const totalRows = jobs.length * spec.l3Bytes.length;
@@ -169,7 +188,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   options.onProgress?.(doneRows, totalRows);
   await runJobs(spec, todo, options.workers ?? availableParallelism(), (_job, rows) => {
     const fresh = rows.filter((r) => !have.has(rowKey(r.Workload_Name, r.Strategy, r.L3_Bytes)));
-    if (fresh.length > 0) appendFileSync(logPath, fresh.map(csvLine).join(""));
+    try {
+      if (fresh.length > 0) appendFileSync(logPath, fresh.map(csvLine).join(""));
+    } catch (cause) {
+      throw writeError(cause, logPath, flag);
+    }
     for (const r of fresh) have.add(rowKey(r.Workload_Name, r.Strategy, r.L3_Bytes));
     all.push(...fresh);
     computed += fresh.length;
@@ -185,8 +208,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
     .sort((a, b) => order.get(rowKey(a.Workload_Name, a.Strategy, a.L3_Bytes))! - order.get(rowKey(b.Workload_Name, b.Strategy, b.L3_Bytes))!);
   const csvPath = join(dir, "sweep.csv");
   const jsonPath = join(dir, "results.json");
-  writeAtomic(csvPath, csvHeader() + rows.map(csvLine).join(""));
-  writeAtomic(jsonPath, `${JSON.stringify({ columns: SWEEP_COLUMNS, rows }, null, 2)}\n`);
+  writeFileAtomic(csvPath, csvHeader() + rows.map(csvLine).join(""), flag);
+  writeFileAtomic(jsonPath, `${JSON.stringify({ columns: SWEEP_COLUMNS, rows }, null, 2)}\n`, flag);
   return {
     rows,
     resumedRows: previous.length,

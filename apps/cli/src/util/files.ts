@@ -1,25 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { KpuError } from "@kpu/ir";
 
-/** Writes `content` to `path` via a temporary file and a rename, so a failed run never leaves a partial file. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (cause) {
-    rmSync(tmp, { force: true });
-    throw new KpuError("KPU_WRITE_FAILED", `could not write the file (${(cause as Error).message})`, {
-      where: path,
-      hint: "Check that the directory exists and is writable.",
-      cause,
-    });
-  }
-}
+/** The one atomic writer (write-file-atomic behind @kpu/scheduler's wrapper): failures are KpuErrors naming the flag. */
+export { ensureOutputDir, writeFileAtomic } from "@kpu/scheduler";
 
 export function readTextFile(path: string): string {
   try {

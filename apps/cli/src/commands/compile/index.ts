@@ -107,7 +107,7 @@ export function compileCommand(file: string | undefined, flags: CompileFlags, io
   const { frontend: result, scheduled } = compileModel(file, flags, flags.emit === "schedule" || flags.sram !== undefined);
   const ir =
     flags.emit === undefined ? undefined : flags.emit === "schedule" ? scheduleToJson(scheduled!.schedule) : emitFrontend(flags.emit, result);
-  if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir));
+  if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");
   const summary = scheduled === undefined ? undefined : scheduleSummary(scheduled);
   if (flags.json === true) {
     const doc = { ...result.report, ...(summary ?? {}), ...(ir !== undefined && flags.out === undefined ? { ir } : {}) };

@@ -40,7 +40,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
   const peak = flags.peak === true ? (await measurePeak(host, [threads]))[0] : undefined;
   const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, streamGBps: peak.streamGBps };
   const out = flags.out ?? DEFAULT_RESULTS;
-  writeFileAtomic(out, toJsonText(full));
+  writeFileAtomic(out, toJsonText(full), "--out");
   if (flags.json === true) {
     io.stdout(toJsonText(full));
     return full;

@@ -3,7 +3,7 @@ import { KpuError } from "@kpu/ir";
 import type { Command } from "commander";
 import { join } from "node:path";
 import type { CliIo } from "../../main.js";
-import { readTextFile, writeFileAtomic } from "../../util/files.js";
+import { ensureOutputDir, readTextFile, writeFileAtomic } from "../../util/files.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { DEFAULT_RESULTS } from "./common.js";
 
@@ -42,7 +42,8 @@ export async function cpuReportCommand(file: string | undefined, flags: ReportFl
   const doc = readResults(path);
   const outDir = flags.outDir ?? join(path, "..", "plots");
   const svgs = doc.results.length > 0 ? await reportSvgs(doc) : [];
-  for (const s of svgs) writeFileAtomic(join(outDir, s.name), s.svg);
+  if (svgs.length > 0) ensureOutputDir(outDir, "--out-dir");
+  for (const s of svgs) writeFileAtomic(join(outDir, s.name), s.svg, "--out-dir");
   if (flags.json === true) {
     io.stdout(toJsonText({ headline: headline(doc), tables: pivotTables(doc), plots: svgs.map((s) => join(outDir, s.name)) }));
     return;

@@ -1,9 +1,8 @@
 import { shapeKey, trialScore, tuneCurveSvg, tuneShape, type TuneResult } from "@kpu/cpu-matmul";
 import type { Command } from "commander";
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { CliIo } from "../../main.js";
-import { writeFileAtomic } from "../../util/files.js";
+import { ensureOutputDir, writeFileAtomic } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { DEFAULT_TUNE_LOG, addHostFlags, addShapeFlags, loadHost, progressBar, resolveShapes, threadsOf, type HostFlags, type ShapeFlags } from "./common.js";
@@ -23,7 +22,7 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
   const host = loadHost(flags);
   const threads = threadsOf(flags, host);
   const log = flags.log ?? DEFAULT_TUNE_LOG;
-  mkdirSync(dirname(log), { recursive: true });
+  ensureOutputDir(dirname(log), "--log");
   const out: TuneResult[] = [];
   for (const shape of shapes) {
     const bar = progressBar(flags.json !== true, flags.trials, `tune ${shapeKey(shape)}`);
@@ -47,7 +46,7 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
     }
   }
   if (flags.curve !== undefined) {
-    writeFileAtomic(flags.curve, await tuneCurveSvg(out, threads));
+    writeFileAtomic(flags.curve, await tuneCurveSvg(out, threads), "--curve");
   }
   if (flags.json === true) {
     io.stdout(

@@ -34,7 +34,10 @@ export interface L3SweepFlags {
 }
 
 /** The sweep spec named by --preset or --grid (exactly one). */
-export function sweepSpecOf(flags: { preset?: string | undefined; grid?: string | undefined; model?: L3Model | undefined; cAccounting?: CAccounting | undefined }): SweepSpec {
+export function sweepSpecOf(
+  flags: { preset?: string | undefined; grid?: string | undefined; model?: L3Model | undefined; cAccounting?: CAccounting | undefined },
+  onWarning?: (message: string) => void,
+): SweepSpec {
   if ((flags.preset === undefined) === (flags.grid === undefined)) {
     throw new KpuError("KPU_USAGE", "give exactly one of --preset and --grid", {
       where: "--preset/--grid",
@@ -42,7 +45,7 @@ export function sweepSpecOf(flags: { preset?: string | undefined; grid?: string 
     });
   }
   if (flags.preset !== undefined) return presetSpec(flags.preset as (typeof PRESETS)[number], flags.model ?? "kpu", flags.cAccounting ?? "rmw");
-  const spec = parseGridFile(readTextFile(flags.grid!), flags.grid!);
+  const spec = parseGridFile(readTextFile(flags.grid!), flags.grid!, onWarning);
   return { ...spec, ...(flags.model ? { model: flags.model } : {}), ...(flags.cAccounting ? { cAccounting: flags.cAccounting } : {}) };
 }
 
@@ -51,7 +54,8 @@ export function sweepSpecOf(flags: { preset?: string | undefined; grid?: string 
  * <out>/rows.csv as jobs finish; running the same command again resumes. Writes sweep.csv, results.json and two SVGs.
  */
 export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<void> {
-  const spec = sweepSpecOf(flags);
+  const warn = (message: string): void => { io.stderr(`warning: ${message}\n`); };
+  const spec = sweepSpecOf(flags, warn);
   if (flags.out === undefined) {
     throw new KpuError("KPU_USAGE", "--out is required", { where: "--out", hint: "Give an output directory, e.g. --out l3-sweep." });
   }
@@ -61,6 +65,8 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
   const t0 = performance.now();
   const outcome = await runSweep(spec, {
     outDir: flags.out,
+    outFlag: "--out",
+    onWarning: warn,
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
     onProgress: (done, total) => {
       if (bar === undefined) return;
@@ -77,8 +83,8 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
     const plots = await sweepPlots(outcome.rows);
     files.overfetchSvg = join(flags.out, "overfetch.svg");
     files.bestStrategySvg = join(flags.out, "best-strategy.svg");
-    writeFileAtomic(files.overfetchSvg, plots.overfetchSvg);
-    writeFileAtomic(files.bestStrategySvg, plots.bestStrategySvg);
+    writeFileAtomic(files.overfetchSvg, plots.overfetchSvg, "--out");
+    writeFileAtomic(files.bestStrategySvg, plots.bestStrategySvg, "--out");
   }
   const best = bestStrategies(outcome.rows);
   if (flags.json === true) {

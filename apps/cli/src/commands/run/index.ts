@@ -83,7 +83,7 @@ export function renderVerification(verify: VerifyResult): string {
 export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo): boolean {
   const { compiled, report } = runModel(file, flags);
   const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
-  if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir));
+  if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");
   if (flags.json === true) {
     const { summary, invariants, verify } = report;
     io.stdout(toJsonText({ model: report.model, ...summary, ok: report.ok, invariants, verify, ...(ir !== undefined && flags.out === undefined ? { ir } : {}) }));

@@ -201,7 +201,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
           });
     const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress, ...(flags.mapping === undefined ? {} : { mappingSource: flags.mapping }) });
     // written once the mapping was simulated: a mapping the hardware refuses is never left behind
-    if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)));
+    if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)), "--emit-mapping");
     return run;
   } finally {
     if (progress.started) bar?.stop();
@@ -237,7 +237,7 @@ export function simSummary(r: SimReport): string {
 const GANTT_FORMATS = [".svg", ".html", ".txt"] as const;
 
 /** Writes a Gantt chart; the format follows the extension (.svg, .html, .txt for ASCII). */
-export function writeGantt(run: SimRun, path: string, maxBars?: number): number {
+export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "--gantt"): number {
   const ext = extname(path).toLowerCase();
   if (!(GANTT_FORMATS as readonly string[]).includes(ext)) {
     throw new KpuError("KPU_BAD_FLAG", `"${path}" has no Gantt format extension`, {
@@ -247,7 +247,7 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number): number 
   }
   const chart = ganttChart(run, maxBars === undefined ? {} : { maxBars });
   const text = ext === ".svg" ? ganttSvg(chart) : ext === ".html" ? ganttHtml(chart) : ganttAscii(chart, { width: 160 });
-  writeFileAtomic(path, text);
+  writeFileAtomic(path, text, flag);
   return chart.bars.length;
 }
 
@@ -281,7 +281,7 @@ export function simDemo(io: CliIo, options: { readonly ganttPath?: string; reado
     const n = shape(op.inputs[1]!)[1]!;
     const run = runSimulation({ hw, m, n, k, strategy: "os", tiles: { m: 32, n: 32, k: 32 }, buffers: 2 });
     const r = run.report;
-    if (reports.length === 0 && options.ganttPath !== undefined) writeGantt(run, options.ganttPath);
+    if (reports.length === 0 && options.ganttPath !== undefined) writeGantt(run, options.ganttPath, undefined, "--out");
     reports.push(r);
     rows.push([op.id, `${m}x${n}x${k}`, Math.round(r.totalCycles), Number((r.timeNs / 1000).toFixed(3)), pct(r.fabricUtilisation), r.slowestMover, Number((r.energyPj.total / 1e6).toFixed(3))]);
   }

@@ -38,7 +38,7 @@ export function timingCommand(flags: TimingFlags, io: CliIo): InjectionRow[] {
   };
   const text = format === "csv" ? injectionCsv(rows) : format === "json" ? toJsonText(doc) : undefined;
   if (flags.out !== undefined) {
-    writeFileAtomic(flags.out, text ?? injectionCsv(rows));
+    writeFileAtomic(flags.out, text ?? injectionCsv(rows), "--out");
     if (flags.json !== true) io.stdout(`wrote the injection schedule of ${rows.length} steps to ${flags.out}\n`);
     else io.stdout(toJsonText({ ...doc, rows: undefined, out: flags.out, written: rows.length }));
     return rows;
