@@ -89,6 +89,6 @@ describe("bad hardware descriptions: the field and the rule", () => {
   });
 
   it("reports a syntax error", () => {
-    expect(errorOf(() => parseHardware("{ not: [valid", "x.yaml")).code).toBe("KPU_HW_BAD_SYNTAX");
+    expect(errorOf(() => parseHardware("{ not: [valid", "x.yaml")).code).toBe("KPU_BAD_SYNTAX");
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { KpuError } from "@kpu/ir";
+import { KpuError, readErrorCode } from "@kpu/ir";
 
 /** Writes `content` to `path` via a temporary file and a rename, so a failed run never leaves a partial file. */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
@@ -25,7 +25,7 @@ export function readTextFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (cause) {
-    throw new KpuError("KPU_READ_FAILED", `could not read the file (${(cause as NodeJS.ErrnoException).code ?? "error"})`, {
+    throw new KpuError(readErrorCode(cause), `could not read the file (${(cause as NodeJS.ErrnoException).code ?? "error"})`, {
       where: path,
       hint: "Check the path and the file's permissions.",
       cause,
