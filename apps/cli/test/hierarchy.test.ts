@@ -468,7 +468,7 @@ describe("kpu l3 analyze --l2 and --l3-policy", () => {
     ["unknown L2 policy", ["--l2", "64KiB", "--l2-policy", "plru"], /KPU_BAD_FLAG at --l2-policy: "plru"/],
     ["L2 size without a unit", ["--l2", "64"], /KPU_BAD_SIZE at --l2/],
     ["an L2 policy without an L2", ["--l2-policy", "min"], /KPU_USAGE at --l2-policy/],
-    ["an L2 with the kpu-sim model", ["--l2", "64KiB", "--model", "kpu-sim"], /KPU_BAD_FLAG at --model/],
+    ["an L2 with the kpu-sim model", ["--l2", "64KiB", "--model", "kpu-sim"], /KPU_USAGE at --model/],
   ];
   it.each(bad)("%s: exit 2 naming the flag", async (_name, args, pattern) => {
     const r = await kpu("l3", "analyze", ...shapeArgs(512, 512, 512), "--l3", "256KiB", ...args, "--json");

@@ -3,7 +3,7 @@
  * and a hint on how to fix it. Codes come from ERROR_CATALOGUE (error-codes.ts); the CLI turns a KpuError into one
  * line plus a hint and the exit code of its category (EXIT_CODES); anything else is a bug.
  */
-import { ERROR_CATALOGUE, type KpuErrorCategory, type KpuErrorCode } from "./error-codes.js";
+import { ERROR_CATALOGUE, errorCategory, isKpuErrorCode, type KpuErrorCategory, type KpuErrorCode } from "./error-codes.js";
 
 export interface KpuErrorOptions {
   /** Where the problem is, e.g. `op "mm1"`, `tensor "x"`, `--tile`, `model.json:ops[2].inputs[0]`. */
@@ -23,9 +23,10 @@ export class KpuError extends Error {
   constructor(code: KpuErrorCode, message: string, options: KpuErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.category = ERROR_CATALOGUE[code].category;
+    // looked up by string, so a code from a caller without types still gets a category (internal)
+    this.category = errorCategory(code);
     this.where = options.where;
-    this.hint = options.hint ?? ERROR_CATALOGUE[code].hint;
+    this.hint = options.hint ?? (isKpuErrorCode(code) ? ERROR_CATALOGUE[code].hint : undefined);
   }
 }
 

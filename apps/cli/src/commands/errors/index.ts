@@ -30,7 +30,7 @@ export function renderErrors(rows: readonly ErrorRow[], width: number): string {
   const codeW = Math.max(4, ...rows.map((r) => r.code.length));
   const catW = Math.max(8, ...rows.map((r) => r.category.length));
   const titleW = Math.max(5, ...rows.map((r) => r.title.length));
-  const hintW = Math.max(20, width - (codeW + catW + titleW + 4 + 4) - 1);
+  const hintW = Math.max(20, width - (codeW + catW + titleW + 4) - 8);
   const line = (c: string, cat: string, exit: string, title: string, hint: string): string =>
     `${c.padEnd(codeW)}  ${cat.padEnd(catW)}  ${exit.padStart(4)}  ${title.padEnd(titleW)}  ${clip(hint, hintW)}`.trimEnd();
   const out = [line("code", "category", "exit", "title", "hint"), ...rows.map((r) => line(r.code, r.category, String(r.exitCode), r.title, r.hint))];
