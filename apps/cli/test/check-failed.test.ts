@@ -1,9 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
+import type * as KpuModel from "@kpu/kpu-model";
 import { kpu } from "./helpers.js";
 
 // A verification that runs and fails: the executor's result is reported as a mismatch.
 vi.mock("@kpu/kpu-model", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@kpu/kpu-model")>();
+  const original = await importOriginal<typeof KpuModel>();
   return {
     ...original,
     verifySchedule: (...args: Parameters<typeof original.verifySchedule>) => ({ ...original.verifySchedule(...args), ok: false }),
