@@ -47,15 +47,15 @@ describe("kpu compile", () => {
     };
     const mlp = graphToJson(mlpExample());
     const cases: [string, string[], RegExp][] = [
-      ["unreadable file", [join(dir, "missing.json")], /KPU_READ_FAILED at .*missing\.json/],
-      ["invalid JSON", [bad("broken.json", "{")], /KPU_IR_BAD_JSON/],
-      ["unknown op", [bad("op.json", JSON.stringify({ ...mlp, ops: mlp.ops.map((o, i) => (i === 1 ? { ...o, kind: "softmax" } : o)) }))], /KPU_IR_SCHEMA at .*ops\[1\]\.kind/],
+      ["unreadable file", [join(dir, "missing.json")], /KPU_NO_SUCH_FILE at .*missing\.json/],
+      ["invalid JSON", [bad("broken.json", "{")], /KPU_BAD_SYNTAX/],
+      ["unknown op", [bad("op.json", JSON.stringify({ ...mlp, ops: mlp.ops.map((o, i) => (i === 1 ? { ...o, kind: "softmax" } : o)) }))], /KPU_SCHEMA at .*ops\[1\]\.kind/],
       ["shape mismatch", [bad("shape.json", JSON.stringify({ ...mlp, tensors: mlp.tensors.map((t) => (t.name === "w1" ? { ...t, shape: [127, 64] } : t)) }))], /KPU_IR_SHAPE_MISMATCH at op "mm1"/],
-      ["zero dimension", [bad("zero.json", JSON.stringify({ ...mlp, tensors: mlp.tensors.map((t) => (t.name === "x" ? { ...t, shape: [0, 128] } : t)) }))], /KPU_IR_BAD_DIM at tensor "x"/],
+      ["zero dimension", [bad("zero.json", JSON.stringify({ ...mlp, tensors: mlp.tensors.map((t) => (t.name === "x" ? { ...t, shape: [0, 128] } : t)) }))], /KPU_BAD_DIM at tensor "x"/],
       ["tile not a positive integer", ["--tile", "-4"], /KPU_BAD_FLAG at --tile/],
       ["tile not an integer", ["--tile", "3.5"], /KPU_BAD_FLAG at --tile/],
       ["unknown flag", ["--tiles", "32"], /KPU_USAGE: unknown option '--tiles'/],
-      ["unknown example", ["--example", "resnet"], /KPU_USAGE: .*resnet/],
+      ["unknown example", ["--example", "resnet"], /KPU_BAD_FLAG at --example: "resnet" is not one of/],
     ];
     it.each(cases)("%s", async (_name, args, pattern) => {
       const r = await kpu("compile", ...args, "--emit", "uops", "--out", out);

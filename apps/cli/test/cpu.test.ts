@@ -32,7 +32,7 @@ describe("kpu cpu schedule", () => {
   });
 
   it.each([
-    ["non-positive shape", ["--m", "0", "--n", "8", "--k", "8"], /KPU_BAD_FLAG at --m/],
+    ["non-positive shape", ["--m", "0", "--n", "8", "--k", "8"], /KPU_BAD_DIM at --m/],
     ["unknown rules", ["--m", "8", "--n", "8", "--k", "8", "--rules", "magic"], /--rules.*magic.*seed, host/],
   ])("%s: exit 2", async (_name, args, pattern) => {
     const r = await kpu("cpu", "schedule", ...args);

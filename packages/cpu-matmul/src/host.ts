@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { KpuError } from "@kpu/ir";
+import { KpuError, readErrorCode } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -173,7 +173,7 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
   const parsed = hostConfigSchema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new KpuError("KPU_CPU_BAD_HOST_CONFIG", issue?.message ?? "invalid host config", {
+    throw new KpuError("KPU_SCHEMA", issue?.message ?? "invalid host config", {
       where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
       hint: "Give any of name, isa, vectorBits, vectorRegisters, fmaUnits, fmaLatencyCycles, cores, prefetchStreams, l1d, l2, l3 ({bytes, ways, lineBytes}).",
     });
@@ -224,13 +224,13 @@ export function loadHostConfig(path: string, base: HostModel = detectHost()): Ho
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
-    throw new KpuError("KPU_READ_FAILED", "could not read the host config", { where: path, hint: "Check the path.", cause });
+    throw new KpuError(readErrorCode(cause), "could not read the host config", { where: path, hint: "Check the path.", cause });
   }
   let raw: unknown;
   try {
     raw = parseYaml(text) as unknown;
   } catch (cause) {
-    throw new KpuError("KPU_CPU_BAD_HOST_CONFIG", `not JSON or YAML (${(cause as Error).message})`, { where: path, cause });
+    throw new KpuError("KPU_BAD_SYNTAX", `not JSON or YAML (${(cause as Error).message})`, { where: path, cause });
   }
   return applyHostConfig(base, raw, path);
 }

@@ -36,25 +36,25 @@ export function shapeFlops(s: MatmulShape): number {
   return 2 * s.m * s.n * s.k;
 }
 
-/** Throws KPU_CPU_BAD_SHAPE unless every extent is an integer in [1, MAX_EXTENT] and M*N*K <= MAX_MACS. */
+/** Throws KPU_BAD_DIM unless every extent is an integer in [1, MAX_EXTENT] and M*N*K <= MAX_MACS. */
 export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
   for (const axis of ["m", "n", "k"] as const) {
     const v = s[axis];
     if (!Number.isSafeInteger(v) || v <= 0 || v > MAX_EXTENT) {
-      throw new KpuError("KPU_CPU_BAD_SHAPE", `${axis} = ${String(v)} is not an integer in 1..${MAX_EXTENT}`, {
+      throw new KpuError("KPU_BAD_DIM", `${axis} = ${String(v)} is not an integer in 1..${MAX_EXTENT}`, {
         where,
         hint: `Give positive sizes such as --m 128 --n 768 --k 768.`,
       });
     }
   }
   if (s.m * s.n * s.k > MAX_MACS) {
-    throw new KpuError("KPU_CPU_BAD_SHAPE", `${shapeKey(s)} has ${s.m * s.n * s.k} multiply-adds, more than ${MAX_MACS}`, {
+    throw new KpuError("KPU_BAD_DIM", `${shapeKey(s)} has ${s.m * s.n * s.k} multiply-adds, more than ${MAX_MACS}`, {
       where,
       hint: "Benchmark a smaller problem; the runner allocates A, B and C in memory.",
     });
   }
   if (s.kernel !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(s.kernel)) {
-    throw new KpuError("KPU_CPU_BAD_SHAPE", `kernel name "${s.kernel}" has characters other than letters, digits, _ . -`, {
+    throw new KpuError("KPU_BAD_NAME", `kernel name "${s.kernel}" has characters other than letters, digits, _ . -`, {
       where,
       hint: "Use a short name such as qkv.",
     });
@@ -78,7 +78,7 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
   try {
     raw = parseYaml(text) as unknown; // YAML is a superset of JSON
   } catch (cause) {
-    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", `not JSON or YAML (${(cause as Error).message})`, {
+    throw new KpuError("KPU_BAD_SYNTAX", `not JSON or YAML (${(cause as Error).message})`, {
       where,
       hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768}].',
       cause,
@@ -87,14 +87,14 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
   const parsed = shapesFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", issue?.message ?? "invalid shapes file", {
+    throw new KpuError("KPU_SCHEMA", issue?.message ?? "invalid shapes file", {
       where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
       hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768, "kernel": "qkv"}].',
     });
   }
   const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.shapes;
   if (list.length === 0) {
-    throw new KpuError("KPU_CPU_BAD_SHAPES_FILE", "the file lists no shapes", { where, hint: "Add at least one shape." });
+    throw new KpuError("KPU_SCHEMA", "the file lists no shapes", { where, hint: "Add at least one shape." });
   }
   return list.map((s, idx) =>
     validateShape(

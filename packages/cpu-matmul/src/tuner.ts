@@ -222,7 +222,7 @@ function parseLog(path: string, key: string): TrialRecord[] {
       try {
         rec = JSON.parse(line) as TrialRecord;
       } catch {
-        throw new KpuError("KPU_CPU_BAD_TUNE_LOG", `line ${n + 1} is not JSON`, { where: `${path}:${n + 1}`, hint: "Fix or delete the log to start over." });
+        throw new KpuError("KPU_BAD_SYNTAX", `line ${n + 1} is not JSON`, { where: `${path}:${n + 1}`, hint: "Fix or delete the log to start over." });
       }
       if (rec.shape === key) out.push(rec);
     });

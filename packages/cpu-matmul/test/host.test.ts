@@ -20,9 +20,9 @@ describe("host model", () => {
     expect(() => applyHostConfig(base, { isa: "avx512", vectorBits: 256 }, "cfg")).toThrow(/vectorBits 512/);
     expect(applyHostConfig(base, { prefetchStreams: 16 }, "cfg").prefetchStreams).toBe(16);
     expect(() => applyHostConfig(base, { prefetchStreams: 0 }, "cfg")).toThrow(expect.objectContaining({ where: "cfg:prefetchStreams" }));
-    expect(() => applyHostConfig(base, { cores: -1 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_HOST_CONFIG" }));
+    expect(() => applyHostConfig(base, { cores: -1 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA" }));
     expect(() => applyHostConfig(base, { l1d: { bytes: 49152, ways: 7 } }, "cfg")).toThrow(/not divisible into 7 ways/);
-    expect(() => applyHostConfig(base, { frequency: 3 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_HOST_CONFIG" }));
+    expect(() => applyHostConfig(base, { frequency: 3 }, "cfg")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA" }));
   });
 });
 
@@ -35,12 +35,12 @@ describe("shapes", () => {
   });
 
   it("rejects non-positive and huge shapes, parses shape files", () => {
-    expect(() => validateShape({ m: 0, n: 1, k: 1 })).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_SHAPE" }));
+    expect(() => validateShape({ m: 0, n: 1, k: 1 })).toThrow(expect.objectContaining({ code: "KPU_BAD_DIM" }));
     expect(() => validateShape({ m: 1.5, n: 1, k: 1 })).toThrow(/not an integer/);
     expect(() => validateShape({ m: 65536, n: 65536, k: 65536 })).toThrow(/multiply-adds/);
     expect(parseShapesText('[{"m": 7, "n": 13, "k": 29}]', "f.json")).toEqual([{ m: 7, n: 13, k: 29 }]);
     expect(parseShapesText("shapes:\n  - {m: 3, n: 5, k: 7, kernel: tiny}\n", "f.yaml")).toEqual([{ m: 3, n: 5, k: 7, kernel: "tiny" }]);
     expect(() => parseShapesText('[{"m": -1, "n": 1, "k": 1}]', "f.json")).toThrow(expect.objectContaining({ where: "f.json:0" }));
-    expect(() => parseShapesText("{", "f.json")).toThrow(expect.objectContaining({ code: "KPU_CPU_BAD_SHAPES_FILE" }));
+    expect(() => parseShapesText("{", "f.json")).toThrow(expect.objectContaining({ code: "KPU_BAD_SYNTAX" }));
   });
 });

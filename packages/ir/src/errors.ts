@@ -1,26 +1,32 @@
 /**
  * Every expected failure in kpu is a KpuError: a stable code, a location (an op, a tensor, a pass, a flag, a file),
- * and a hint on how to fix it. The CLI turns these into one line plus a hint and exit code 2; anything else is a bug.
+ * and a hint on how to fix it. Codes come from ERROR_CATALOGUE (error-codes.ts); the CLI turns a KpuError into one
+ * line plus a hint and the exit code of its category (EXIT_CODES); anything else is a bug.
  */
+import { ERROR_CATALOGUE, errorCategory, isKpuErrorCode, type KpuErrorCategory, type KpuErrorCode } from "./error-codes.js";
+
 export interface KpuErrorOptions {
   /** Where the problem is, e.g. `op "mm1"`, `tensor "x"`, `--tile`, `model.json:ops[2].inputs[0]`. */
   readonly where?: string;
-  /** How to fix it, in one sentence. */
+  /** How to fix it, in one sentence; the catalogue's hint for the code when absent. */
   readonly hint?: string;
   readonly cause?: unknown;
 }
 
 export class KpuError extends Error {
   override readonly name: string = "KpuError";
-  readonly code: string;
+  readonly code: KpuErrorCode;
+  readonly category: KpuErrorCategory;
   readonly where: string | undefined;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, options: KpuErrorOptions = {}) {
+  constructor(code: KpuErrorCode, message: string, options: KpuErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    // looked up by string, so a code from a caller without types still gets a category (internal)
+    this.category = errorCategory(code);
     this.where = options.where;
-    this.hint = options.hint;
+    this.hint = options.hint ?? (isKpuErrorCode(code) ? ERROR_CATALOGUE[code].hint : undefined);
   }
 }
 
@@ -37,4 +43,10 @@ export function formatKpuError(error: KpuError): string {
   const at = error.where === undefined ? "" : ` at ${error.where}`;
   const hint = error.hint === undefined ? "" : `\n  hint: ${error.hint}`;
   return `error ${error.code}${at}: ${error.message}${hint}`;
+}
+
+/** The code for a failed read: a path that names no file (ENOENT, EISDIR) is the input's fault, anything else the environment's. */
+export function readErrorCode(cause: unknown): "KPU_NO_SUCH_FILE" | "KPU_READ_FAILED" {
+  const errno = (cause as { code?: unknown } | null | undefined)?.code;
+  return errno === "ENOENT" || errno === "EISDIR" ? "KPU_NO_SUCH_FILE" : "KPU_READ_FAILED";
 }

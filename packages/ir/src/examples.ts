@@ -30,7 +30,7 @@ export const BERT_BASE = { hidden: 768, intermediate: 3072 } as const;
  */
 export function bertLayerExample(seq = 128): Graph {
   if (!Number.isInteger(seq) || seq <= 0) {
-    throw new KpuError("KPU_IR_BAD_DIM", `sequence length ${seq} is not a positive integer`, {
+    throw new KpuError("KPU_BAD_DIM", `sequence length ${seq} is not a positive integer`, {
       where: "--seq",
       hint: "Pass a sequence length such as 128 or 384.",
     });

@@ -44,7 +44,7 @@ export function parseGraphJson(text: string, source = "<graph>"): Graph {
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new KpuError("KPU_IR_BAD_JSON", `is not valid JSON (${(cause as Error).message})`, {
+    throw new KpuError("KPU_BAD_SYNTAX", `is not valid JSON (${(cause as Error).message})`, {
       where: source,
       hint: "Check the file for a syntax error.",
       cause,
@@ -52,7 +52,7 @@ export function parseGraphJson(text: string, source = "<graph>"): Graph {
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === "number" && version !== GRAPH_SCHEMA_VERSION) {
-    throw new KpuError("KPU_IR_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads version 1`, {
+    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads version 1`, {
       where: source,
       hint: "Re-export the model with this version of kpu.",
     });
@@ -60,7 +60,7 @@ export function parseGraphJson(text: string, source = "<graph>"): Graph {
   const parsed = graphJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new KpuError("KPU_IR_SCHEMA", issue.message, {
+    throw new KpuError("KPU_SCHEMA", issue.message, {
       where: `${source}:${issuePath(issue.path) || "(root)"}`,
       hint: 'A model file is {"schemaVersion":1,"kind":"kpu.graph","name","tensors","inputs","outputs","ops"}.',
     });

@@ -1,5 +1,7 @@
-export { KpuError, isKpuError, formatKpuError } from "./errors.js";
+export { KpuError, isKpuError, formatKpuError, readErrorCode } from "./errors.js";
 export type { KpuErrorOptions } from "./errors.js";
+export { ERROR_CATALOGUE, EXIT_CODES, errorCategory, isKpuErrorCode } from "./error-codes.js";
+export type { KpuErrorCategory, KpuErrorCode, KpuErrorSpec } from "./error-codes.js";
 export { DTYPES, dtypeBytes, isDType } from "./dtype.js";
 export type { DType } from "./dtype.js";
 export { ACTIVATIONS, OP_KINDS, isMatmulLike, tensorMap, consumerCounts } from "./graph.js";

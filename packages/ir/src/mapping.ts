@@ -157,11 +157,11 @@ export function parseMapping(text: string, source = "<mapping>"): Mapping {
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new KpuError("KPU_MAPPING_BAD_JSON", `is not valid JSON (${(cause as Error).message})`, { where: source, hint: "Check the file for a syntax error.", cause });
+    throw new KpuError("KPU_BAD_SYNTAX", `is not valid JSON (${(cause as Error).message})`, { where: source, hint: "Check the file for a syntax error.", cause });
   }
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === "number" && version !== MAPPING_SCHEMA_VERSION) {
-    throw new KpuError("KPU_MAPPING_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads kpu.mapping version ${MAPPING_SCHEMA_VERSION}`, {
+    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads kpu.mapping version ${MAPPING_SCHEMA_VERSION}`, {
       where: source,
       hint: "Write the mapping again with this version of kpu (kpu sim ... --emit-mapping).",
     });
@@ -170,7 +170,7 @@ export function parseMapping(text: string, source = "<mapping>"): Mapping {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issuePath(issue.path);
-    throw new KpuError("KPU_MAPPING_SCHEMA", `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
+    throw new KpuError("KPU_SCHEMA", `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
       where: `${source}:${path || "(root)"}`,
       hint: "See the kpu.mapping format in the @kpu/ir README; `kpu sim ... --emit-mapping m.json` writes one to start from.",
     });

@@ -1,17 +1,18 @@
 import { DTYPES } from "./dtype.js";
+import type { KpuErrorCode } from "./error-codes.js";
 import { KpuError } from "./errors.js";
 import type { EpilogueStep, Graph, Op, Tensor } from "./graph.js";
 
 /** Largest element count accepted per tensor: beyond this, byte offsets stop being exact in doubles. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31;
 
-function fail(code: string, message: string, where: string, hint: string): never {
+function fail(code: KpuErrorCode, message: string, where: string, hint: string): never {
   throw new KpuError(code, message, { where, hint });
 }
 
 function checkTensor(t: Tensor): void {
   const where = `tensor "${t.name}"`;
-  if (t.name.length === 0) fail("KPU_IR_BAD_NAME", "tensor has an empty name", where, "Give every tensor a name.");
+  if (t.name.length === 0) fail("KPU_BAD_NAME", "tensor has an empty name", where, "Give every tensor a name.");
   if (!(DTYPES as readonly string[]).includes(t.dtype)) {
     fail("KPU_IR_BAD_DTYPE", `unknown dtype "${t.dtype}"`, where, `Use one of ${DTYPES.join(", ")}.`);
   }
@@ -20,7 +21,7 @@ function checkTensor(t: Tensor): void {
   t.shape.forEach((d, i) => {
     if (!Number.isInteger(d) || d <= 0) {
       fail(
-        "KPU_IR_BAD_DIM",
+        "KPU_BAD_DIM",
         `dimension ${i} is ${d}; dimensions must be positive integers`,
         where,
         "Fix the tensor's shape in the model file.",
@@ -30,7 +31,7 @@ function checkTensor(t: Tensor): void {
   });
   if (elements > MAX_TENSOR_ELEMENTS) {
     fail(
-      "KPU_IR_TENSOR_TOO_LARGE",
+      "KPU_TOO_LARGE",
       `${elements} elements exceed the limit of 2^31`,
       where,
       "Split the tensor or check the shape for a typo.",

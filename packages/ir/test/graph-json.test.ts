@@ -23,16 +23,16 @@ describe("graph JSON format", () => {
   it("names the offending field of a schema error", () => {
     const json = graphToJson(mlpExample()) as { ops: { kind: string }[] };
     json.ops[2]!.kind = "conv2d";
-    expect(codeOf(JSON.stringify(json))).toEqual({ code: "KPU_IR_SCHEMA", where: "model.json:ops[2].kind" });
+    expect(codeOf(JSON.stringify(json))).toEqual({ code: "KPU_SCHEMA", where: "model.json:ops[2].kind" });
   });
 
   it("refuses another schema version with its own error", () => {
     const json = { ...graphToJson(mlpExample()), schemaVersion: 2 };
-    expect(codeOf(JSON.stringify(json)).code).toBe("KPU_IR_SCHEMA_VERSION");
+    expect(codeOf(JSON.stringify(json)).code).toBe("KPU_SCHEMA_VERSION");
   });
 
   it("refuses text that is not JSON", () => {
-    expect(codeOf("{ not json").code).toBe("KPU_IR_BAD_JSON");
+    expect(codeOf("{ not json").code).toBe("KPU_BAD_SYNTAX");
   });
 
   it("runs semantic validation after the schema", () => {

@@ -78,7 +78,7 @@ describe("kpu.mapping", () => {
     const m = strategyMapping("ws", { m: 32, n: 32, k: 32 }, { fabric, buffers: { l1: 2 } });
     expect(parseMapping(JSON.stringify(m))).toEqual(m);
     const bad = JSON.stringify({ ...m, levels: { ...m.levels, l2: { ...m.levels.l2, tile: { m: 0, n: 32, k: 32 } } } });
-    expect(() => parseMapping(bad, "map.json")).toThrow(expect.objectContaining({ code: "KPU_MAPPING_SCHEMA", where: "map.json:levels.l2.tile.m" }) as KpuError);
+    expect(() => parseMapping(bad, "map.json")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA", where: "map.json:levels.l2.tile.m" }) as KpuError);
     expect(() => parseMapping(JSON.stringify({ ...m, schemaVersion: 9 }), "map.json")).toThrow(/schemaVersion 9/);
   });
 

@@ -45,7 +45,7 @@ describe("validateGraph", () => {
 
   it.each([0, -3, 2.5])("rejects dimension %s", (d) => {
     const e = errorOf({ ...base, tensors: [{ name: "a", shape: [4, d], dtype: "fp32" }, ...base.tensors.slice(1)] });
-    expect(e.code).toBe("KPU_IR_BAD_DIM");
+    expect(e.code).toBe("KPU_BAD_DIM");
     expect(e.where).toBe('tensor "a"');
   });
 

@@ -54,7 +54,7 @@ function checkDims(g: FabricGemm): void {
   for (const key of ["rows", "cols", "m", "n", "k"] as const) {
     const v = g[key];
     if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new KpuError("KPU_FABRIC_BAD_DIM", `${key} = ${v} must be a positive integer`, {
+      throw new KpuError("KPU_BAD_DIM", `${key} = ${v} must be a positive integer`, {
         where: key,
         hint: "Pass positive whole numbers for the array and the GEMM.",
       });
@@ -155,7 +155,7 @@ export function fabricTrace(g: FabricGemm): InjectionEvent[] {
   const t = fabricTiming(g);
   const expected = t.sramReadsA + t.sramReadsB;
   if (expected > MAX_TRACE_EVENTS) {
-    throw new KpuError("KPU_FABRIC_TRACE_TOO_BIG", `the trace would have ${expected} events (limit ${MAX_TRACE_EVENTS})`, {
+    throw new KpuError("KPU_TOO_LARGE", `the trace would have ${expected} events (limit ${MAX_TRACE_EVENTS})`, {
       where: "--trace",
       hint: "Trace a smaller GEMM, e.g. --m 16 --n 16 --k 16.",
     });

@@ -1,6 +1,6 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule } from "@kpu/ir";
+import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule, type KpuErrorCode } from "@kpu/ir";
 
 /** Version of the hardware description format (`kind: kpu.hardware`). */
 export const HARDWARE_SCHEMA_VERSION = 1;
@@ -95,7 +95,7 @@ export interface HardwareDerived {
 
 const clockMhz = (hw: HardwareJson, d: ClockDomain): number => hw.clocks[`${d}Mhz`];
 
-function fail(code: string, message: string, where: string, hint: string): never {
+function fail(code: KpuErrorCode, message: string, where: string, hint: string): never {
   throw new KpuError(code, message, { where, hint });
 }
 
@@ -171,7 +171,7 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === "number" && version !== HARDWARE_SCHEMA_VERSION) {
     fail(
-      "KPU_HW_SCHEMA_VERSION",
+      "KPU_SCHEMA_VERSION",
       `has schemaVersion ${version}; this kpu reads version ${HARDWARE_SCHEMA_VERSION}`,
       source,
       "Export the description again with this version of kpu (`kpu hw show <preset> --json`).",
@@ -182,7 +182,7 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
     const issue = parsed.error.issues[0]!;
     const path = issuePath(issue.path);
     fail(
-      "KPU_HW_SCHEMA",
+      "KPU_SCHEMA",
       `${path === "" ? "the document" : path} ${issueRule(issue)}`,
       `${source}:${path || "(root)"}`,
       "Start from a preset: `kpu hw show edge-ai --json > hw.json`; sizes are in bytes, clocks in MHz, and bandwidths must be > 0.",
@@ -198,7 +198,7 @@ export function parseHardware(text: string, source = "<hardware>"): Hardware {
   try {
     raw = parseYaml(text);
   } catch (cause) {
-    throw new KpuError("KPU_HW_BAD_SYNTAX", `is neither valid JSON nor YAML (${(cause as Error).message.split("\n")[0]})`, {
+    throw new KpuError("KPU_BAD_SYNTAX", `is neither valid JSON nor YAML (${(cause as Error).message.split("\n")[0]})`, {
       where: source,
       hint: "Check the file for a syntax error.",
       cause,

@@ -40,7 +40,7 @@ type Ini = Map<string, IniSection>;
 const CFG_HINT = "Start from one of SCALE-Sim's configs/*.cfg: [general], [architecture_presets] and [run_presets] sections of `Key: value` lines.";
 
 function syntaxError(source: string, line: number, message: string, hint = CFG_HINT): KpuError {
-  return new KpuError("KPU_SCALESIM_CFG_SYNTAX", message, { where: `${source}:${line}`, hint });
+  return new KpuError("KPU_BAD_SYNTAX", message, { where: `${source}:${line}`, hint });
 }
 
 /** Leading whitespace width; configparser treats a line indented deeper than its key as that key's continuation. */

@@ -90,7 +90,7 @@ function checkScaleSimDims(g: ScaleSimGemm): void {
   for (const key of ["rows", "cols", "m", "n", "k"] as const) {
     const v = g[key];
     if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new KpuError("KPU_SCALESIM_BAD_DIM", `${key} = ${v} must be a positive integer`, {
+      throw new KpuError("KPU_BAD_DIM", `${key} = ${v} must be a positive integer`, {
         where: key,
         hint: "Pass positive whole numbers for the array and the GEMM.",
       });

@@ -124,7 +124,7 @@ function depths(b: SimOptions["buffers"]): BufferDepths {
   const d = { l3: per.l3 ?? all, l2: per.l2 ?? all, l1: per.l1 ?? all };
   for (const [level, v] of Object.entries(d)) {
     if (!Number.isSafeInteger(v) || v < 1 || v > 64) {
-      throw new KpuError("KPU_SIM_BAD_BUFFERS", `buffering depth ${v} for ${level} must be an integer from 1 to 64`, {
+      throw new KpuError("KPU_BAD_FLAG", `buffering depth ${v} for ${level} must be an integer from 1 to 64`, {
         where: "--buffers",
         hint: "Use 1 (no overlap) or 2 (double buffering), e.g. --buffers 2 or --buffers l1=2,l2=2,l3=1.",
       });
@@ -167,7 +167,7 @@ export function buildMapping(
   for (const key of ["m", "n", "k"] as const) {
     const v = tiles[key];
     if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new KpuError("KPU_SIM_BAD_TILES", `tile ${key} = ${v} must be a positive integer`, { where: "--tiles", hint: "Pass --tiles Ti,Tj,Tk, e.g. --tiles 64,64,96." });
+      throw new KpuError("KPU_BAD_TILES", `tile ${key} = ${v} must be a positive integer`, { where: "--tiles", hint: "Pass --tiles Ti,Tj,Tk, e.g. --tiles 64,64,96." });
     }
   }
   const dataflow = opts.dataflow ?? hw.fabric.dataflow;

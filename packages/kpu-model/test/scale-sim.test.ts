@@ -232,9 +232,9 @@ describe("SCALE-Sim .cfg files", () => {
     [CFG.replace("Dataflow : ws", "Dataflow : WS"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:14 .*Dataflow/],
     [CFG.replace("OfmapSramSzkB:   64\n", ""), "KPU_SCALESIM_CFG_MISSING", /a\.cfg:4 \[architecture_presets\] OfmapSramSzkB/],
     [CFG.replace("[run_presets]\nInterfaceBandwidth: CALC\n", ""), "KPU_SCALESIM_CFG_MISSING", /^a\.cfg$/],
-    [CFG.replace("MemoryBanks:   1", "MemoryBanks:   1\nDataflow: os"), "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:16/],
-    [`ArrayHeight: 8\n${CFG}`, "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:1/],
-    [CFG.replace("MemoryBanks:   1", "MemoryBanks"), "KPU_SCALESIM_CFG_SYNTAX", /a\.cfg:15/],
+    [CFG.replace("MemoryBanks:   1", "MemoryBanks:   1\nDataflow: os"), "KPU_BAD_SYNTAX", /a\.cfg:16/],
+    [`ArrayHeight: 8\n${CFG}`, "KPU_BAD_SYNTAX", /a\.cfg:1/],
+    [CFG.replace("MemoryBanks:   1", "MemoryBanks"), "KPU_BAD_SYNTAX", /a\.cfg:15/],
     [CFG.replace("Bandwidth : 10", "Bandwidth : ten"), "KPU_SCALESIM_CFG_VALUE", /a\.cfg:13 .*Bandwidth/],
   ];
   it.each(bad)("refuses a bad cfg with a typed error naming file:line and the key (%#)", (text, code, where) => {

@@ -29,7 +29,7 @@ export function alignUp(bytes: number, alignmentBytes: number): number {
 
 function checkPositiveInt(value: number, what: string, where: string): void {
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new KpuError("KPU_MEM_BAD_SIZE", `${what} is ${value}; it must be a positive whole number of bytes`, {
+    throw new KpuError("KPU_BAD_SIZE", `${what} is ${value}; it must be a positive whole number of bytes`, {
       where,
       hint: "Pass sizes such as 256KiB.",
     });
@@ -65,7 +65,7 @@ export class SramArena {
     const alignment = options.alignmentBytes ?? 64;
     checkPositiveInt(alignment, "the alignment", "SRAM arena");
     if ((alignment & (alignment - 1)) !== 0) {
-      throw new KpuError("KPU_MEM_BAD_SIZE", `alignment ${alignment} B is not a power of two`, {
+      throw new KpuError("KPU_BAD_SIZE", `alignment ${alignment} B is not a power of two`, {
         where: "SRAM arena",
         hint: "Use an alignment such as 64.",
       });

@@ -32,10 +32,10 @@ export function isPolicyName(value: string): value is PolicyName {
   return (REPLACEMENT_POLICIES as readonly string[]).includes(value);
 }
 
-/** Checks a policy name; throws KPU_MEM_BAD_POLICY naming the value and the accepted names. */
+/** Checks a policy name; throws KPU_BAD_POLICY naming the value and the accepted names. */
 export function parsePolicy(text: string, where = "--policy"): PolicyName {
   if (isPolicyName(text)) return text;
-  throw new KpuError("KPU_MEM_BAD_POLICY", `unknown eviction policy "${text}"`, {
+  throw new KpuError("KPU_BAD_POLICY", `unknown eviction policy "${text}"`, {
     where,
     hint: `Use one of: ${POLICY_NAMES.join(", ")}.`,
   });

@@ -138,14 +138,14 @@ export interface WorkingSet {
 function checkOptions(options: ScheduleOptions): { align: number; policy: PolicyName } {
   const { sramBytes } = options;
   if (!Number.isSafeInteger(sramBytes) || sramBytes <= 0) {
-    throw new KpuError("KPU_MEM_BAD_SIZE", `SRAM size ${sramBytes} is not a positive whole number of bytes`, {
+    throw new KpuError("KPU_BAD_SIZE", `SRAM size ${sramBytes} is not a positive whole number of bytes`, {
       where: "--sram",
       hint: "Pass a size such as 256KiB.",
     });
   }
   const align = options.alignmentBytes ?? 64;
   if (!Number.isSafeInteger(align) || align <= 0 || (align & (align - 1)) !== 0) {
-    throw new KpuError("KPU_MEM_BAD_SIZE", `alignment ${align} B is not a power of two`, {
+    throw new KpuError("KPU_BAD_SIZE", `alignment ${align} B is not a power of two`, {
       where: "alignment",
       hint: "Use an alignment such as 64.",
     });

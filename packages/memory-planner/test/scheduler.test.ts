@@ -75,9 +75,9 @@ describe("scheduleProgram on the seed MLP", () => {
   });
 
   it("refuses a zero, negative or fractional size and an unknown policy, naming the accepted forms", () => {
-    for (const bad of [0, -1, 1.5]) expect(kpuErrorOf(() => scheduleProgram(mlp(), { sramBytes: bad })).code).toBe("KPU_MEM_BAD_SIZE");
+    for (const bad of [0, -1, 1.5]) expect(kpuErrorOf(() => scheduleProgram(mlp(), { sramBytes: bad })).code).toBe("KPU_BAD_SIZE");
     const e = kpuErrorOf(() => scheduleProgram(mlp(), { sramBytes: 256 * KiB, policy: "random" as PolicyName }));
-    expect(e.code).toBe("KPU_MEM_BAD_POLICY");
+    expect(e.code).toBe("KPU_BAD_POLICY");
     expect(e.message).toContain('"random"');
     expect(e.hint).toBe("Use one of: lru, fifo, min.");
   });

@@ -28,7 +28,7 @@ export interface TilingOptions {
 
 function checkTileDim(value: number, where: string, dim: string): void {
   if (!Number.isInteger(value) || value <= 0) {
-    throw new KpuError("KPU_TILING_INVALID", `tile ${dim} is ${value}; tile sizes must be positive integers`, {
+    throw new KpuError("KPU_BAD_TILES", `tile ${dim} is ${value}; tile sizes must be positive integers`, {
       where,
       hint: "Pass tile sizes such as --tile 32.",
     });
@@ -63,7 +63,7 @@ export function fitTileToBudget(M: number, N: number, K: number, elementBytes: n
     }
   }
   if (best === undefined) {
-    throw new KpuError("KPU_TILING_INVALID", `no tile fits in ${budgetBytes} bytes (even 1x1x1 needs ${3 * elementBytes})`, {
+    throw new KpuError("KPU_BAD_TILES", `no tile fits in ${budgetBytes} bytes (even 1x1x1 needs ${3 * elementBytes})`, {
       where: "--budget",
       hint: "Raise the on-chip budget.",
     });
@@ -83,7 +83,7 @@ function resolveTile(opId: string, M: number, N: number, K: number, elementBytes
   } else if (options.budgetBytes !== undefined) {
     tile = fitTileToBudget(M, N, K, elementBytes, options.budgetBytes, options.granule ?? 16);
   } else {
-    throw new KpuError("KPU_TILING_INVALID", "no tile size given for this op", {
+    throw new KpuError("KPU_BAD_TILES", "no tile size given for this op", {
       where,
       hint: "Pass a tile size (--tile 32) or an on-chip budget for the tiling rule.",
     });
@@ -94,7 +94,7 @@ function resolveTile(opId: string, M: number, N: number, K: number, elementBytes
     const bytes = tileSetBytes(clamped, elementBytes, { m: M, n: N, k: K });
     if (bytes > options.budgetBytes) {
       throw new KpuError(
-        "KPU_TILING_INVALID",
+        "KPU_BAD_TILES",
         `tiles ${clamped.m}x${clamped.n}x${clamped.k} need ${bytes} bytes for A, B and C but the budget is ${options.budgetBytes}`,
         { where, hint: "Use smaller tiles or a larger budget." },
       );
@@ -108,7 +108,7 @@ export function tileGraph(graph: Graph, options: TilingOptions): TiledProgram {
   const tensors = tensorMap(graph);
   for (const id of Object.keys(options.perOp ?? {})) {
     if (!graph.ops.some((op) => op.id === id)) {
-      throw new KpuError("KPU_TILING_INVALID", "a per-op tile names an op that is not in the graph", {
+      throw new KpuError("KPU_BAD_TILES", "a per-op tile names an op that is not in the graph", {
         where: `op "${id}"`,
         hint: `Ops are: ${graph.ops.map((o) => o.id).join(", ")}.`,
       });

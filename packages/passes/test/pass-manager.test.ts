@@ -36,6 +36,6 @@ describe("budget tiling rule", () => {
   });
 
   it("refuses a budget that holds no tile", () => {
-    expect(() => fitTileToBudget(8, 8, 8, 4, 8)).toThrow(expect.objectContaining({ code: "KPU_TILING_INVALID" }));
+    expect(() => fitTileToBudget(8, 8, 8, 4, 8)).toThrow(expect.objectContaining({ code: "KPU_BAD_TILES" }));
   });
 });

@@ -45,7 +45,7 @@ export const DEFAULT_ADVISE_CANDIDATES: readonly number[] = Array.from({ length:
  */
 export function adviseL3(workloads: readonly Workload[], options: AdviseOptions): Advice {
   if (!(options.within >= 1)) {
-    throw new KpuError("KPU_L3_BAD_TARGET", `--within ${String(options.within)} is below 1`, {
+    throw new KpuError("KPU_BAD_FLAG", `--within ${String(options.within)} is below 1`, {
       where: "--within",
       hint: "Traffic can not go below compulsory: give a ratio such as 1.1 (within 10%).",
     });

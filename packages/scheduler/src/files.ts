@@ -34,10 +34,17 @@ function where(path: string, flag: string | undefined): string {
   return flag === undefined ? path : `${flag} ${path}`;
 }
 
-/** A KpuError (code KPU_WRITE_FAILED) for a failed write or folder creation at `path`, named by `flag` when given. */
+/** A path the user chose badly (input, exit 2) rather than a machine that cannot write (environment, exit 4). */
+const BAD_PATH = new Set(["ENOTDIR", "EEXIST", "EISDIR", "ENAMETOOLONG"]);
+
+function writeCode(cause: unknown): "KPU_BAD_OUTPUT" | "KPU_WRITE_FAILED" {
+  return BAD_PATH.has((cause as NodeJS.ErrnoException | undefined)?.code ?? "") ? "KPU_BAD_OUTPUT" : "KPU_WRITE_FAILED";
+}
+
+/** A KpuError for a failed write or folder creation at `path`, named by `flag` when given. */
 export function writeError(cause: unknown, path: string, flag?: string, isDir = false): KpuError {
   const { what, hint } = explain(cause, isDir);
-  return new KpuError("KPU_WRITE_FAILED", `could not write ${isDir ? "the folder" : "the file"}: ${what}`, { where: where(path, flag), hint, cause });
+  return new KpuError(writeCode(cause), `could not write ${isDir ? "the folder" : "the file"}: ${what}`, { where: where(path, flag), hint, cause });
 }
 
 /**
@@ -65,7 +72,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, flag
     mkdirSync(dir, { recursive: true });
   } catch (cause) {
     const { what, hint } = explain(cause, true);
-    throw new KpuError("KPU_WRITE_FAILED", `could not make the file's folder ${dir}: ${what}`, { where: where(path, flag), hint, cause });
+    throw new KpuError(writeCode(cause), `could not make the file's folder ${dir}: ${what}`, { where: where(path, flag), hint, cause });
   }
   try {
     writeFileAtomicLib.sync(path, typeof content === "string" ? content : Buffer.from(content.buffer, content.byteOffset, content.byteLength));

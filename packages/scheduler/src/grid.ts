@@ -49,7 +49,7 @@ export function parseGridFile(text: string, file: string, onWarning: (message: s
   try {
     raw = /\.json$/i.test(file) || /^\s*[[{]/.test(text) ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new KpuError("KPU_L3_BAD_GRID", `not valid JSON or YAML (${(cause as Error).message.split("\n")[0] ?? ""})`, {
+    throw new KpuError("KPU_BAD_SYNTAX", `not valid JSON or YAML (${(cause as Error).message.split("\n")[0] ?? ""})`, {
       where: file,
       hint: "Write a grid with workloads: [{name, m, n, k}], l3: [16MiB, ...] and optional strategies, model.",
       cause,
@@ -59,7 +59,7 @@ export function parseGridFile(text: string, file: string, onWarning: (message: s
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String).join(".");
-    throw new KpuError("KPU_L3_BAD_GRID", issue.message, {
+    throw new KpuError("KPU_SCHEMA", issue.message, {
       where: `${file}:${path === "" ? "(root)" : path}`,
       hint: "A grid has workloads: [{name, m, n, k}], l3: [\"16MiB\", ...], optional strategies: [ws, is, os], model: kpu|kpu-sim.",
     });

@@ -113,7 +113,7 @@ function checkSpec(spec: HierarchySpec): void {
   validateNest(spec.nest, "nest.levels");
   const steps = nestStepCount(spec.nest);
   if (steps > MAX_HIERARCHY_STEPS) {
-    throw new KpuError("KPU_HIERARCHY_TOO_LARGE", `${steps.toExponential(2)} tile steps is too many to simulate level by level`, {
+    throw new KpuError("KPU_TOO_LARGE", `${steps.toExponential(2)} tile steps is too many to simulate level by level`, {
       where: "tiles",
       hint: "Use larger tiles (fewer steps), or a single-level LRU analysis, which skips repeated iterations.",
     });

@@ -78,14 +78,14 @@ export interface L3Options {
 /** Checks an L3 capacity: a positive whole number of bytes that holds at least the smallest tile. */
 export function validateL3Bytes(l3Bytes: number, tiles: TileShape, elementBytes: number, where = "--l3"): void {
   if (!Number.isSafeInteger(l3Bytes) || l3Bytes <= 0) {
-    throw new KpuError("KPU_L3_BAD_SIZE", `${String(l3Bytes)} is not a positive whole number of bytes`, {
+    throw new KpuError("KPU_BAD_SIZE", `${String(l3Bytes)} is not a positive whole number of bytes`, {
       where,
       hint: "Give L3 sizes with a unit, e.g. 16MiB.",
     });
   }
   const smallest = Math.min(tiles.m * tiles.k, tiles.k * tiles.n, tiles.m * tiles.n) * elementBytes;
   if (l3Bytes < smallest) {
-    throw new KpuError("KPU_L3_BAD_SIZE", `${l3Bytes} bytes is below one tile (${smallest} bytes)`, {
+    throw new KpuError("KPU_BAD_SIZE", `${l3Bytes} bytes is below one tile (${smallest} bytes)`, {
       where,
       hint: `Give an L3 of at least ${tileFootprintBytes(tiles, elementBytes)} bytes (one A, B and C tile).`,
     });
@@ -182,14 +182,14 @@ export function analyzeL3(problem: MatmulProblem, options: L3Options): L3Result[
   const cAccounting = options.cAccounting ?? "rmw";
   const eb = elementBytesOf(problem);
   if (model === "kpu-sim" && (options.l2 !== undefined || (options.l3Policy ?? "lru") !== "lru")) {
-    throw new KpuError("KPU_BAD_FLAG", "the kpu-sim model has one LRU L3 and no L2", {
+    throw new KpuError("KPU_USAGE", "the kpu-sim model has one LRU L3 and no L2", {
       where: "--model",
       hint: "Use --model kpu for an L2 in front of the L3 or another L3 policy.",
     });
   }
   const out: L3Result[] = [];
   if (options.l3Bytes.length === 0) {
-    throw new KpuError("KPU_L3_BAD_SIZE", "no L3 size given", { where: "--l3", hint: "Give at least one size, e.g. --l3 16MiB." });
+    throw new KpuError("KPU_BAD_SIZE", "no L3 size given", { where: "--l3", hint: "Give at least one size, e.g. --l3 16MiB." });
   }
   for (const strategy of options.strategies ?? STRATEGIES) {
     const tiles = chooseTiles(problem, strategy, {

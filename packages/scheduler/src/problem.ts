@@ -14,7 +14,7 @@ export const DEFAULT_ELEMENT_BYTES = 4;
 
 function checkDim(value: number, where: string): void {
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new KpuError("KPU_L3_BAD_DIM", `${String(value)} is not a positive integer`, {
+    throw new KpuError("KPU_BAD_DIM", `${String(value)} is not a positive integer`, {
       where,
       hint: "Matmul dimensions are whole numbers of elements, at least 1.",
     });
@@ -31,7 +31,7 @@ export function validateProblem(problem: MatmulProblem, where = ""): void {
   checkDim(problem.k, `${where}k`);
   const eb = problem.elementBytes ?? DEFAULT_ELEMENT_BYTES;
   if (!Number.isSafeInteger(eb) || eb <= 0 || eb > 16) {
-    throw new KpuError("KPU_L3_BAD_DIM", `element size ${String(eb)} is not 1 to 16 bytes`, {
+    throw new KpuError("KPU_BAD_DIM", `element size ${String(eb)} is not 1 to 16 bytes`, {
       where: `${where}elementBytes`,
       hint: "Use 4 for fp32, 2 for fp16/bf16, 1 for int8.",
     });
@@ -43,7 +43,7 @@ export function validateProblem(problem: MatmulProblem, where = ""): void {
   ];
   for (const [name, elements] of operands) {
     if (elements > MAX_TENSOR_ELEMENTS) {
-      throw new KpuError("KPU_L3_BAD_DIM", `${name} has ${elements} elements, above 2^31`, {
+      throw new KpuError("KPU_BAD_DIM", `${name} has ${elements} elements, above 2^31`, {
         where: `${where}m/n/k`,
         hint: "Split the matmul; each operand must have at most 2,147,483,648 elements.",
       });
@@ -59,7 +59,7 @@ export function validateTiles(tiles: TileShape, where = "tiles"): void {
     ["k", tiles.k],
   ] as const) {
     if (!Number.isSafeInteger(v) || v <= 0 || v > 2 ** 20) {
-      throw new KpuError("KPU_L3_BAD_TILES", `${name} = ${String(v)} is not a positive integer up to 2^20`, {
+      throw new KpuError("KPU_BAD_TILES", `${name} = ${String(v)} is not a positive integer up to 2^20`, {
         where,
         hint: "Give tiles as Ti,Tj,Tk in elements, e.g. 64,64,96.",
       });

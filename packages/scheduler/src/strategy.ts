@@ -29,7 +29,7 @@ export const STRATEGY_INFO: Readonly<Record<Strategy, StrategyInfo>> = {
 export function parseStrategy(text: string, where = "strategy"): Strategy {
   const s = text.toLowerCase();
   if ((STRATEGIES as readonly string[]).includes(s)) return s as Strategy;
-  throw new KpuError("KPU_L3_BAD_STRATEGY", `unknown strategy "${text}"`, {
+  throw new KpuError("KPU_BAD_STRATEGY", `unknown strategy "${text}"`, {
     where,
     hint: `Use one of: ${STRATEGY_CHOICES.join(", ")}.`,
   });

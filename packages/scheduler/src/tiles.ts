@@ -24,7 +24,7 @@ export interface TileRuleOptions {
 }
 
 const badBudget = (message: string, where: string, hint: string): KpuError =>
-  new KpuError("KPU_L3_BAD_TILES", message, { where, hint });
+  new KpuError("KPU_BAD_TILES", message, { where, hint });
 
 /** The budget in bytes from the options (budgetBytes, or its former name bankBytes), checked against 3 elements. */
 function budgetOf(options: TileRuleOptions, elementBytes: number): number {
@@ -53,7 +53,7 @@ function budgetOf(options: TileRuleOptions, elementBytes: number): number {
 function granuleOf(options: TileRuleOptions, budgetElements: number): number {
   const requested = options.granule ?? TILE_GRANULE;
   if (!Number.isSafeInteger(requested) || requested <= 0 || requested > 2 ** 20) {
-    throw new KpuError("KPU_L3_BAD_TILES", `granule ${String(requested)} is not a positive integer up to 2^20`, {
+    throw new KpuError("KPU_BAD_TILES", `granule ${String(requested)} is not a positive integer up to 2^20`, {
       where: "granule",
       hint: "Give the tile granule in elements, e.g. 16 for a 16x16 systolic array.",
     });
@@ -226,7 +226,7 @@ export function parseTiles(text: string, where = "--tiles"): TileShape {
   const parts = text.split(",").map((p) => p.trim());
   const nums = parts.map(Number);
   if (parts.length !== 3 || nums.some((v) => !Number.isSafeInteger(v) || v <= 0)) {
-    throw new KpuError("KPU_L3_BAD_TILES", `"${text}" is not three positive integers Ti,Tj,Tk`, {
+    throw new KpuError("KPU_BAD_TILES", `"${text}" is not three positive integers Ti,Tj,Tk`, {
       where,
       hint: "Write tiles as Ti,Tj,Tk in elements, e.g. --tiles 64,64,96.",
     });

@@ -42,17 +42,17 @@ describe("auto and advice", () => {
     expect(a.l3Bytes).toBe(Math.max(...a.perWorkload.map((p) => p.l3Bytes!)));
     const none = adviseL3(ws, { within: 1.0, candidatesBytes: [1024 * 1024] });
     expect(none.perWorkload.some((p) => p.l3Bytes === undefined)).toBe(true);
-    expect(() => adviseL3(ws, { within: 0.9 })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_TARGET" }));
+    expect(() => adviseL3(ws, { within: 0.9 })).toThrow(expect.objectContaining({ code: "KPU_BAD_FLAG" }));
   });
 });
 
 describe("bad input", () => {
   it("names the field", () => {
     const l3 = [16 * 1024 * 1024];
-    expect(() => analyzeL3({ m: 0, n: 1, k: 1 }, { l3Bytes: l3 })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_DIM", where: "--m" }));
+    expect(() => analyzeL3({ m: 0, n: 1, k: 1 }, { l3Bytes: l3 })).toThrow(expect.objectContaining({ code: "KPU_BAD_DIM", where: "--m" }));
     expect(() => analyzeL3({ m: 1.5, n: 1, k: 1 }, { l3Bytes: l3 })).toThrow(expect.objectContaining({ where: "--m" }));
     expect(() => analyzeL3({ m: 2 ** 20, n: 1, k: 2 ** 12 }, { l3Bytes: l3 })).toThrow(/above 2\^31/);
-    expect(() => analyzeL3({ m: 64, n: 64, k: 64 }, { l3Bytes: [100] })).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_SIZE", where: "--l3" }));
+    expect(() => analyzeL3({ m: 64, n: 64, k: 64 }, { l3Bytes: [100] })).toThrow(expect.objectContaining({ code: "KPU_BAD_SIZE", where: "--l3" }));
     expect(() => analyzeL3({ m: 64, n: 64, k: 64 }, { l3Bytes: [] })).toThrow(/no L3 size/);
   });
 });

@@ -35,7 +35,7 @@ describe("sweeps", () => {
     expect(r.failedRows).toBe(9);
     const bad = r.rows.find((x) => x.Workload_Name === "bad")!;
     expect(bad.Status).toBe("failed");
-    expect(bad.Reason).toMatch(/KPU_L3_BAD_DIM at --m/);
+    expect(bad.Reason).toMatch(/KPU_BAD_DIM at --m/);
     const header = readFileSync(r.files.csv, "utf8").split("\n")[0]!;
     expect(header.startsWith("Workload_Name,Category,Aspect,M,N,K,Strategy,L3_Size_MB,Overfetch_Total")).toBe(true);
     expect(header.split(",")).toEqual([...SWEEP_COLUMNS]);
@@ -106,9 +106,9 @@ describe("grid files", () => {
   });
 
   it("names the field of a malformed grid", () => {
-    expect(() => parseGridFile("workloads: []\nl3: [1MiB]\n", "g.yaml")).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_GRID", where: "g.yaml:workloads" }));
+    expect(() => parseGridFile("workloads: []\nl3: [1MiB]\n", "g.yaml")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA", where: "g.yaml:workloads" }));
     expect(() => parseGridFile("workloads: [{name: a, m: 1, n: 1, k: 1}]\nl3: [16]\n", "g.yaml")).toThrow(expect.objectContaining({ code: "KPU_BAD_SIZE", where: "g.yaml:l3.0" }));
     expect(() => parseGridFile("workloads: [{name: a, m: 1, n: 1, k: 1}]\nl3: [1MiB]\nstrategies: [xs]\n", "g.yaml")).toThrow(expect.objectContaining({ where: "g.yaml:strategies.0" }));
-    expect(() => parseGridFile("{ not json", "g.json")).toThrow(expect.objectContaining({ code: "KPU_L3_BAD_GRID" }));
+    expect(() => parseGridFile("{ not json", "g.json")).toThrow(expect.objectContaining({ code: "KPU_BAD_SYNTAX" }));
   });
 });

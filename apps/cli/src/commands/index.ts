@@ -3,6 +3,7 @@ import type { CliIo } from "../main.js";
 import { registerCompile } from "./compile/index.js";
 import { registerCpu } from "./cpu/index.js";
 import { registerDemo } from "./demo/index.js";
+import { registerErrors } from "./errors/index.js";
 import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
@@ -21,4 +22,5 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTiming(program, io);
   registerFabric(program, io);
   registerL3(program, io);
+  registerErrors(program, io);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { KpuError } from "@kpu/ir";
+import { KpuError, readErrorCode } from "@kpu/ir";
 
 /** The one atomic writer (write-file-atomic behind @kpu/scheduler's wrapper): failures are KpuErrors naming the flag. */
 export { ensureOutputDir, writeFileAtomic } from "@kpu/scheduler";
@@ -8,7 +8,7 @@ export function readTextFile(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (cause) {
-    throw new KpuError("KPU_READ_FAILED", `could not read the file (${(cause as NodeJS.ErrnoException).code ?? "error"})`, {
+    throw new KpuError(readErrorCode(cause), `could not read the file (${(cause as NodeJS.ErrnoException).code ?? "error"})`, {
       where: path,
       hint: "Check the path and the file's permissions.",
       cause,

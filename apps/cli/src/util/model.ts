@@ -21,7 +21,7 @@ export function loadModel(source: ModelSource): Graph {
   const name = source.example ?? "mlp";
   if (name === "mlp") return EXAMPLES.mlp();
   if (name === "bert-layer") return bertLayerExample(source.seq ?? 128);
-  throw new KpuError("KPU_USAGE", `unknown example "${name}"`, {
+  throw new KpuError("KPU_BAD_FLAG", `unknown example "${name}"`, {
     where: "--example",
     hint: `Use one of: ${EXAMPLE_NAMES.join(", ")}.`,
   });

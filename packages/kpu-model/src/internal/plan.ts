@@ -94,7 +94,7 @@ export function checkMappingFits(hw: Hardware, mapping: Mapping, block: TileShap
   }
   const steps = nestStepCount(mappingNest(mapping, block));
   if (steps > MAX_SIM_STEPS) {
-    throw new KpuError("KPU_SIM_TOO_LARGE", `${steps} tile steps per compute tile is more than the ${MAX_SIM_STEPS} this simulation keeps in memory`, {
+    throw new KpuError("KPU_TOO_LARGE", `${steps} tile steps per compute tile is more than the ${MAX_SIM_STEPS} this simulation keeps in memory`, {
       where: "--tiles",
       hint: "Use larger tiles (--tiles Ti,Tj,Tk) or a smaller matmul; 8192^3 on edge-ai is about 800,000 steps.",
     });

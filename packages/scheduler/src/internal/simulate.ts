@@ -51,7 +51,7 @@ export function simulateL3(input: SimInput): SimCapResult[] {
   const { mt, nt, kt } = grid;
   const steps = mt * nt * kt;
   if (steps > MAX_STEPS) {
-    throw new KpuError("KPU_L3_TOO_LARGE", `${steps.toExponential(2)} tile steps is too many to simulate`, {
+    throw new KpuError("KPU_TOO_LARGE", `${steps.toExponential(2)} tile steps is too many to simulate`, {
       where: "tiles",
       hint: "Use larger tiles (fewer than 4e9 (i,j,k) steps).",
     });
@@ -84,7 +84,7 @@ export function simulateL3(input: SimInput): SimCapResult[] {
   const maxC = ei * ej * eb;
   const maxTile = Math.max(maxA, maxB, maxC);
   if (maxTile >= 2 ** 31) {
-    throw new KpuError("KPU_L3_BAD_TILES", `a ${maxTile}-byte tile is above 2 GiB`, {
+    throw new KpuError("KPU_BAD_TILES", `a ${maxTile}-byte tile is above 2 GiB`, {
       where: "tiles",
       hint: "Use smaller tiles; a tile must fit in on-chip memory.",
     });

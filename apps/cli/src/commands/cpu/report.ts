@@ -28,10 +28,10 @@ export function readResults(path: string): ResultsDoc {
     doc = JSON.parse(readTextFile(path)) as Partial<ResultsDoc>;
   } catch (cause) {
     if (cause instanceof KpuError) throw cause;
-    throw new KpuError("KPU_CPU_BAD_RESULTS", "not JSON", { where: path, hint: "Pass a file written by `kpu cpu bench`.", cause });
+    throw new KpuError("KPU_BAD_SYNTAX", "not JSON", { where: path, hint: "Pass a file written by `kpu cpu bench`.", cause });
   }
   if (doc.kind !== "kpu.cpu.results" || !Array.isArray(doc.results)) {
-    throw new KpuError("KPU_CPU_BAD_RESULTS", "not a kpu.cpu.results file", { where: path, hint: "Pass a file written by `kpu cpu bench`." });
+    throw new KpuError("KPU_SCHEMA", "not a kpu.cpu.results file", { where: path, hint: "Pass a file written by `kpu cpu bench`." });
   }
   return doc as ResultsDoc;
 }

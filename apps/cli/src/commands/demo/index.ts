@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { EXIT, type CliIo } from "../../main.js";
+import type { CliIo } from "../../main.js";
 import { toJsonText } from "../../util/print.js";
 import { l3AnalyzeCommand } from "../l3/analyze.js";
-import { runCommand } from "../run/index.js";
+import { runCommand, verificationFailed } from "../run/index.js";
 import { simDemo } from "../sim/index.js";
 
 export interface DemoFlags {
@@ -60,6 +60,6 @@ export function registerDemo(program: Command, io: CliIo): void {
     .option("--out <dir>", "directory for the Gantt chart", join("out", "demo"))
     .option("--json", "machine-readable output")
     .action((flags: DemoFlags) => {
-      if (!demoCommand(flags, io)) process.exitCode = EXIT.failed;
+      if (!demoCommand(flags, io)) throw verificationFailed("kpu demo");
     });
 }

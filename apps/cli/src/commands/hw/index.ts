@@ -62,7 +62,7 @@ export function hwShowCommand(spec: string, flags: HwShowFlags, io: CliIo): void
 /** `kpu hw validate <file>`: exit 0 with a one-line summary, or exit 2 with the field and the rule. */
 export function hwValidateCommand(file: string, flags: { readonly json?: boolean }, io: CliIo): void {
   if (!existsSync(file)) {
-    throw new KpuError("KPU_READ_FAILED", "no such file", { where: file, hint: "Pass the path of a hardware JSON or YAML file." });
+    throw new KpuError("KPU_NO_SUCH_FILE", "no such file", { where: file, hint: "Pass the path of a hardware JSON or YAML file." });
   }
   const hw = parseHardware(readTextFile(file), file);
   if (flags.json === true) io.stdout(toJsonText({ valid: true, file, name: hw.name, schemaVersion: hw.schemaVersion }));

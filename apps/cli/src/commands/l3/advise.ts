@@ -43,7 +43,7 @@ export function l3AdviseCommand(flags: L3AdviseFlags, io: CliIo): void {
   let workloads: readonly Workload[];
   if (flags.m !== undefined || flags.n !== undefined || flags.k !== undefined) {
     if (flags.m === undefined || flags.n === undefined || flags.k === undefined) {
-      throw new KpuError("KPU_BAD_FLAG", "give all of --m, --n and --k", { where: "--m/--n/--k", hint: "Or use --preset or --grid." });
+      throw new KpuError("KPU_USAGE", "give all of --m, --n and --k", { where: "--m/--n/--k", hint: "Or use --preset or --grid." });
     }
     const w = { name: `${flags.m}x${flags.n}x${flags.k}`, category: "", aspect: "", m: flags.m, n: flags.n, k: flags.k };
     validateProblem(w, "--");

@@ -93,7 +93,7 @@ function strategyTable(results: readonly L3Result[], sim: boolean): string {
 function workloadsOf(flags: L3AnalyzeFlags): Workload[] {
   const given = [flags.m, flags.n, flags.k].filter((v) => v !== undefined).length;
   if (given > 0 && given < 3) {
-    throw new KpuError("KPU_BAD_FLAG", "give all of --m, --n and --k", { where: "--m/--n/--k", hint: "Example: --m 4096 --n 4096 --k 4096." });
+    throw new KpuError("KPU_USAGE", "give all of --m, --n and --k", { where: "--m/--n/--k", hint: "Example: --m 4096 --n 4096 --k 4096." });
   }
   if (given === 3) {
     if (flags.example !== undefined) {

@@ -1,9 +1,9 @@
 import { Option, type Command } from "commander";
-import { scheduleToJson, type Schedule } from "@kpu/ir";
+import { KpuError, scheduleToJson, type Schedule } from "@kpu/ir";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
 import { checkSchedule, type ScheduleCheck } from "@kpu/memory-planner";
 import { writeFileAtomic } from "../../util/files.js";
-import { EXIT, type CliIo } from "../../main.js";
+import type { CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { addModelFlags, addScheduleFlags, compileModel, type CompileFlags, type CompileResult } from "../compile/index.js";
@@ -98,6 +98,11 @@ export function runCommand(file: string | undefined, flags: RunFlags & { readonl
   return report.ok;
 }
 
+/** The check-category error a command throws when its verification ran and failed (exit 1; the report is printed). */
+export function verificationFailed(command: string): KpuError {
+  return new KpuError("KPU_CHECK_FAILED", "the schedule failed verification (see the report)", { where: command });
+}
+
 export function registerRun(program: Command, io: CliIo): void {
   addScheduleFlags(addModelFlags(program.command("run").description("compile, schedule and execute a model on seeded random inputs; verify against the reference")))
     .option("--seed <n>", "seed of the random inputs", positiveInt("--seed"), 1)
@@ -105,6 +110,6 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--out <file>", "write the emitted schedule here (atomically)")
     .option("--json", "machine-readable output")
     .action((file: string | undefined, flags: RunFlags & { json?: boolean }) => {
-      if (!runCommand(file, flags, io)) process.exitCode = EXIT.failed;
+      if (!runCommand(file, flags, io)) throw verificationFailed("kpu run");
     });
 }

@@ -88,11 +88,11 @@ export function readScheduleFile(path: string): Schedule {
     doc = JSON.parse(readTextFile(path));
   } catch (cause) {
     if (cause instanceof KpuError) throw cause;
-    throw new KpuError("KPU_SIM_BAD_SCHEDULE", `is not valid JSON (${(cause as Error).message})`, { where: path, hint: "Pass a file written by `kpu compile ... --emit schedule --out file`." });
+    throw new KpuError("KPU_BAD_SYNTAX", `is not valid JSON (${(cause as Error).message})`, { where: path, hint: "Pass a file written by `kpu compile ... --emit schedule --out file`." });
   }
   const d = doc as { kind?: unknown; schemaVersion?: unknown; ops?: unknown; sramBytes?: unknown } | null;
   if (d === null || d.kind !== "kpu.schedule" || d.schemaVersion !== SCHEDULE_SCHEMA_VERSION || !Array.isArray(d.ops) || typeof d.sramBytes !== "number") {
-    throw new KpuError("KPU_SIM_BAD_SCHEDULE", `is not a kpu.schedule v${SCHEDULE_SCHEMA_VERSION} document`, {
+    throw new KpuError("KPU_SCHEMA", `is not a kpu.schedule v${SCHEDULE_SCHEMA_VERSION} document`, {
       where: path,
       hint: "Pass a file written by `kpu compile ... --emit schedule --out file`.",
     });
@@ -103,7 +103,7 @@ export function readScheduleFile(path: string): Schedule {
 function required(flags: MatmulSimFlags): void {
   for (const key of ["m", "n", "k"] as const) {
     if ((flags as Partial<MatmulSimFlags>)[key] === undefined) {
-      throw new KpuError("KPU_BAD_FLAG", `--${key} is required`, { where: `--${key}`, hint: "Pass the matmul shape, e.g. --m 1024 --n 1024 --k 1024." });
+      throw new KpuError("KPU_USAGE", `--${key} is required`, { where: `--${key}`, hint: "Pass the matmul shape, e.g. --m 1024 --n 1024 --k 1024." });
     }
   }
 }
