@@ -48,7 +48,7 @@ describe("every output path is safe", () => {
     const r = await kpu(...args());
     expect(r.code).toBe(2);
     const first = r.stderr.split("\n").find((l) => l.startsWith("error"))!;
-    expect(first).toMatch(/^error KPU_WRITE_FAILED at /);
+    expect(first).toMatch(/^error KPU_BAD_OUTPUT at /);
     expect(first).toContain(where);
     expect(first).toMatch(/a part of the path is a file|a file with this name exists where a folder is needed/);
     expect(r.stderr).toMatch(/hint: /);

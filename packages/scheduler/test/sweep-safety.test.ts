@@ -145,10 +145,10 @@ describe("writeFileAtomic", () => {
     const d = tmp();
     writeFileSync(join(d, "f"), "x");
     expect(() => writeFileAtomic(join(d, "f", "x.json"), "{}", "--out")).toThrow(
-      expect.objectContaining({ code: "KPU_WRITE_FAILED", where: `--out ${join(d, "f", "x.json")}` }) as Error,
+      expect.objectContaining({ code: "KPU_BAD_OUTPUT", where: `--out ${join(d, "f", "x.json")}` }) as Error,
     );
     mkdirSync(join(d, "dir"));
-    expect(() => writeFileAtomic(join(d, "dir"), "{}", "--out")).toThrow(expect.objectContaining({ code: "KPU_WRITE_FAILED", message: expect.stringContaining("is a folder") as unknown }) as Error);
+    expect(() => writeFileAtomic(join(d, "dir"), "{}", "--out")).toThrow(expect.objectContaining({ code: "KPU_BAD_OUTPUT", message: expect.stringContaining("is a folder") as unknown }) as Error);
     expect(spawnSync("ls", ["-A", join(d, "dir")], { encoding: "utf8" }).stdout).toBe("");
   });
 });
