@@ -4,6 +4,7 @@ import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { readTextFile } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
+import { guardSignals } from "../../util/process.js";
 
 export const DEFAULT_RESULTS = "bench-results/cpu-results.json";
 export const DEFAULT_TUNE_LOG = "bench-results/cpu-tune.jsonl";
@@ -61,17 +62,22 @@ export function addShapeFlags(command: Command): Command {
     .option("--k <n>", "reduction length (one shape)", dim("--k"));
 }
 
-/** A progress bar on a TTY only, never with --json. */
+/**
+ * A progress bar on a TTY only, never with --json. Until `stop`, SIGINT / SIGTERM stop the bar, restore the terminal
+ * and exit 130 / 143 (see util/process.ts), with or without a bar.
+ */
 export function progressBar(enabled: boolean, total: number, label: string): { tick: (value: number, payload?: string) => void; stop: () => void } {
-  if (!enabled || !process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
+  if (!enabled || !process.stderr.isTTY) return { tick: () => undefined, stop: guardSignals() };
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {info}`, stream: process.stderr, hideCursor: true }, undefined);
   bar.start(total, 0, { info: "" });
+  const release = guardSignals(bar);
   return {
     tick: (value, info) => {
       bar.update(value, { info: info ?? "" });
     },
     stop: () => {
       bar.stop();
+      release();
     },
   };
 }
