@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { formatKpuError, isKpuError } from "@kpu/ir";
+import { formatKpuError, isKpuError, sanitizeText } from "@kpu/ir";
 import { registerCommands } from "./commands/index.js";
 import { VERSION } from "./version.js";
 
@@ -37,7 +37,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.ok;
-      const message = error.message.replace(/^error: /, "");
+      const message = sanitizeText(error.message.replace(/^error: /, ""));
       io.stderr(`error KPU_USAGE: ${message}\n  hint: run \`kpu --help\` or \`kpu <command> --help\` for the accepted flags.\n`);
       return EXIT.usage;
     }

@@ -1,4 +1,4 @@
-export { KpuError, isKpuError, formatKpuError } from "./errors.js";
+export { KpuError, isKpuError, formatKpuError, sanitizeText } from "./errors.js";
 export type { KpuErrorOptions } from "./errors.js";
 export { DTYPES, dtypeBytes, isDType } from "./dtype.js";
 export type { DType } from "./dtype.js";
