@@ -1,4 +1,4 @@
-import { KpuError, issuePath, issueRule, parseByteSize } from "@kpu/ir";
+import { KpuError, issueRule, parseByteSize } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { C_ACCOUNTINGS, L3_MODELS, type CAccounting, type L3Model } from "./l3.js";
@@ -58,7 +58,7 @@ export function parseGridFile(text: string, file: string): SweepSpec {
   const parsed = gridSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issuePath(issue.path);
+    const path = issue.path.map(String).join("."); // grid paths are dotted (l3.0), as in the size errors below
     throw new KpuError("KPU_L3_BAD_GRID", issue.code === "custom" ? issue.message : `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
       where: `${file}:${path === "" ? "(root)" : path}`,
       hint: "A grid has workloads: [{name, m, n, k}], l3: [\"16MiB\", ...], optional strategies: [ws, is, os], model: kpu|kpu-sim.",
