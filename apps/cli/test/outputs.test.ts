@@ -94,7 +94,7 @@ describe("kpu l3 sweep grids", () => {
   it("two different workloads with one name are refused, naming the grid", async () => {
     const r = await run(["workloads:", "  - { name: a, m: 128, n: 128, k: 128 }", "  - { name: a, m: 256, n: 128, k: 128 }", "l3: [1MiB]", ""]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error KPU_L3_BAD_GRID at .*grid\.yaml:workloads\.1\.name: two different workloads are named "a"/);
+    expect(r.stderr).toMatch(/^error KPU_SCHEMA at .*grid\.yaml:workloads\.1\.name: two different workloads are named "a"/);
   });
 });
 

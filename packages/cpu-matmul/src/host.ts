@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { KpuError, readErrorCode } from "@kpu/ir";
+import { KpuError, issuePath, issueRule, readErrorCode } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -164,6 +164,10 @@ export const hostConfigSchema = z
   .strict();
 export type HostConfig = z.infer<typeof hostConfigSchema>;
 
+/** The keys a host config may set, as the schema accepts them (help texts and hints list these, never others). */
+export const HOST_CONFIG_KEYS = Object.keys(hostConfigSchema.shape) as (keyof HostConfig)[];
+const HOST_CONFIG_HINT = `Give any of ${HOST_CONFIG_KEYS.join(", ")}; l1d, l2 and l3 are {bytes, ways, lineBytes}.`;
+
 function mergeCache(base: CacheLevel, over: { bytes?: number | undefined; ways?: number | undefined; lineBytes?: number | undefined } | undefined): CacheLevel {
   return { bytes: over?.bytes ?? base.bytes, ways: over?.ways ?? base.ways, lineBytes: over?.lineBytes ?? base.lineBytes };
 }
@@ -172,10 +176,11 @@ function mergeCache(base: CacheLevel, over: { bytes?: number | undefined; ways?:
 export function applyHostConfig(base: HostModel, config: unknown, where = "host config"): HostModel {
   const parsed = hostConfigSchema.safeParse(config);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KpuError("KPU_SCHEMA", issue?.message ?? "invalid host config", {
-      where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
-      hint: "Give any of name, isa, vectorBits, vectorRegisters, fmaUnits, fmaLatencyCycles, cores, prefetchStreams, l1d, l2, l3 ({bytes, ways, lineBytes}).",
+    const issue = parsed.error.issues[0]!;
+    const path = issuePath(issue.path);
+    throw new KpuError("KPU_SCHEMA", `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
+      where: `${where}:${path || "(root)"}`,
+      hint: HOST_CONFIG_HINT,
     });
   }
   const c = parsed.data;
@@ -230,7 +235,7 @@ export function loadHostConfig(path: string, base: HostModel = detectHost()): Ho
   try {
     raw = parseYaml(text) as unknown;
   } catch (cause) {
-    throw new KpuError("KPU_BAD_SYNTAX", `not JSON or YAML (${(cause as Error).message})`, { where: path, cause });
+    throw new KpuError("KPU_BAD_SYNTAX", `not JSON or YAML (${(cause as Error).message})`, { where: path, hint: HOST_CONFIG_HINT, cause });
   }
   return applyHostConfig(base, raw, path);
 }

@@ -1,6 +1,6 @@
 export { BERT_KERNELS, BERT_M_VALUES, MAX_EXTENT, MAX_MACS, bertShapes, parseShapesText, shapeFlops, shapeKey, validateShape } from "./shapes.js";
 export type { MatmulShape } from "./shapes.js";
-export { VECTOR_ISAS, applyHostConfig, checkHost, describeHost, detectHost, hostConfigSchema, loadHostConfig, supportedLanes, vectorLanes } from "./host.js";
+export { HOST_CONFIG_KEYS, VECTOR_ISAS, applyHostConfig, checkHost, describeHost, detectHost, hostConfigSchema, loadHostConfig, supportedLanes, vectorLanes } from "./host.js";
 export type { CacheLevel, HostConfig, HostModel, VectorIsa } from "./host.js";
 export {
   MAX_LOCAL_ACC_BYTES,
@@ -31,7 +31,7 @@ export { TiledSpace, trialScore, tuneShape } from "./tuner.js";
 export type { TrialRecord, TuneOptions, TuneProgress, TuneResult } from "./tuner.js";
 export { VARIANTS, isVariant, parseVariants, variantSchedule } from "./variants.js";
 export type { Variant } from "./variants.js";
-export { RESULTS_SCHEMA_VERSION, geomean, geomeanRatio, rooflineGeomean, rooflineGflops, variantSummary } from "./results.js";
+export { RESULTS_SCHEMA_VERSION, geomean, parseResultsText, resultsDocSchema, geomeanRatio, rooflineGeomean, rooflineGflops, variantSummary } from "./results.js";
 export type { BenchFailure, BenchResult, ResultsDoc } from "./results.js";
 export { bestFromTuneLog, runBench } from "./benchmark.js";
 export type { BenchOptions } from "./benchmark.js";

@@ -1,6 +1,8 @@
+import { KpuError, issuePath, issueRule } from "@kpu/ir";
+import { z } from "zod";
 import type { CCompiler } from "./compiler.js";
-import type { HostModel } from "./host.js";
-import type { Variant } from "./variants.js";
+import { VECTOR_ISAS, type HostModel } from "./host.js";
+import { VARIANTS, type Variant } from "./variants.js";
 
 /** One measured variant x shape, as in `kpu cpu bench --json` (`results`). */
 export interface BenchResult {
@@ -52,6 +54,84 @@ export interface ResultsDoc {
   readonly streamGBps?: number;
   readonly results: readonly BenchResult[];
   readonly failures: readonly BenchFailure[];
+}
+
+const positive = z.number().positive();
+const count = z.number().int().positive();
+const cacheLevel = z.looseObject({ bytes: count, ways: count, lineBytes: count });
+const shapeFields = { variant: z.enum(VARIANTS), kernel: z.string().optional(), m: count, n: count, k: count, threads: count };
+const benchResultSchema = z
+  .looseObject({
+    ...shapeFields,
+    medianUs: positive,
+    p10Us: positive,
+    gflops: positive,
+    runs: count,
+    attempts: z.number().int().nonnegative(),
+    stolenFraction: z.number().min(0).max(1),
+    slowdown: positive.optional(),
+    noisy: z.boolean(),
+  })
+  .refine((r) => r.p10Us <= r.medianUs, { message: "p10Us is larger than medianUs", path: ["p10Us"] });
+
+/** What `kpu cpu report` accepts: a results file of any schema version, every measurement a positive number. */
+export const resultsDocSchema = z.looseObject({
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(RESULTS_SCHEMA_VERSION)]),
+  kind: z.literal("kpu.cpu.results"),
+  host: z.looseObject({
+    name: z.string(),
+    isa: z.enum(VECTOR_ISAS),
+    vectorBits: count,
+    vectorRegisters: count,
+    fmaUnits: count,
+    fmaLatencyCycles: count,
+    cores: count,
+    l1d: cacheLevel,
+    l2: cacheLevel,
+    l3: cacheLevel,
+  }),
+  compiler: z.looseObject({ command: z.string(), version: z.string(), flags: z.array(z.string()) }),
+  threads: count,
+  openblas: z.looseObject({ available: z.boolean(), core: z.string().optional(), note: z.string() }),
+  peakGflops: positive.optional(),
+  kernelCeilingGflops: positive.optional(),
+  streamGBps: positive.optional(),
+  results: z.array(benchResultSchema),
+  failures: z.array(z.looseObject({ ...shapeFields, reason: z.string() })),
+});
+
+const RESULTS_HINT = "Pass a file written by `kpu cpu bench` (or fix the value named).";
+
+/**
+ * Parses and validates a results file (`kpu cpu bench --out`): JSON, `kind: kpu.cpu.results`, every measurement a
+ * positive finite number, at least one result. Errors name the field (`results[3].medianUs must be a number`).
+ */
+export function parseResultsText(text: string, where: string): ResultsDoc {
+  if (text.trim() === "") throw new KpuError("KPU_SCHEMA", "the file is empty", { where, hint: RESULTS_HINT });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new KpuError("KPU_BAD_SYNTAX", `not JSON (${(cause as Error).message})`, { where, hint: RESULTS_HINT, cause });
+  }
+  if ((raw as { kind?: unknown } | null)?.kind !== "kpu.cpu.results") {
+    throw new KpuError("KPU_SCHEMA", "not a kpu.cpu.results file (kind is missing or different)", { where, hint: RESULTS_HINT });
+  }
+  const parsed = resultsDocSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issuePath(issue.path);
+    const rule = issue.code === "custom" ? `is invalid (${issue.message})` : issueRule(issue);
+    throw new KpuError("KPU_SCHEMA", `${path === "" ? "the document" : path} ${rule}`, { where: `${where}:${path || "(root)"}`, hint: RESULTS_HINT });
+  }
+  const doc = parsed.data as unknown as ResultsDoc;
+  if (doc.results.length === 0) {
+    throw new KpuError("KPU_SCHEMA", `the file has no results${doc.failures.length > 0 ? ` (${doc.failures.length} failures only)` : ""}`, {
+      where: `${where}:results`,
+      hint: "Run `kpu cpu bench` again; every variant x shape failed or none was measured.",
+    });
+  }
+  return doc;
 }
 
 export function geomean(values: readonly number[]): number {

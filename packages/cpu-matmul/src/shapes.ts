@@ -1,4 +1,4 @@
-import { KpuError } from "@kpu/ir";
+import { KpuError, issuePath, issueRule } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -68,7 +68,7 @@ const shapeSchema = z.object({
   k: z.number(),
   kernel: z.string().optional(),
 });
-const shapesFileSchema = z.union([z.array(shapeSchema), z.object({ shapes: z.array(shapeSchema) })]);
+const shapeListSchema = z.array(shapeSchema);
 
 /**
  * Parses a shapes file: JSON or YAML, either a list of {m, n, k, kernel?} or {shapes: [...]}. Every shape is validated.
@@ -84,15 +84,25 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
       cause,
     });
   }
-  const parsed = shapesFileSchema.safeParse(raw);
+  // Either a list, or {shapes: [...]}: pick the form first, so an error names the field ("[0].k is missing").
+  const wrapped = typeof raw === "object" && raw !== null && !Array.isArray(raw);
+  const extraKeys = wrapped ? Object.keys(raw as object).filter((key) => key !== "shapes") : [];
+  if (extraKeys.length > 0 || (!wrapped && !Array.isArray(raw))) {
+    throw new KpuError("KPU_SCHEMA", extraKeys.length > 0 ? `has an unknown field (${extraKeys.join(", ")})` : "is not a list of shapes", {
+      where,
+      hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768}], or {"shapes": [...]}.',
+    });
+  }
+  const parsed = shapeListSchema.safeParse(wrapped ? (raw as { shapes?: unknown }).shapes : raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KpuError("KPU_SCHEMA", issue?.message ?? "invalid shapes file", {
-      where: `${where}${issue !== undefined && issue.path.length > 0 ? `:${issue.path.join(".")}` : ""}`,
+    const issue = parsed.error.issues[0]!;
+    const path = `${wrapped ? "shapes" : ""}${issuePath(issue.path)}`;
+    throw new KpuError("KPU_SCHEMA", `${path === "" ? (wrapped ? "shapes" : "the document") : path} ${issueRule(issue)}`, {
+      where: `${where}:${path || "(root)"}`,
       hint: 'Write a list such as [{"m": 128, "n": 768, "k": 768, "kernel": "qkv"}].',
     });
   }
-  const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.shapes;
+  const list = parsed.data;
   if (list.length === 0) {
     throw new KpuError("KPU_SCHEMA", "the file lists no shapes", { where, hint: "Add at least one shape." });
   }

@@ -38,11 +38,29 @@ export function isKpuError(value: unknown): value is KpuError {
   return typeof v.code === "string" && v.code.startsWith("KPU_") && typeof v.message === "string";
 }
 
-/** One line for people: `error KPU_X at where: message` followed by `hint: ...` when there is one. */
+// C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that reorder what a terminal shows.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text from files and flags made safe to print: every control byte (ESC, NUL, CR, ...) becomes a visible escape
+ * (`\x1b`), so an error about a binary file can never drive the terminal. Tabs and newlines stay.
+ */
+export function sanitizeText(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * One line for people: `error KPU_X at where: message` followed by `hint: ...` when there is one. Every part goes
+ * through `sanitizeText` (the one place where text from files reaches the terminal in an error).
+ */
 export function formatKpuError(error: KpuError): string {
-  const at = error.where === undefined ? "" : ` at ${error.where}`;
-  const hint = error.hint === undefined ? "" : `\n  hint: ${error.hint}`;
-  return `error ${error.code}${at}: ${error.message}${hint}`;
+  const at = error.where === undefined ? "" : ` at ${sanitizeText(error.where)}`;
+  const hint = error.hint === undefined ? "" : `\n  hint: ${sanitizeText(error.hint)}`;
+  return `error ${error.code}${at}: ${sanitizeText(error.message)}${hint}`;
 }
 
 /** The code for a failed read: a path that names no file (ENOENT, EISDIR) is the input's fault, anything else the environment's. */

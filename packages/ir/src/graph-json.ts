@@ -3,7 +3,7 @@ import { DTYPES } from "./dtype.js";
 import { KpuError } from "./errors.js";
 import { ACTIVATIONS, type Graph } from "./graph.js";
 import { validateGraph } from "./validate.js";
-import { issuePath } from "./zod-issues.js";
+import { issuePath, issueRule } from "./zod-issues.js";
 
 /** Version of the graph JSON format. Bump it (and add a changeset) on any incompatible change. */
 export const GRAPH_SCHEMA_VERSION = 1;
@@ -60,8 +60,9 @@ export function parseGraphJson(text: string, source = "<graph>"): Graph {
   const parsed = graphJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new KpuError("KPU_SCHEMA", issue.message, {
-      where: `${source}:${issuePath(issue.path) || "(root)"}`,
+    const path = issuePath(issue.path);
+    throw new KpuError("KPU_SCHEMA", issue.code === "custom" ? issue.message : `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
+      where: `${source}:${path || "(root)"}`,
       hint: 'A model file is {"schemaVersion":1,"kind":"kpu.graph","name","tensors","inputs","outputs","ops"}.',
     });
   }

@@ -1,4 +1,4 @@
-export { KpuError, isKpuError, formatKpuError, readErrorCode } from "./errors.js";
+export { KpuError, isKpuError, formatKpuError, readErrorCode, sanitizeText } from "./errors.js";
 export type { KpuErrorOptions } from "./errors.js";
 export { ERROR_CATALOGUE, EXIT_CODES, errorCategory, isKpuErrorCode } from "./error-codes.js";
 export type { KpuErrorCategory, KpuErrorCode, KpuErrorSpec } from "./error-codes.js";

@@ -9,7 +9,7 @@ export function issuePath(path: readonly PropertyKey[]): string {
 export function issueRule(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
-      return issue.message.includes("received undefined") ? "is missing" : `must be ${issue.expected === "int" ? "an integer" : `a ${issue.expected}`}`;
+      return issue.message.includes("received undefined") ? "is missing" : `must be ${issue.expected === "int" ? "an integer" : `${/^[aeiou]/.test(issue.expected) ? "an" : "a"} ${issue.expected}`}`;
     case "too_small":
       return issue.inclusive === false ? `must be greater than ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)}`;
     case "too_big":

@@ -4,7 +4,7 @@ export { fuseGraph, fusionPass } from "./fusion.js";
 export type { FusionOptions } from "./fusion.js";
 export { fitTileToBudget, tileGraph, tilingPass } from "./tiling.js";
 export type { TilingOptions } from "./tiling.js";
-export { countUops, lowerProgram, loweringPass } from "./lowering.js";
+export { countUops, estimateUops, lowerProgram, loweringPass } from "./lowering.js";
 // The loop-order guard lives with LOOP_ORDERS in @kpu/ir; re-exported so existing imports from @kpu/passes keep working.
 export { isLoopOrder } from "@kpu/ir";
 export type { LoweringOptions, UopCounts } from "./lowering.js";

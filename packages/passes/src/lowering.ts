@@ -130,6 +130,22 @@ export function lowerProgram(program: TiledProgram, order: LoopOrder = "mnk", op
     : { tiled: program, loopOrder: order, uops };
 }
 
+/**
+ * The exact number of micro-ops `lowerProgram` emits for `program`, computed from the tile grids without emitting
+ * them (the loop order and block change the order, not the count): 3 per matmul step (LOAD A, LOAD B, EXEC) plus a
+ * STORE per output tile; per elementwise tile a LOAD per input, the EWISE and a STORE. Lets a caller refuse a program
+ * too large to lower before allocating it.
+ */
+export function estimateUops(program: TiledProgram): number {
+  let total = 0;
+  for (const op of program.ops) {
+    const { mt, nt } = op.grid;
+    if (op.kind === "matmul") total += mt * nt * (3 * op.grid.kt + 1);
+    else total += mt * nt * (op.fn === "add" || op.fn === "bias_add" ? 4 : 3);
+  }
+  return total;
+}
+
 export type UopCounts = Readonly<Record<MicroOpKind, number>>;
 
 /** Micro-ops by kind, overall and per op id. */

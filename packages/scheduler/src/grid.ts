@@ -1,4 +1,4 @@
-import { KpuError, parseByteSize } from "@kpu/ir";
+import { KpuError, issueRule, parseByteSize } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { C_ACCOUNTINGS, L3_MODELS, type CAccounting, type L3Model } from "./l3.js";
@@ -58,8 +58,8 @@ export function parseGridFile(text: string, file: string, onWarning: (message: s
   const parsed = gridSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join(".");
-    throw new KpuError("KPU_SCHEMA", issue.message, {
+    const path = issue.path.map(String).join("."); // grid paths are dotted (l3.0), as in the size errors below
+    throw new KpuError("KPU_SCHEMA", issue.code === "custom" ? issue.message : `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
       where: `${file}:${path === "" ? "(root)" : path}`,
       hint: "A grid has workloads: [{name, m, n, k}], l3: [\"16MiB\", ...], optional strategies: [ws, is, os], model: kpu|kpu-sim.",
     });
@@ -98,7 +98,7 @@ export function dedupeSweepSpec(spec: SweepSpec, where = "grid", onWarning: (mes
     }
     const same = seen.w.m === w.m && seen.w.n === w.n && seen.w.k === w.k && seen.w.category === w.category && seen.w.aspect === w.aspect;
     if (!same) {
-      throw new KpuError("KPU_L3_BAD_GRID", `two different workloads are named ${JSON.stringify(w.name)} (workloads.${seen.i} and workloads.${i})`, {
+      throw new KpuError("KPU_SCHEMA", `two different workloads are named ${JSON.stringify(w.name)} (workloads.${seen.i} and workloads.${i})`, {
         where: `${where}:workloads.${i}.name`,
         hint: "Give every workload its own name: rows are keyed by the name.",
       });

@@ -1,4 +1,10 @@
 import Table from "cli-table3";
+import type { CliIo } from "../main.js";
+
+/** A flag or input that is accepted but does nothing here, or is likely a mistake: one `warning: ...` line on stderr. */
+export function warn(io: CliIo, text: string): void {
+  io.stderr(`warning: ${text}\n`);
+}
 
 /** Stable, pretty JSON for `--json` output (one document, trailing newline). */
 export function toJsonText(value: unknown): string {

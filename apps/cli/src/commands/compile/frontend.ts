@@ -1,5 +1,5 @@
-import { graphToJson, tiledProgramToJson, uopProgramToJson, type Graph, type LoopOrder, type UopProgram } from "@kpu/ir";
-import { PassManager, countUops, fusionPass, loweringPass, tilingPass, type LoweringOptions, type PassRecord, type TilingOptions } from "@kpu/passes";
+import { KpuError, graphToJson, tiledProgramToJson, uopProgramToJson, type Graph, type LoopOrder, type TiledProgram, type UopProgram } from "@kpu/ir";
+import { PassManager, countUops, estimateUops, fusionPass, loweringPass, tilingPass, type LoweringOptions, type PassRecord, type TilingOptions } from "@kpu/passes";
 
 export const EMIT_FRONTEND = ["graph", "tiled", "uops"] as const;
 
@@ -10,6 +10,22 @@ export interface FrontendOptions {
   readonly fusion: boolean;
   /** Block of output tiles for the `blocked` order (default 4x4). */
   readonly block?: LoweringOptions["block"] | undefined;
+  /** Refuse to lower a program of more micro-ops than this (`--max-uops`, default DEFAULT_MAX_UOPS). */
+  readonly maxUops?: number | undefined;
+}
+
+/** About 130 B of heap per micro-op when lowered, several times that once scheduled and executed: 10 M is ~1.3 GB. */
+export const DEFAULT_MAX_UOPS = 10_000_000;
+
+/** Throws KPU_TOO_LARGE, with the exact count, when lowering `tiled` would emit more than `maxUops` micro-ops. */
+export function checkUopEstimate(tiled: TiledProgram, maxUops: number): void {
+  const uops = estimateUops(tiled);
+  if (uops <= maxUops) return;
+  const fmt = (n: number): string => n.toLocaleString("en-US");
+  throw new KpuError("KPU_TOO_LARGE", `lowering would emit ${fmt(uops)} micro-ops (about ${(uops * 130 / 2 ** 30).toFixed(1)} GiB before scheduling), more than the limit of ${fmt(maxUops)}`, {
+    where: "--max-uops",
+    hint: `Use larger tiles (--tile) or a smaller model (--seq), or raise the limit with --max-uops ${Math.ceil(uops / 1e6) * 1e6} if the machine has the memory.`,
+  });
 }
 
 export interface FrontendReport {
@@ -35,8 +51,13 @@ export function runFrontend(graph: Graph, options: FrontendOptions, dumpAfter: r
       : { tile: options.tile ?? 32 };
   const start = PassManager.start<Graph>();
   const fused = options.fusion ? start.add(fusionPass({})) : start;
-  const pipeline = fused.add(tilingPass(tiling)).add(loweringPass(options.order, options.block === undefined ? {} : { block: options.block }));
-  const { output, records } = pipeline.run(graph, { dumpAfter });
+  // Tile first, count the micro-ops lowering would emit (cheap, from the tile grids), refuse before allocating them.
+  const tiled = fused.add(tilingPass(tiling)).run(graph, { dumpAfter });
+  checkUopEstimate(tiled.output, options.maxUops ?? DEFAULT_MAX_UOPS);
+  const lowering = PassManager.start<TiledProgram>().add(loweringPass(options.order, options.block === undefined ? {} : { block: options.block }));
+  const lowered = lowering.run(tiled.output, { dumpAfter });
+  const output = lowered.output;
+  const records = [...tiled.records, ...lowered.records];
   const { total, perOp } = countUops(output.uops);
   return {
     graph,

@@ -5,8 +5,8 @@ import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
 import { EXAMPLE_NAMES, loadModel } from "../../util/model.js";
-import { renderTable, toJsonText } from "../../util/print.js";
-import { EMIT_FRONTEND, emitFrontend, runFrontend, type FrontendReport, type FrontendResult } from "./frontend.js";
+import { renderTable, toJsonText, warn } from "../../util/print.js";
+import { DEFAULT_MAX_UOPS, EMIT_FRONTEND, emitFrontend, runFrontend, type FrontendReport, type FrontendResult } from "./frontend.js";
 import { DEFAULT_SRAM_BYTES, renderScheduleSummary, runSchedule, scheduleSummary } from "./schedule.js";
 
 export const EMIT_KINDS = [...EMIT_FRONTEND, "schedule"] as const;
@@ -30,6 +30,8 @@ export interface CompileFlags {
   readonly placement?: Placement;
   readonly doubleBuffer?: boolean;
   readonly forward?: boolean;
+  /** Refuse to lower more micro-ops than this (default DEFAULT_MAX_UOPS). */
+  readonly maxUops?: number;
 }
 
 /** Parses `--block 4x4` (output tiles per block). */
@@ -55,14 +57,15 @@ export interface CompileResult {
 }
 
 /** Loads the model, runs fusion, tiling and lowering, and schedules when `schedule` is true. No output. */
-export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false): CompileResult {
+export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false, checkGraph?: (graph: Graph) => void): CompileResult {
   const graph = loadModel({ file, example: flags.example, seq: flags.seq });
+  checkGraph?.(graph);
   const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
   const block =
     flags.order !== "blocked"
       ? undefined
       : (flags.block ?? (flags.tile === undefined && flags.budget !== undefined ? undefined : blockForSram(flags.sram ?? DEFAULT_SRAM_BYTES, (flags.tile ?? 32) ** 2 * 4, { doubleBuffer: flags.doubleBuffer === true })));
-  const frontend = runFrontend(graph, { tile: flags.tile, budgetBytes: flags.budget, order: flags.order, fusion: flags.fusion, block }, dumpAfter);
+  const frontend = runFrontend(graph, { tile: flags.tile, budgetBytes: flags.budget, order: flags.order, fusion: flags.fusion, block, maxUops: flags.maxUops }, dumpAfter);
   if (!schedule) return { graph, frontend };
   const scheduled = runSchedule(frontend.program, {
     sram: flags.sram,
@@ -103,8 +106,20 @@ function humanReport(report: FrontendReport): string {
  * `kpu compile`: fusion, tiling and lowering of a model file or built-in example; with `--emit schedule` (or
  * `--sram`), also the static schedule with its statistics.
  */
-export function compileCommand(file: string | undefined, flags: CompileFlags, io: CliIo): void {
-  const { frontend: result, scheduled } = compileModel(file, flags, flags.emit === "schedule" || flags.sram !== undefined);
+export function compileCommand(file: string | undefined, flags: CompileFlags, io: CliIo, given: GivenFlag = () => true): void {
+  if (flags.out !== undefined && flags.emit === undefined) {
+    throw new KpuError("KPU_USAGE", "--out writes the IR chosen by --emit, and no --emit was given", {
+      where: "--out",
+      hint: `Add --emit ${EMIT_KINDS.join("|")}, e.g. --emit uops --out ${flags.out}.`,
+    });
+  }
+  const scheduling = flags.emit === "schedule" || flags.sram !== undefined;
+  for (const w of modelFlagWarnings(flags, given)) warn(io, w);
+  if (!scheduling) {
+    const idle = (["policy", "placement", "doubleBuffer", "forward"] as const).filter((name) => given(name) && flags[name] !== undefined && flags[name] !== false);
+    for (const name of idle) warn(io, `${flagName(name)} has no effect without scheduling (add --emit schedule or --sram)`);
+  }
+  const { frontend: result, scheduled } = compileModel(file, flags, scheduling);
   const ir =
     flags.emit === undefined ? undefined : flags.emit === "schedule" ? scheduleToJson(scheduled!.schedule) : emitFrontend(flags.emit, result);
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");
@@ -124,7 +139,28 @@ export function compileCommand(file: string | undefined, flags: CompileFlags, io
   } else if (ir !== undefined && flags.out === undefined) {
     io.stdout(toJsonText(ir));
   }
-  if (flags.out !== undefined) io.stdout(`wrote ${flags.emit ?? "nothing"} IR to ${flags.out}\n`);
+  if (ir !== undefined && flags.out !== undefined) io.stdout(`wrote ${flags.emit} IR to ${flags.out}\n`);
+}
+
+/** Whether the user gave a flag (not its default): `(name) => command.getOptionValueSource(name) === "cli"`. */
+export type GivenFlag = (name: string) => boolean;
+
+export function givenFlags(command: Command): GivenFlag {
+  return (name) => {
+    const source = command.getOptionValueSource(name);
+    return source !== undefined && source !== "default";
+  };
+}
+
+const flagName = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Model flags that do nothing in this combination (`--block` without `--order blocked`, ...), as warnings. */
+export function modelFlagWarnings(flags: CompileFlags, given: GivenFlag): string[] {
+  const out: string[] = [];
+  if (flags.block !== undefined && flags.order !== "blocked") out.push(`--block has no effect without --order blocked (the order is ${flags.order})`);
+  if (flags.seq !== undefined && flags.example !== "bert-layer") out.push("--seq has no effect without --example bert-layer");
+  if (flags.tile !== undefined && flags.budget !== undefined && given("budget")) out.push("--budget has no effect with --tile (the tile is given)");
+  return out;
 }
 
 /** Flags shared by every command that compiles a model (`compile`, `run`). */
@@ -137,7 +173,8 @@ export function addModelFlags(command: Command): Command {
     .option("--budget <size>", "on-chip bytes for A, B and C tiles: pick tiles by rule instead of --tile", byteSize("--budget"))
     .option("--order <order>", `loop order of the tile loops (${LOOP_ORDERS.join(", ")})`, oneOf("--order", LOOP_ORDERS), "mnk")
     .option("--block <MxN>", "output tiles per block for --order blocked (default: the largest square that fits --sram)", parseBlock)
-    .option("--no-fusion", "skip the fusion pass");
+    .option("--no-fusion", "skip the fusion pass")
+    .option("--max-uops <n>", `refuse to lower more micro-ops than this (default ${DEFAULT_MAX_UOPS.toLocaleString("en-US")}, about 1.3 GB)`, positiveInt("--max-uops", 2 ** 40));
 }
 
 /** Flags of the memory planner (`compile --emit schedule`, `run`). */
@@ -156,7 +193,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .option("--out <file>", "write the emitted IR here (atomically) instead of stdout")
     .option("--dump-after <passes>", "comma-separated pass names whose IR goes into the JSON report (* for all)")
     .option("--json", "machine-readable output")
-    .action((file: string | undefined, flags: CompileFlags) => {
-      compileCommand(file, flags, io);
+    .action((file: string | undefined, flags: CompileFlags, command: Command) => {
+      compileCommand(file, flags, io, givenFlags(command));
     });
 }

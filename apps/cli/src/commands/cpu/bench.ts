@@ -21,7 +21,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
   const variants = parseVariants(flags.variants);
   const shapes = resolveShapes(flags);
   const host = loadHost(flags);
-  const threads = threadsOf(flags, host);
+  const threads = threadsOf(flags, host, io);
   const tuned = variants.includes("tuned") ? bestFromTuneLog(flags.tuneLog ?? DEFAULT_TUNE_LOG) : undefined;
   const bar = progressBar(flags.json !== true, shapes.length * variants.length, "bench");
   let done = 0;

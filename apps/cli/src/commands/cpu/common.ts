@@ -1,9 +1,12 @@
-import { bertShapes, detectHost, loadHostConfig, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
+import { HOST_CONFIG_KEYS, bertShapes, detectHost, loadHostConfig, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
 import { KpuError } from "@kpu/ir";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { readTextFile } from "../../util/files.js";
+import type { CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
+import { warn } from "../../util/print.js";
+import { guardSignals } from "../../util/process.js";
 
 export const DEFAULT_RESULTS = "bench-results/cpu-results.json";
 export const DEFAULT_TUNE_LOG = "bench-results/cpu-tune.jsonl";
@@ -24,8 +27,13 @@ export function loadHost(flags: HostFlags): HostModel {
   return flags.hostConfig === undefined ? detectHost() : loadHostConfig(flags.hostConfig);
 }
 
-export function threadsOf(flags: HostFlags, host: HostModel): number {
-  return flags.threads ?? host.cores;
+/** --threads, default every core; more threads than cores is allowed (a host config may describe another machine) but warned. */
+export function threadsOf(flags: HostFlags, host: HostModel, io?: CliIo): number {
+  const threads = flags.threads ?? host.cores;
+  if (io !== undefined && threads > host.cores) {
+    warn(io, `--threads ${threads} is more than the ${host.cores} cores of ${host.source === "detected" ? "this host" : host.source}; the threads share cores (slower, noisier timings)`);
+  }
+  return threads;
 }
 
 /** `--shapes bert` (the 24 BERT shapes), `--shapes file.json|yaml`, or one shape from `--m --n --k`. */
@@ -50,7 +58,7 @@ const dim = (flag: string): ((text: string) => number) => positiveInt(flag, 1 <<
 export function addHostFlags(command: Command): Command {
   return command
     .option("--threads <n>", "threads for kernels and OpenBLAS (default: all cores)", positiveInt("--threads", 1024))
-    .option("--host-config <file>", "host model overrides (JSON or YAML): isa, vectorBits, vectorRegisters, fmaUnits, prefetchStreams, caches, cores");
+    .option("--host-config <file>", `host model overrides (JSON or YAML), any of: ${HOST_CONFIG_KEYS.join(", ")} (l1d, l2, l3 are {bytes, ways, lineBytes})`);
 }
 
 export function addShapeFlags(command: Command): Command {
@@ -61,17 +69,22 @@ export function addShapeFlags(command: Command): Command {
     .option("--k <n>", "reduction length (one shape)", dim("--k"));
 }
 
-/** A progress bar on a TTY only, never with --json. */
+/**
+ * A progress bar on a TTY only, never with --json. Until `stop`, SIGINT / SIGTERM stop the bar, restore the terminal
+ * and exit 130 / 143 (see util/process.ts), with or without a bar.
+ */
 export function progressBar(enabled: boolean, total: number, label: string): { tick: (value: number, payload?: string) => void; stop: () => void } {
-  if (!enabled || !process.stderr.isTTY) return { tick: () => undefined, stop: () => undefined };
+  if (!enabled || !process.stderr.isTTY) return { tick: () => undefined, stop: guardSignals() };
   const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {info}`, stream: process.stderr, hideCursor: true }, undefined);
   bar.start(total, 0, { info: "" });
+  const release = guardSignals(bar);
   return {
     tick: (value, info) => {
       bar.update(value, { info: info ?? "" });
     },
     stop: () => {
       bar.stop();
+      release();
     },
   };
 }

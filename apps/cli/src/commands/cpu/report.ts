@@ -1,5 +1,4 @@
-import { headline, pivotTables, reportSvgs, type ResultsDoc } from "@kpu/cpu-matmul";
-import { KpuError } from "@kpu/ir";
+import { headline, parseResultsText, pivotTables, reportSvgs, type ResultsDoc } from "@kpu/cpu-matmul";
 import type { Command } from "commander";
 import { join } from "node:path";
 import type { CliIo } from "../../main.js";
@@ -22,18 +21,9 @@ export function printPivot(doc: ResultsDoc, io: CliIo): void {
   }
 }
 
+/** Reads and validates a results file (every field checked; errors name the field path). */
 export function readResults(path: string): ResultsDoc {
-  let doc: Partial<ResultsDoc>;
-  try {
-    doc = JSON.parse(readTextFile(path)) as Partial<ResultsDoc>;
-  } catch (cause) {
-    if (cause instanceof KpuError) throw cause;
-    throw new KpuError("KPU_BAD_SYNTAX", "not JSON", { where: path, hint: "Pass a file written by `kpu cpu bench`.", cause });
-  }
-  if (doc.kind !== "kpu.cpu.results" || !Array.isArray(doc.results)) {
-    throw new KpuError("KPU_SCHEMA", "not a kpu.cpu.results file", { where: path, hint: "Pass a file written by `kpu cpu bench`." });
-  }
-  return doc as ResultsDoc;
+  return parseResultsText(readTextFile(path), path);
 }
 
 /** `kpu cpu report`: pivot tables, geometric means and target ratios, SVG plots. */

@@ -32,7 +32,7 @@ export interface ScheduleFlags extends HostFlags {
 export function cpuScheduleCommand(flags: ScheduleFlags, io: CliIo): void {
   const shape = validateShape({ m: flags.m, n: flags.n, k: flags.k }, "--m/--n/--k");
   const host = loadHost(flags);
-  const threads = threadsOf(flags, host);
+  const threads = threadsOf(flags, host, io);
   const t0 = process.hrtime.bigint();
   const plan = flags.rules === "seed" ? { ...seedRules(shape), params: undefined } : hostRules(shape, host, threads);
   const micros = Number(process.hrtime.bigint() - t0) / 1e3;

@@ -20,7 +20,7 @@ export interface TuneFlags extends HostFlags, ShapeFlags {
 export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneResult[]> {
   const shapes = resolveShapes(flags);
   const host = loadHost(flags);
-  const threads = threadsOf(flags, host);
+  const threads = threadsOf(flags, host, io);
   const log = flags.log ?? DEFAULT_TUNE_LOG;
   ensureOutputDir(dirname(log), "--log");
   const out: TuneResult[] = [];

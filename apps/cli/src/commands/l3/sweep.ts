@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -17,6 +18,7 @@ import {
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
+import { guardSignals } from "../../util/process.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { size } from "./common.js";
 
@@ -63,6 +65,11 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
   const bar = useBar ? new cliProgress.SingleBar({ format: "l3 sweep [{bar}] {value}/{total} rows | {eta}s left" }, cliProgress.Presets.shades_classic) : undefined;
   let started = false;
   const t0 = performance.now();
+  // Ctrl-C / SIGTERM while worker threads compute rows: stop the bar, restore auto-wrap, exit 130 / 143 (finished rows
+  // are kept). An inline sweep (one worker) computes in this thread, where a handler would only run at the end, so the
+  // signals keep their default action there.
+  const inline = (flags.workers ?? availableParallelism()) <= 1;
+  const release = inline ? () => undefined : guardSignals(bar);
   const outcome = await runSweep(spec, {
     outDir: flags.out,
     outFlag: "--out",
@@ -75,8 +82,10 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
         started = true;
       } else bar.update(done);
     },
+  }).finally(() => {
+    bar?.stop();
+    release();
   });
-  bar?.stop();
   const seconds = (performance.now() - t0) / 1000;
   const files = { ...outcome.files, overfetchSvg: "", bestStrategySvg: "" };
   if (flags.plots !== false) {

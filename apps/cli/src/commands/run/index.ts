@@ -1,13 +1,13 @@
 import { Option, type Command } from "commander";
-import { KpuError, scheduleToJson, type Schedule } from "@kpu/ir";
+import { KpuError, formatByteSize, scheduleToJson, type Graph, type Schedule } from "@kpu/ir";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
 import { checkSchedule, type ScheduleCheck } from "@kpu/memory-planner";
 import { writeFileAtomic } from "../../util/files.js";
 import type { CliIo } from "../../main.js";
-import { positiveInt } from "../../util/flags.js";
-import { renderTable, toJsonText } from "../../util/print.js";
-import { addModelFlags, addScheduleFlags, compileModel, type CompileFlags, type CompileResult } from "../compile/index.js";
-import { renderScheduleSummary, scheduleSummary, type ScheduleSummary } from "../compile/schedule.js";
+import { byteSize, positiveInt } from "../../util/flags.js";
+import { renderTable, toJsonText, warn } from "../../util/print.js";
+import { addModelFlags, addScheduleFlags, compileModel, givenFlags, modelFlagWarnings, type CompileFlags, type CompileResult, type GivenFlag } from "../compile/index.js";
+import { DEFAULT_SRAM_BYTES, renderScheduleSummary, scheduleSummary, type ScheduleSummary } from "../compile/schedule.js";
 
 export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter"> {
   /** Seed of the random inputs (default 1). */
@@ -16,6 +16,34 @@ export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter
    * takes the same flags as `kpu compile ... --emit schedule`. */
   readonly emit?: "schedule";
   readonly out?: string;
+  /** Refuse when the functional execution's estimated memory exceeds this (default DEFAULT_MAX_MEMORY). */
+  readonly maxMemory?: number;
+}
+
+/** Default bound on the functional execution's memory (`kpu run --max-memory`). */
+export const DEFAULT_MAX_MEMORY = 2 * 1024 ** 3;
+
+/**
+ * Bytes the functional execution holds: every tensor in float64 for the reference and in float32 for the simulated
+ * DRAM, the random inputs once more in float32, and the SRAM. Micro-ops are bounded separately (`--max-uops`).
+ */
+export function estimateRunBytes(graph: Graph, sramBytes: number): { total: number; tensors: number; sram: number } {
+  const elements = (name: string): number => graph.tensors.find((t) => t.name === name)?.shape.reduce((p, d) => p * d, 1) ?? 0;
+  const all = graph.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
+  const inputs = graph.inputs.reduce((sum, name) => sum + elements(name), 0);
+  const tensors = all * (8 + 4) + inputs * 4;
+  return { total: tensors + sramBytes, tensors, sram: sramBytes };
+}
+
+/** Throws KPU_TOO_LARGE, naming the estimate, when executing `graph` would need more than `maxBytes`. */
+export function checkRunMemory(graph: Graph, sramBytes: number, maxBytes: number): void {
+  const e = estimateRunBytes(graph, sramBytes);
+  if (e.total <= maxBytes) return;
+  const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(2)} GiB`;
+  throw new KpuError("KPU_TOO_LARGE", `executing ${graph.name} needs about ${gib(e.total)} (tensors ${gib(e.tensors)}, SRAM ${formatByteSize(e.sram)}), more than the limit of ${gib(maxBytes)}`, {
+    where: "--max-memory",
+    hint: `Run a smaller model, check it without executing (kpu compile --emit schedule), or raise the limit with --max-memory ${Math.ceil(e.total / 1024 ** 3)}GiB if the machine has the memory.`,
+  });
 }
 
 /** What `kpu run` found: the schedule's summary, its invariants, and the verification against the reference. */
@@ -45,7 +73,9 @@ export function injectRunFault(schedule: Schedule, fault: string | undefined): S
 
 /** Compiles, schedules, executes on seeded random inputs and verifies against the reference of the original graph. */
 export function runModel(file: string | undefined, flags: RunFlags): { compiled: CompileResult; report: RunReport } {
-  const compiled = compileModel(file, { ...flags }, true, true);
+  const compiled = compileModel(file, { ...flags }, true, true, (graph) => {
+    checkRunMemory(graph, flags.sram ?? DEFAULT_SRAM_BYTES, flags.maxMemory ?? DEFAULT_MAX_MEMORY);
+  });
   const scheduled = compiled.scheduled!;
   const invariants = checkSchedule(scheduled.schedule, compiled.frontend.program, scheduled.trace);
   const verify = verifySchedule(injectRunFault(scheduled.schedule, process.env.KPU_FAULT_RUN), compiled.frontend.program.tiled, {
@@ -80,7 +110,14 @@ export function renderVerification(verify: VerifyResult): string {
  * `kpu run`: compile, schedule, replay the schedule's invariants, execute it on seeded random inputs through a
  * simulated SRAM, and compare with the reference. Returns true if both checks pass (the command then exits 0, else 1).
  */
-export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo): boolean {
+export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo, given: GivenFlag = () => true): boolean {
+  if (flags.out !== undefined && flags.emit === undefined) {
+    throw new KpuError("KPU_USAGE", "--out writes the schedule chosen by --emit schedule, and no --emit was given", {
+      where: "--out",
+      hint: `Add --emit schedule, e.g. kpu run ... --emit schedule --out ${flags.out}.`,
+    });
+  }
+  for (const w of modelFlagWarnings(flags, given)) warn(io, w);
   const { compiled, report } = runModel(file, flags);
   const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");
@@ -108,8 +145,9 @@ export function registerRun(program: Command, io: CliIo): void {
     .option("--seed <n>", "seed of the random inputs", positiveInt("--seed"), 1)
     .addOption(new Option("--emit <ir>", "also emit the verified schedule (to --out, or into the --json report)").choices(["schedule"]))
     .option("--out <file>", "write the emitted schedule here (atomically)")
+    .option("--max-memory <size>", `refuse when executing would need more than this (default ${formatByteSize(DEFAULT_MAX_MEMORY)})`, byteSize("--max-memory"))
     .option("--json", "machine-readable output")
-    .action((file: string | undefined, flags: RunFlags & { json?: boolean }) => {
-      if (!runCommand(file, flags, io)) throw verificationFailed("kpu run");
+    .action((file: string | undefined, flags: RunFlags & { json?: boolean }, command: Command) => {
+      if (!runCommand(file, flags, io, givenFlags(command))) throw verificationFailed("kpu run");
     });
 }
