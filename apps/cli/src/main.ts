@@ -25,7 +25,9 @@ export function createProgram(io: CliIo = processIo): Command {
     .description("Compile, schedule and simulate tiled matrix workloads for the Stillwater KPU, and on CPUs.")
     .version(VERSION, "-V, --version")
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => undefined })
+    // commander writes only help to writeErr (its errors are re-raised as KpuErrors): help belongs on stdout, so that
+    // stderr starts with the one `error` line
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stdout, outputError: () => undefined })
     .exitOverride();
   registerCommands(program, io);
   for (const command of program.commands) command.exitOverride().configureOutput(program.configureOutput());
