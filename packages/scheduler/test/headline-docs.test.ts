@@ -63,7 +63,7 @@ describe("the seed's headline case, 32768x7168x7168", () => {
   });
 
   it("root README: kpu-sim's WS 0.896 and OS 34.6 at 16 MiB; the correct model's auto picks OS at 34.6x compulsory", () => {
-    expect(ROOT_README).toMatch(/--model kpu-sim +# kpu-sim's numbers: WS 0\.90, OS 34\.6/);
+    expect(ROOT_README).toMatch(/--model kpu-sim +# kpu-sim's numbers: WS 0\.896, OS 34\.6/);
     expect(ROOT_README).toMatch(/--l3 16MiB --strategy auto +# correct model: OS, 34\.6x compulsory/);
     expect(find(kpuSim, 16 * MiB, "ws").overfetchTotal.toFixed(3)).toBe("0.896");
     expect(find(kpuSim, 16 * MiB, "os").overfetchTotal.toFixed(1)).toBe("34.6");
