@@ -50,7 +50,8 @@ export function dataflowMapping(dataflow: Dataflow, m: number, n: number, k: num
   }
 }
 
-function checkDims(g: FabricGemm): void {
+/** Refuses a GEMM or array with a dimension that is not a positive integer (shared with the SCALE-Sim mode). */
+export function checkFabricDims(g: FabricGemm): void {
   for (const key of ["rows", "cols", "m", "n", "k"] as const) {
     const v = g[key];
     if (!Number.isSafeInteger(v) || v <= 0) {
@@ -82,7 +83,7 @@ export function arrayFolds(g: FabricGemm): { spatialRows: number; spatialCols: n
 
 /** Closed-form fabric timing (see the package README for the formulas); O(1). */
 export function fabricTiming(g: FabricGemm): FabricTiming {
-  checkDims(g);
+  checkFabricDims(g);
   const { rows, cols, dataflow, m, n, k } = g;
   const { spatialRows, spatialCols, temporal, rowFolds, colFolds, folds } = arrayFolds(g);
   // Sum over folds of 2r + c + t - 2, where the r's of one column of folds add up to spatialRows.

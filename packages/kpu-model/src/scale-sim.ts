@@ -1,5 +1,5 @@
 import { KpuError } from "@kpu/ir";
-import { arrayFolds } from "./fabric.js";
+import { arrayFolds, checkFabricDims, type FabricGemm } from "./fabric.js";
 import type { Dataflow } from "./hardware.js";
 
 /**
@@ -8,14 +8,8 @@ import type { Dataflow } from "./hardware.js";
  * over the full array, books fill and drain per fold by its own rules, reports the last cycle's index as the total and
  * adds R + C OFMAP writes per OS fold. See the package README, "SCALE-Sim compatibility".
  */
-export interface ScaleSimGemm {
-  readonly rows: number;
-  readonly cols: number;
-  readonly dataflow: Dataflow;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-}
+/** A GEMM on an R x C array: the same input as our fabric model takes. */
+export type ScaleSimGemm = FabricGemm;
 
 /** What SCALE-Sim v2 reports for one layer (COMPUTE_REPORT and DETAILED_ACCESS_REPORT SRAM columns), in words. */
 export interface ScaleSimResult {
@@ -86,17 +80,6 @@ function sramCounts(g: ScaleSimGemm, rowFolds: number, colFolds: number): Pick<S
   }
 }
 
-function checkScaleSimDims(g: ScaleSimGemm): void {
-  for (const key of ["rows", "cols", "m", "n", "k"] as const) {
-    const v = g[key];
-    if (!Number.isSafeInteger(v) || v <= 0) {
-      throw new KpuError("KPU_BAD_DIM", `${key} = ${v} must be a positive integer`, {
-        where: key,
-        hint: "Pass positive whole numbers for the array and the GEMM.",
-      });
-    }
-  }
-}
 
 /**
  * macs / (cycles x R x C) in percent. A lone 1-long fold on a 1 x 1 OS array reports 0 cycles, where SCALE-Sim itself
@@ -108,7 +91,7 @@ function utilPercent(macs: number, cycles: number, rows: number, cols: number): 
 
 /** SCALE-Sim v2's stall-free report for one GEMM, in closed form (O(1)); see the package README for the formulas. */
 export function scaleSimGemm(g: ScaleSimGemm): ScaleSimResult {
-  checkScaleSimDims(g);
+  checkFabricDims(g);
   const { rows, cols, dataflow, m, n, k } = g;
   // SCALE-Sim maps a GEMM onto the array as our dataflows do (OS: Sr = M, Sc = N, T = K; WS: K, N, M; IS: K, M, N)
   const { spatialRows, spatialCols, temporal, rowFolds, colFolds, folds } = arrayFolds(g);
