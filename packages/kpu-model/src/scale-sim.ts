@@ -1,4 +1,3 @@
-import { KpuError } from "@kpu/ir";
 import { arrayFolds, checkFabricDims, type FabricGemm } from "./fabric.js";
 import type { Dataflow } from "./hardware.js";
 
