@@ -59,11 +59,11 @@ describe("a closed pipe ends the command quietly (kpu ... | head -1)", () => {
 });
 
 describe("SIGINT and SIGTERM exit 130 and 143 with the finished rows kept", () => {
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    it(`${signal} during kpu l3 sweep --preset comprehensive`, async () => {
+  for (const [signal, code, workers] of [["SIGINT", 130, "2"], ["SIGTERM", 143, "2"], ["SIGINT", 130, "1"]] as const) {
+    it(`${signal} during kpu l3 sweep --preset comprehensive --workers ${workers}`, async () => {
       const out = join(mkdtempSync(join(tmpdir(), "kpu-signal-")), "sweep");
       const rows = join(out, "rows.csv");
-      const r = await run(["l3", "sweep", "--preset", "comprehensive", "--no-plots", "--workers", "2", "--out", out], (child) => {
+      const r = await run(["l3", "sweep", "--preset", "comprehensive", "--no-plots", "--workers", workers, "--out", out], (child) => {
         // Signal once the first rows are on disk, so the sweep is in the middle of its work.
         const poll = setInterval(() => {
           if (existsSync(rows) && readFileSync(rows, "utf8").split("\n").length > 3) {

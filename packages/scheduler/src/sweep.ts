@@ -119,7 +119,11 @@ function workerPool(threads: number): Tinypool {
 /** Runs jobs on worker threads (or inline), calling `done` as each finishes. */
 async function runJobs(spec: SweepSpec, jobs: SweepJob[], workers: number, done: (job: SweepJob, rows: SweepRow[]) => void): Promise<void> {
   if (workers <= 1 || jobs.length <= 1) {
-    for (const job of jobs) done(job, runSweepJob(spec, job));
+    for (const job of jobs) {
+      done(job, runSweepJob(spec, job));
+      // yield between jobs so that a signal handler (Ctrl-C: restore the terminal, exit 130) gets to run
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return;
   }
   // biggest jobs first, so the last one to finish is short

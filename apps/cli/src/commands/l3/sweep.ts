@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -65,11 +64,9 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
   const bar = useBar ? new cliProgress.SingleBar({ format: "l3 sweep [{bar}] {value}/{total} rows | {eta}s left" }, cliProgress.Presets.shades_classic) : undefined;
   let started = false;
   const t0 = performance.now();
-  // Ctrl-C / SIGTERM while worker threads compute rows: stop the bar, restore auto-wrap, exit 130 / 143 (finished rows
-  // are kept). An inline sweep (one worker) computes in this thread, where a handler would only run at the end, so the
-  // signals keep their default action there.
-  const inline = (flags.workers ?? availableParallelism()) <= 1;
-  const release = inline ? () => undefined : guardSignals(bar);
+  // Ctrl-C / SIGTERM: stop the bar, restore auto-wrap, exit 130 / 143 (finished rows are kept). An inline sweep (one
+  // worker) yields between jobs, so the handler runs there too, after the job in progress.
+  const release = guardSignals(bar);
   const outcome = await runSweep(spec, {
     outDir: flags.out,
     outFlag: "--out",
