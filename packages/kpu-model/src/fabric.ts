@@ -12,13 +12,7 @@ export interface FabricGemm {
 }
 
 /** Timing and SRAM traffic of a GEMM on the fabric; SRAM figures are in elements. */
-export interface FabricTiming {
-  readonly dataflow: Dataflow;
-  readonly rows: number;
-  readonly cols: number;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
+export interface FabricTiming extends FabricGemm {
   /** Folds along the array's rows and columns, and their product. */
   readonly rowFolds: number;
   readonly colFolds: number;

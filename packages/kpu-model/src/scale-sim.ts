@@ -11,13 +11,7 @@ import type { Dataflow } from "./hardware.js";
 export type ScaleSimGemm = FabricGemm;
 
 /** What SCALE-Sim v2 reports for one layer (COMPUTE_REPORT and DETAILED_ACCESS_REPORT SRAM columns), in words. */
-export interface ScaleSimResult {
-  readonly dataflow: Dataflow;
-  readonly rows: number;
-  readonly cols: number;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
+export interface ScaleSimResult extends FabricGemm {
   /** SCALE-Sim's Sr, Sc and T: the operand extents spread over the array's rows and columns and streamed in time. */
   readonly spatialRows: number;
   readonly spatialCols: number;
