@@ -49,7 +49,8 @@ describe("kpu compile", () => {
     const cases: [string, string[], RegExp][] = [
       ["unreadable file", [join(dir, "missing.json")], /KPU_NO_SUCH_FILE at .*missing\.json/],
       ["invalid JSON", [bad("broken.json", "{")], /KPU_BAD_SYNTAX/],
-      ["unknown op", [bad("op.json", JSON.stringify({ ...mlp, ops: mlp.ops.map((o, i) => (i === 1 ? { ...o, kind: "softmax" } : o)) }))], /KPU_SCHEMA at .*ops\[1\]\.kind/],
+      ["unknown op", [bad("op.json", JSON.stringify({ ...mlp, ops: mlp.ops.map((o, i) => (i === 1 ? { ...o, kind: "conv3d" } : o)) }))], /KPU_SCHEMA at .*ops\[1\]\.kind/],
+      ["op the micro-op pipeline does not take", [bad("sm.json", JSON.stringify({ ...mlp, ops: mlp.ops.map((o, i) => (i === 1 ? { ...o, kind: "softmax" } : o)) }))], /KPU_IR_UNSUPPORTED_OP at op "relu1" \(softmax\)/],
       ["shape mismatch", [bad("shape.json", JSON.stringify({ ...mlp, tensors: mlp.tensors.map((t) => (t.name === "w1" ? { ...t, shape: [127, 64] } : t)) }))], /KPU_IR_SHAPE_MISMATCH at op "mm1"/],
       ["zero dimension", [bad("zero.json", JSON.stringify({ ...mlp, tensors: mlp.tensors.map((t) => (t.name === "x" ? { ...t, shape: [0, 128] } : t)) }))], /KPU_BAD_DIM at tensor "x"/],
       ["tile not a positive integer", ["--tile", "-4"], /KPU_BAD_FLAG at --tile/],

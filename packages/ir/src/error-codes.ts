@@ -48,9 +48,10 @@ const GENERAL = {
 
 const GRAPH = {
   KPU_IR_ARITY: input("wrong number of operands", "<op> has <n> inputs but needs <m>", "Give the op the inputs its kind takes."),
-  KPU_IR_BAD_DTYPE: input("unknown dtype", 'dtype "<dtype>" is not supported', "Use fp32, fp16, bf16 or int8."),
+  KPU_IR_BAD_ATTR: input("bad op attribute", "<op>: <attribute> is <value>, which <rule it breaks>", "Fix the op's attribute in the model file."),
+  KPU_IR_BAD_DTYPE: input("unknown dtype", 'dtype "<dtype>" is not supported', "Use fp32, fp16, bf16, int8, int32 or int64."),
   KPU_IR_BAD_EPILOGUE: input("bad epilogue", "epilogue step <kind> names the wrong input", "List the epilogue's tensors in input order."),
-  KPU_IR_BAD_RANK: input("bad rank", "<op> takes rank-2 operands", "Give matmul operands as [rows, columns]."),
+  KPU_IR_BAD_RANK: input("bad rank", "<tensor> has shape <shape>; <op> takes <layout>", "Reshape the operand to the layout the op takes."),
   KPU_IR_BAD_SHAPE: input("empty shape", "shape is empty", "Scalars are not supported; use [1]."),
   KPU_IR_CYCLE: input("cycle in the graph", "op is on a cycle", "Remove the cycle; the graph must be acyclic."),
   KPU_IR_DANGLING_TENSOR: input("dangling tensor", "tensor is never produced or never read", "Connect the tensor or remove it."),
@@ -59,6 +60,7 @@ const GRAPH = {
   KPU_IR_DUPLICATE_TENSOR: input("duplicate tensor", "two tensors are named <name>", "Give every tensor a unique name."),
   KPU_IR_MULTIPLE_PRODUCERS: input("tensor written twice", "<op> writes a tensor another op also writes", "Each tensor has at most one producer."),
   KPU_IR_SHAPE_MISMATCH: input("shape mismatch", "operand or output shapes do not agree", "Fix the shapes in the model file."),
+  KPU_IR_UNSUPPORTED_OP: input("op not supported here", "<op>: this stage takes <kinds>, not <kind>", "Use the command that models this op (see the hint), or rewrite the op."),
   KPU_IR_UNKNOWN_TENSOR: input("unknown tensor", "refers to a tensor that is not declared", "Declare every tensor an op reads or writes."),
   KPU_IR_WRITES_INPUT: input("op writes a graph input", "<op> writes a graph input", "Write a new tensor instead."),
 } as const satisfies Record<string, KpuErrorSpec>;

@@ -4,22 +4,53 @@ export { ERROR_CATALOGUE, EXIT_CODES, errorCategory, isKpuErrorCode } from "./er
 export type { KpuErrorCategory, KpuErrorCode, KpuErrorSpec } from "./error-codes.js";
 export { DTYPES, dtypeBytes, isDType } from "./dtype.js";
 export type { DType } from "./dtype.js";
-export { ACTIVATIONS, OP_KINDS, isMatmulLike, tensorMap, consumerCounts } from "./graph.js";
+export {
+  ACTIVATIONS,
+  BINARY_KINDS,
+  OP_KINDS,
+  UNARY_KINDS,
+  consumerCounts,
+  elementCount,
+  hasEpilogue,
+  isMatmulLike,
+  stepTensors,
+  tensorMap,
+} from "./graph.js";
 export type {
   Activation,
-  ActivationOp,
-  AddOp,
+  BatchMatmulOp,
   BiasAddOp,
+  BinaryKind,
+  BinaryOp,
+  ClipOp,
+  ConcatOp,
+  Conv2dOp,
   EpilogueStep,
+  FlattenOp,
+  FusedElementwiseOp,
   FusedMatmulOp,
+  GatherOp,
+  GlobalAvgPoolOp,
   Graph,
+  LayerNormOp,
   MatmulOp,
   Op,
   OpKind,
+  PadOp,
+  PoolOp,
+  ReduceOp,
+  ReshapeOp,
+  RmsNormOp,
+  SliceOp,
+  SoftmaxOp,
   Tensor,
+  TransposeOp,
+  UnaryKind,
+  UnaryOp,
 } from "./graph.js";
+export { broadcastShapes, inferShape, windowOutput } from "./shapes.js";
 export { GraphBuilder } from "./builder.js";
-export type { OpOptions, TensorRef } from "./builder.js";
+export type { ConvOptions, OpOptions, PoolOptions, TensorRef, WindowOptions } from "./builder.js";
 export { MAX_TENSOR_ELEMENTS, validateGraph } from "./validate.js";
 export { GRAPH_SCHEMA_VERSION, graphJsonSchema, graphToJson, parseGraphJson } from "./graph-json.js";
 export { issuePath, issueRule } from "./zod-issues.js";

@@ -22,13 +22,33 @@ describe("graph JSON format", () => {
 
   it("names the offending field of a schema error", () => {
     const json = graphToJson(mlpExample()) as { ops: { kind: string }[] };
-    json.ops[2]!.kind = "conv2d";
+    json.ops[2]!.kind = "conv3d";
     expect(codeOf(JSON.stringify(json))).toEqual({ code: "KPU_SCHEMA", where: "model.json:ops[2].kind" });
   });
 
   it("refuses another schema version with its own error", () => {
-    const json = { ...graphToJson(mlpExample()), schemaVersion: 2 };
+    const json = { ...graphToJson(mlpExample()), schemaVersion: 3 };
     expect(codeOf(JSON.stringify(json)).code).toBe("KPU_SCHEMA_VERSION");
+  });
+
+  it("still reads version 1 files, and refuses version 2 ops in them", () => {
+    const v1 = { ...graphToJson(mlpExample()), schemaVersion: 1 };
+    expect(graphToJson(parseGraphJson(JSON.stringify(v1)))).toEqual(graphToJson(mlpExample()));
+    const conv = {
+      schemaVersion: 1,
+      kind: "kpu.graph",
+      name: "c",
+      tensors: [
+        { name: "x", shape: [1, 3, 8, 8], dtype: "fp32" },
+        { name: "w", shape: [4, 3, 3, 3], dtype: "fp32" },
+        { name: "y", shape: [1, 4, 6, 6], dtype: "fp32" },
+      ],
+      inputs: ["x", "w"],
+      outputs: ["y"],
+      ops: [{ id: "c", kind: "conv2d", inputs: ["x", "w"], outputs: ["y"] }],
+    };
+    expect(codeOf(JSON.stringify(conv))).toEqual({ code: "KPU_SCHEMA", where: "model.json:ops[0].kind" });
+    expect(parseGraphJson(JSON.stringify({ ...conv, schemaVersion: 2 })).ops[0]).toMatchObject({ kind: "conv2d", stride: [1, 1], groups: 1 });
   });
 
   it("refuses text that is not JSON", () => {

@@ -96,8 +96,7 @@ describe("validateGraph", () => {
     const b = new GraphBuilder("bias");
     const x = b.input("x", [4, 8]);
     const bias = b.input("bias", [7]);
-    b.output(b.biasAdd(x, bias));
-    expect(() => b.build()).toThrow(/bias "bias" has shape \[7\] but must be \[8\]/);
+    expect(() => b.biasAdd(x, bias)).toThrow(/bias "bias" has shape \[7\] but must be \[8\]/);
   });
 
   it("orders ops topologically whatever order they are given in", () => {

@@ -10,3 +10,5 @@ export { isLoopOrder } from "@kpu/ir";
 export type { LoweringOptions, UopCounts } from "./lowering.js";
 export { compileGraph, frontendPipeline } from "./pipeline.js";
 export type { CompileOptions } from "./pipeline.js";
+export { convGemm, convInputOffset, convOutputOffset, convWeightOffset } from "./conv-gemm.js";
+export type { ConvGemm } from "./conv-gemm.js";

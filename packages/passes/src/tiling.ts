@@ -5,7 +5,9 @@ import {
   tileGrid,
   tileSetBytes,
   tiledProgramToJson,
+  type ElementwiseFn,
   type Graph,
+  type Op,
   type TileShape,
   type TiledOp,
   type TiledProgram,
@@ -103,6 +105,13 @@ function resolveTile(opId: string, M: number, N: number, K: number, elementBytes
   return clamped;
 }
 
+const TILEABLE: ReadonlySet<string> = new Set(["matmul", "fused_matmul", "add", "bias_add", "relu", "gelu"]);
+
+function isTileable(op: Op): op is Extract<Op, { kind: "matmul" | "fused_matmul" | ElementwiseFn }> {
+  if (!TILEABLE.has(op.kind)) return false;
+  return op.kind !== "fused_matmul" || op.epilogue.every((s) => ["bias_add", "add", "relu", "gelu"].includes(s.kind));
+}
+
 /** Cuts every op into tiles. Matmuls get (m, n, k) tiles; standalone elementwise ops get (m, n) tiles. */
 export function tileGraph(graph: Graph, options: TilingOptions): TiledProgram {
   const tensors = tensorMap(graph);
@@ -115,6 +124,12 @@ export function tileGraph(graph: Graph, options: TilingOptions): TiledProgram {
     }
   }
   const ops: TiledOp[] = graph.ops.map((op): TiledOp => {
+    if (!isTileable(op)) {
+      throw new KpuError("KPU_IR_UNSUPPORTED_OP", `the micro-op pipeline takes 2-D matmuls and add, bias_add, relu and gelu, not ${op.kind}`, {
+        where: `op "${op.id}" (${op.kind})`,
+        hint: "Analyse whole networks with `kpu analyze`; `kpu compile` and the micro-op schedule take matmul chains.",
+      });
+    }
     const a = tensors.get(op.inputs[0]!)!;
     const out = tensors.get(op.outputs[0]!)!;
     const bytes = dtypeBytes(a.dtype);

@@ -93,6 +93,8 @@ export function executeSchedule(schedule: Schedule, program: TiledProgram, input
           for (let i = 0; i < op.rows; i++) for (let j = 0; j < op.cols; j++) sram[base + i * op.cols + j]! += res[(r0 + i) * n + c0 + j]!;
           break;
         }
+        default:
+          throw fail(`epilogue step ${step.kind} is not executed by the micro-op executor`, where);
       }
     }
   };

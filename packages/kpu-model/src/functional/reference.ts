@@ -66,7 +66,8 @@ export function referenceExecute(graph: Graph, inputs: TensorValues): Map<string
           for (const step of op.epilogue) {
             if (step.kind === "bias_add") addBias(out, get(step.tensor));
             else if (step.kind === "add") addInto(out, get(step.tensor));
-            else map(out, step.kind === "relu" ? referenceRelu : referenceGelu);
+            else if (step.kind === "relu" || step.kind === "gelu") map(out, step.kind === "relu" ? referenceRelu : referenceGelu);
+            else throw unsupported(op.id, step.kind);
           }
         }
         break;
@@ -84,8 +85,14 @@ export function referenceExecute(graph: Graph, inputs: TensorValues): Map<string
         out = get(i0!).slice();
         map(out, op.kind === "relu" ? referenceRelu : referenceGelu);
         break;
+      default:
+        throw unsupported(op.id, op.kind);
     }
     values.set(op.outputs[0]!, out);
   }
   return values;
+}
+
+function unsupported(id: string, kind: string): KpuError {
+  return new KpuError("KPU_IR_UNSUPPORTED_OP", `the micro-op reference takes matmul chains, not ${kind}`, { where: `op "${id}" (${kind})` });
 }
