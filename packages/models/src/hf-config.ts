@@ -268,8 +268,8 @@ export function parseHfConfig(json: unknown, source = "config.json"): Transforme
     case "vit":
       return encoderVit(json, source);
     default:
-      throw new KpuError("KPU_HF_UNSUPPORTED_ARCH", `model_type ${JSON.stringify(modelType)} is not an architecture kpu builds`, {
-        where: `${source}: model_type`,
+      throw new KpuError("KPU_HF_UNSUPPORTED_ARCH", `field "model_type" is ${JSON.stringify(modelType)}, not an architecture kpu builds`, {
+        where: source,
         hint: `Use a config with model_type one of ${HF_MODEL_TYPES.join(", ")} (or export the model to ONNX).`,
       });
   }

@@ -9,3 +9,7 @@ export type { CnnOptions } from "./cnn.js";
 export { BERT_BASE_CONFIG, GPT2_CONFIG, LLAMA3_8B_CONFIG, VIT_B16_CONFIG } from "./configs.js";
 export { EXAMPLE_NAMES, MODEL_EXAMPLES, buildExample } from "./examples.js";
 export type { ExampleModel } from "./examples.js";
+export { fromScaleSimTopology } from "./topology.js";
+export type { TopologyOptions } from "./topology.js";
+export { networkFileKind, networkFromText } from "./load.js";
+export type { NetworkFileKind } from "./load.js";
