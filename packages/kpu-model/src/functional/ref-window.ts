@@ -16,7 +16,6 @@ export function refConv(op: Conv2dOp, x: RefTensor, w: RefTensor, outShape: read
   const [, , OH, OW] = outShape as [number, number, number, number];
   const perGroup = OC / op.groups;
   const y = refZeros(outShape);
-  const X = (n: number, c: number, h: number, v: number): number => (h < 0 || h >= H || v < 0 || v >= W ? 0 : x.data[((n * C + c) * H + h) * W + v]!);
   for (let n = 0; n < N; n++)
     for (let oc = 0; oc < OC; oc++) {
       const g = Math.floor(oc / perGroup);
@@ -24,12 +23,15 @@ export function refConv(op: Conv2dOp, x: RefTensor, w: RefTensor, outShape: read
         for (let ow = 0; ow < OW; ow++) {
           let sum = 0;
           for (let c = 0; c < CG; c++)
-            for (let kh = 0; kh < KH; kh++)
+            for (let kh = 0; kh < KH; kh++) {
+              const h = oh * op.stride[0] - op.padding[0] + kh * op.dilation[0];
+              if (h < 0 || h >= H) continue; // a zero of the padding
               for (let kw = 0; kw < KW; kw++) {
-                const h = oh * op.stride[0] - op.padding[0] + kh * op.dilation[0];
                 const v = ow * op.stride[1] - op.padding[1] + kw * op.dilation[1];
-                sum += X(n, g * CG + c, h, v) * w.data[((oc * CG + c) * KH + kh) * KW + kw]!;
+                if (v < 0 || v >= W) continue;
+                sum += x.data[((n * C + g * CG + c) * H + h) * W + v]! * w.data[((oc * CG + c) * KH + kh) * KW + kw]!;
               }
+            }
           y.data[((n * OC + oc) * OH + oh) * OW + ow] = sum;
         }
     }

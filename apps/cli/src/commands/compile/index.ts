@@ -57,9 +57,12 @@ export interface CompileResult {
 }
 
 /** Loads the model, runs fusion, tiling and lowering, and schedules when `schedule` is true. No output. */
-export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false, checkGraph?: (graph: Graph) => void): CompileResult {
-  const graph = loadModel({ file, example: flags.example, seq: flags.seq });
-  checkGraph?.(graph);
+export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false): CompileResult {
+  return compileLoaded(loadModel({ file, example: flags.example, seq: flags.seq }), flags, schedule, trace);
+}
+
+/** Fusion, tiling and lowering of a loaded graph, and scheduling when `schedule` is true. */
+export function compileLoaded(graph: Graph, flags: CompileFlags, schedule: boolean, trace = false): CompileResult {
   const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
   const block =
     flags.order !== "blocked"
