@@ -7,7 +7,7 @@ import type { GivenFlag } from "../compile/index.js";
 import type { RunFlags } from "./index.js";
 import { DEFAULT_MAX_MEMORY, checkRunMemory } from "./limits.js";
 
-/** Default bound on the multiply-accumulates `kpu run` executes on a v2 graph (`--max-macs`): about 10 s in JS. */
+/** Default bound on the multiply-accumulates `kpu run` executes on a v2 graph (`--max-macs`); see the kpu-model bench. */
 export const DEFAULT_MAX_MACS = 1_000_000_000;
 
 /** Flags of the micro-op path that do nothing for the graph executor. */
@@ -18,7 +18,7 @@ export function checkRunMacs(graph: Graph, maxMacs: number): number {
   const macs = graphMacs(graph);
   if (macs <= maxMacs) return macs;
   const fmt = (n: number): string => n.toLocaleString("en-US");
-  throw new KpuError("KPU_TOO_LARGE", `executing ${graph.name} takes ${fmt(macs)} multiply-accumulates, more than the limit of ${fmt(maxMacs)} (executor and reference run in JavaScript, about 10 s per 10^9)`, {
+  throw new KpuError("KPU_TOO_LARGE", `executing ${graph.name} takes ${fmt(macs)} multiply-accumulates, more than the limit of ${fmt(maxMacs)} (the executor and the reference run in JavaScript, at tens to hundreds of millions of MACs per second)`, {
     where: "--max-macs",
     hint: `Run a smaller batch or sequence, or raise the limit with --max-macs ${Math.ceil(macs / 1e9) * 1e9} if you can wait.`,
   });
