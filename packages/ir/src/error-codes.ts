@@ -63,6 +63,7 @@ const GRAPH = {
   KPU_IR_UNSUPPORTED_OP: input("op not supported here", "<op>: this stage takes <kinds>, not <kind>", "Use the command that models this op (see the hint), or rewrite the op."),
   KPU_IR_UNKNOWN_TENSOR: input("unknown tensor", "refers to a tensor that is not declared", "Declare every tensor an op reads or writes."),
   KPU_IR_WRITES_INPUT: input("op writes a graph input", "<op> writes a graph input", "Write a new tensor instead."),
+  KPU_RUN_INDEX_RANGE: input("index out of range", "<op>: index <i> is outside [-<size>, <size - 1>] of axis <a>", "Gather indices must name rows of the table; check the ops that compute them."),
 } as const satisfies Record<string, KpuErrorSpec>;
 
 const HARDWARE = {

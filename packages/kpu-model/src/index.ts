@@ -30,3 +30,23 @@ export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.
 export type { InjectionRow } from "./injection.js";
 export { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, seededRandom, verifySchedule } from "./functional/index.js";
 export type { ExecutionCounts, ExecutionResult, OutputCheck, TensorValues, VerifyOptions, VerifyResult } from "./functional/index.js";
+export {
+  CONV_FAULTS,
+  EXECUTED_KINDS,
+  FP32_UNIT_ROUNDOFF,
+  REFERENCE_KINDS,
+  TOLERANCE_FACTOR,
+  TOLERANCE_FLOOR,
+  erf,
+  executeGraph,
+  graphMacs,
+  opMacs,
+  randomGraphInputs,
+  refErf,
+  referenceGraph,
+  sigmoid,
+  silu,
+  tiledGemm,
+  verifyGraph,
+} from "./functional/index.js";
+export type { ConvFault, GemmProblem, GraphExecOptions, GraphVerifyOptions, GraphVerifyResult, OpCheck } from "./functional/index.js";

@@ -2,7 +2,7 @@ export { PassManager } from "./pass-manager.js";
 export type { Pass, PassRecord, PassRunResult, PassStats, RunOptions } from "./pass-manager.js";
 export { fuseGraph, fusionPass } from "./fusion.js";
 export type { FusionOptions } from "./fusion.js";
-export { fitTileToBudget, tileGraph, tilingPass } from "./tiling.js";
+export { fitTileToBudget, isMicroOpGraph, tileGraph, tilingPass } from "./tiling.js";
 export type { TilingOptions } from "./tiling.js";
 export { countUops, estimateUops, lowerProgram, loweringPass } from "./lowering.js";
 // The loop-order guard lives with LOOP_ORDERS in @kpu/ir; re-exported so existing imports from @kpu/passes keep working.

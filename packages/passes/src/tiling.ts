@@ -112,6 +112,20 @@ function isTileable(op: Op): op is Extract<Op, { kind: "matmul" | "fused_matmul"
   return op.kind !== "fused_matmul" || op.epilogue.every((s) => ["bias_add", "add", "relu", "gelu"].includes(s.kind));
 }
 
+/**
+ * Whether the micro-op pipeline takes `graph`: every op is a 2-D matmul or an add, bias_add, relu or gelu (fused or
+ * not), and every add (op or epilogue step) joins tensors of one shape. Other graphs are executed op by op.
+ */
+export function isMicroOpGraph(graph: Graph): boolean {
+  const shapes = new Map(graph.tensors.map((t) => [t.name, t.shape.join("x")]));
+  const out = (op: Op): string | undefined => shapes.get(op.outputs[0]!);
+  return graph.ops.every((op) => {
+    if (op.kind === "add") return op.inputs.every((t) => shapes.get(t) === out(op));
+    if (op.kind === "fused_matmul" && !op.epilogue.every((s) => s.kind !== "add" || shapes.get(s.tensor) === out(op))) return false;
+    return isTileable(op);
+  });
+}
+
 /** Cuts every op into tiles. Matmuls get (m, n, k) tiles; standalone elementwise ops get (m, n) tiles. */
 export function tileGraph(graph: Graph, options: TilingOptions): TiledProgram {
   const tensors = tensorMap(graph);

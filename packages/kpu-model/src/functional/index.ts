@@ -1,7 +1,16 @@
 export { executeSchedule } from "./executor.js";
 export type { ExecutionCounts, ExecutionResult } from "./executor.js";
-export { gelu, relu, seededRandom } from "./kernels.js";
+export { erf, gelu, relu, seededRandom, sigmoid, silu } from "./kernels.js";
 export { referenceExecute, referenceGelu, referenceRelu } from "./reference.js";
 export type { TensorValues } from "./reference.js";
 export { randomInputs, verifySchedule } from "./verify.js";
 export type { OutputCheck, VerifyOptions, VerifyResult } from "./verify.js";
+export { CONV_FAULTS, tiledGemm } from "./exec-gemm.js";
+export type { ConvFault, GemmProblem } from "./exec-gemm.js";
+export { EXECUTED_KINDS, executeGraph } from "./graph-executor.js";
+export type { GraphExecOptions } from "./graph-executor.js";
+export { REFERENCE_KINDS, referenceGraph } from "./graph-reference.js";
+export { refErf } from "./ref-math.js";
+export { randomGraphInputs } from "./graph-data.js";
+export { FP32_UNIT_ROUNDOFF, TOLERANCE_FACTOR, TOLERANCE_FLOOR, graphMacs, opMacs, verifyGraph } from "./graph-verify.js";
+export type { GraphVerifyOptions, GraphVerifyResult, OpCheck } from "./graph-verify.js";

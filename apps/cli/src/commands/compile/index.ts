@@ -60,6 +60,11 @@ export interface CompileResult {
 export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false, checkGraph?: (graph: Graph) => void): CompileResult {
   const graph = loadNetwork({ file, example: flags.example, seq: flags.seq });
   checkGraph?.(graph);
+  return compileLoaded(graph, flags, schedule, trace);
+}
+
+/** Fusion, tiling and lowering of a loaded graph, and scheduling when `schedule` is true. */
+export function compileLoaded(graph: Graph, flags: CompileFlags, schedule: boolean, trace = false): CompileResult {
   const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
   const block =
     flags.order !== "blocked"

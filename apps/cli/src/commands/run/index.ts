@@ -1,13 +1,19 @@
 import { Option, type Command } from "commander";
 import { KpuError, formatByteSize, scheduleToJson, type Graph, type Schedule } from "@kpu/ir";
+import { isMicroOpGraph } from "@kpu/passes";
 import { verifySchedule, type VerifyResult } from "@kpu/kpu-model";
 import { checkSchedule, type ScheduleCheck } from "@kpu/memory-planner";
 import { writeFileAtomic } from "../../util/files.js";
 import type { CliIo } from "../../main.js";
 import { byteSize, positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText, warn } from "../../util/print.js";
-import { addModelFlags, addScheduleFlags, compileModel, givenFlags, modelFlagWarnings, type CompileFlags, type CompileResult, type GivenFlag } from "../compile/index.js";
+import { addModelFlags, addScheduleFlags, compileLoaded, givenFlags, modelFlagWarnings, type CompileFlags, type CompileResult, type GivenFlag } from "../compile/index.js";
+import { loadNetwork } from "../../util/model.js";
+import { DEFAULT_MAX_MACS, runGraphCommand } from "./graph.js";
+import { DEFAULT_MAX_MEMORY, checkRunMemory } from "./limits.js";
 import { DEFAULT_SRAM_BYTES, renderScheduleSummary, scheduleSummary, type ScheduleSummary } from "../compile/schedule.js";
+
+export { DEFAULT_MAX_MEMORY, checkRunMemory, estimateRunBytes } from "./limits.js";
 
 export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter"> {
   /** Seed of the random inputs (default 1). */
@@ -18,32 +24,8 @@ export interface RunFlags extends Omit<CompileFlags, "emit" | "out" | "dumpAfter
   readonly out?: string;
   /** Refuse when the functional execution's estimated memory exceeds this (default DEFAULT_MAX_MEMORY). */
   readonly maxMemory?: number;
-}
-
-/** Default bound on the functional execution's memory (`kpu run --max-memory`). */
-export const DEFAULT_MAX_MEMORY = 2 * 1024 ** 3;
-
-/**
- * Bytes the functional execution holds: every tensor in float64 for the reference and in float32 for the simulated
- * DRAM, the random inputs once more in float32, and the SRAM. Micro-ops are bounded separately (`--max-uops`).
- */
-export function estimateRunBytes(graph: Graph, sramBytes: number): { total: number; tensors: number; sram: number } {
-  const elements = (name: string): number => graph.tensors.find((t) => t.name === name)?.shape.reduce((p, d) => p * d, 1) ?? 0;
-  const all = graph.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
-  const inputs = graph.inputs.reduce((sum, name) => sum + elements(name), 0);
-  const tensors = all * (8 + 4) + inputs * 4;
-  return { total: tensors + sramBytes, tensors, sram: sramBytes };
-}
-
-/** Throws KPU_TOO_LARGE, naming the estimate, when executing `graph` would need more than `maxBytes`. */
-export function checkRunMemory(graph: Graph, sramBytes: number, maxBytes: number): void {
-  const e = estimateRunBytes(graph, sramBytes);
-  if (e.total <= maxBytes) return;
-  const gib = (b: number): string => `${(b / 1024 ** 3).toFixed(2)} GiB`;
-  throw new KpuError("KPU_TOO_LARGE", `executing ${graph.name} needs about ${gib(e.total)} (tensors ${gib(e.tensors)}, SRAM ${formatByteSize(e.sram)}), more than the limit of ${gib(maxBytes)}`, {
-    where: "--max-memory",
-    hint: `Run a smaller model, check it without executing (kpu compile --emit schedule), or raise the limit with --max-memory ${Math.ceil(e.total / 1024 ** 3)}GiB if the machine has the memory.`,
-  });
+  /** Refuse a graph with version 2 ops whose matmuls and convs exceed this many MACs (default DEFAULT_MAX_MACS). */
+  readonly maxMacs?: number;
 }
 
 /** What `kpu run` found: the schedule's summary, its invariants, and the verification against the reference. */
@@ -72,10 +54,10 @@ export function injectRunFault(schedule: Schedule, fault: string | undefined): S
 }
 
 /** Compiles, schedules, executes on seeded random inputs and verifies against the reference of the original graph. */
-export function runModel(file: string | undefined, flags: RunFlags): { compiled: CompileResult; report: RunReport } {
-  const compiled = compileModel(file, { ...flags }, true, true, (graph) => {
-    checkRunMemory(graph, flags.sram ?? DEFAULT_SRAM_BYTES, flags.maxMemory ?? DEFAULT_MAX_MEMORY);
-  });
+export function runModel(file: string | undefined, flags: RunFlags, loaded?: Graph): { compiled: CompileResult; report: RunReport } {
+  const graph = loaded ?? loadNetwork({ file, example: flags.example, seq: flags.seq });
+  checkRunMemory(graph, flags.sram ?? DEFAULT_SRAM_BYTES, flags.maxMemory ?? DEFAULT_MAX_MEMORY);
+  const compiled = compileLoaded(graph, { ...flags }, true, true);
   const scheduled = compiled.scheduled!;
   const invariants = checkSchedule(scheduled.schedule, compiled.frontend.program, scheduled.trace);
   const verify = verifySchedule(injectRunFault(scheduled.schedule, process.env.KPU_FAULT_RUN), compiled.frontend.program.tiled, {
@@ -107,10 +89,14 @@ export function renderVerification(verify: VerifyResult): string {
 }
 
 /**
- * `kpu run`: compile, schedule, replay the schedule's invariants, execute it on seeded random inputs through a
- * simulated SRAM, and compare with the reference. Returns true if both checks pass (the command then exits 0, else 1).
+ * `kpu run`: a graph of matmul chains (version 1 ops) is compiled, scheduled, its invariants replayed, executed on
+ * seeded random inputs through a simulated SRAM and compared with the reference; a graph with version 2 ops is executed
+ * op by op (./graph.ts). Returns true if the checks pass (the command then exits 0, else 1).
  */
 export function runCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: CliIo, given: GivenFlag = () => true): boolean {
+  const graph = loadNetwork({ file, example: flags.example, seq: flags.seq });
+  if (!isMicroOpGraph(graph)) return runGraphCommand(graph, flags, io, given);
+  if (flags.maxMacs !== undefined && given("maxMacs")) warn(io, "--max-macs has no effect on a matmul chain (it is scheduled as micro-ops; --max-uops bounds it)");
   if (flags.out !== undefined && flags.emit === undefined) {
     throw new KpuError("KPU_USAGE", "--out writes the schedule chosen by --emit schedule, and no --emit was given", {
       where: "--out",
@@ -118,7 +104,7 @@ export function runCommand(file: string | undefined, flags: RunFlags & { readonl
     });
   }
   for (const w of modelFlagWarnings(flags, given, file)) warn(io, w);
-  const { compiled, report } = runModel(file, flags);
+  const { compiled, report } = runModel(file, flags, graph);
   const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");
   if (flags.json === true) {
@@ -137,15 +123,16 @@ export function runCommand(file: string | undefined, flags: RunFlags & { readonl
 
 /** The check-category error a command throws when its verification ran and failed (exit 1; the report is printed). */
 export function verificationFailed(command: string): KpuError {
-  return new KpuError("KPU_CHECK_FAILED", "the schedule failed verification (see the report)", { where: command });
+  return new KpuError("KPU_CHECK_FAILED", "the executed model differs from the reference (see the report)", { where: command });
 }
 
 export function registerRun(program: Command, io: CliIo): void {
-  addScheduleFlags(addModelFlags(program.command("run").description("compile, schedule and execute a model on seeded random inputs; verify against the reference")))
+  addScheduleFlags(addModelFlags(program.command("run").description("execute a model on seeded random inputs and verify it against the reference: matmul chains as scheduled micro-ops, other graphs op by op")))
     .option("--seed <n>", "seed of the random inputs", positiveInt("--seed"), 1)
     .addOption(new Option("--emit <ir>", "also emit the verified schedule (to --out, or into the --json report)").choices(["schedule"]))
     .option("--out <file>", "write the emitted schedule here (atomically)")
     .option("--max-memory <size>", `refuse when executing would need more than this (default ${formatByteSize(DEFAULT_MAX_MEMORY)})`, byteSize("--max-memory"))
+    .option("--max-macs <n>", `refuse a graph with version 2 ops above this many multiply-accumulates (default ${DEFAULT_MAX_MACS.toLocaleString("en-US")})`, positiveInt("--max-macs", 2 ** 53))
     .option("--json", "machine-readable output")
     .action((file: string | undefined, flags: RunFlags & { json?: boolean }, command: Command) => {
       if (!runCommand(file, flags, io, givenFlags(command))) throw verificationFailed("kpu run");
