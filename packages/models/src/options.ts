@@ -46,7 +46,7 @@ function positive(value: number | undefined, fallback: number, flag: string): nu
 export function instance(options: NetworkOptions = {}): Instance {
   const phase = options.phase ?? "prefill";
   if (!(PHASES as readonly string[]).includes(phase)) {
-    throw new KpuError("KPU_BAD_FLAG", `"${String(phase)}" is not one of ${PHASES.join(", ")}`, { where: "--phase", hint: "Use --phase prefill or --phase decode." });
+    throw new KpuError("KPU_BAD_FLAG", `"${phase}" is not one of ${PHASES.join(", ")}`, { where: "--phase", hint: "Use --phase prefill or --phase decode." });
   }
   if (phase === "decode" && options.context === undefined) {
     throw new KpuError("KPU_USAGE", "decode needs the number of tokens already in the KV cache", {

@@ -5,7 +5,7 @@ import { LLAMA3_8B_CONFIG, fromHfConfig } from "@kpu/models";
 import { countMacs, countParams } from "./count.js";
 
 /** The KpuError a call throws (fails the test when it does not throw one). */
-function thrown(f: () => unknown): { code: string; message: string; where?: string } {
+function thrown(f: () => unknown): { code: string; message: string; where?: string | undefined } {
   try {
     f();
   } catch (e) {
