@@ -4,13 +4,15 @@ export {
   HARDWARE_SCHEMA_VERSION,
   LEVELS,
   LEVEL_CLOCK,
+  VECTOR_OP_CLASSES,
+  defaultVectorUnit,
   hardwareJsonSchema,
   hardwareToJson,
   hardwareToYaml,
   parseHardware,
   validateHardware,
 } from "./hardware.js";
-export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec } from "./hardware.js";
+export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec, VectorOpClass, VectorUnitSpec } from "./hardware.js";
 export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
 export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
