@@ -12,3 +12,7 @@ export { compileGraph, frontendPipeline } from "./pipeline.js";
 export type { CompileOptions } from "./pipeline.js";
 export { convGemm, convInputOffset, convOutputOffset, convWeightOffset } from "./conv-gemm.js";
 export type { ConvGemm } from "./conv-gemm.js";
+export { convHalo, convTileInputElements } from "./conv-halo.js";
+export type { ConvHalo } from "./conv-halo.js";
+export { NO_VECTOR_OPS, VECTOR_OP_CLASSES, addOps, stepOps, stepsOps, vectorOps } from "./vector-ops.js";
+export type { VectorOpClass, VectorOpCounts } from "./vector-ops.js";
