@@ -1,6 +1,7 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule, type KpuErrorCode } from "@kpu/ir";
+import { VECTOR_OP_CLASSES, type VectorOpClass } from "@kpu/passes";
 
 /** Version of the hardware description format (`kind: kpu.hardware`); version 1 (no vector unit) still loads. */
 export const HARDWARE_SCHEMA_VERSION = 2;
@@ -40,9 +41,6 @@ const levelSchema = z.strictObject({
   energyPjPerByte: z.number().nonnegative(),
 });
 
-/** The vector unit's op classes: add/mul/compare, exp and other transcendentals (and divide), reduction steps. */
-export const VECTOR_OP_CLASSES = ["alu", "transcendental", "reduce"] as const;
-export type VectorOpClass = (typeof VECTOR_OP_CLASSES)[number];
 const perClass = (rule: z.ZodNumber) => z.strictObject({ alu: rule, transcendental: rule, reduce: rule });
 
 /**

@@ -4,7 +4,6 @@ export {
   HARDWARE_SCHEMA_VERSION,
   LEVELS,
   LEVEL_CLOCK,
-  VECTOR_OP_CLASSES,
   defaultVectorUnit,
   hardwareJsonSchema,
   hardwareToJson,
@@ -12,7 +11,7 @@ export {
   parseHardware,
   validateHardware,
 } from "./hardware.js";
-export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec, VectorOpClass, VectorUnitSpec } from "./hardware.js";
+export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec, VectorUnitSpec } from "./hardware.js";
 export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
 export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
@@ -32,3 +31,9 @@ export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.
 export type { InjectionRow } from "./injection.js";
 export { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, seededRandom, verifySchedule } from "./functional/index.js";
 export type { ExecutionCounts, ExecutionResult, OutputCheck, TensorValues, VerifyOptions, VerifyResult } from "./functional/index.js";
+export { ANALYSIS_SCHEMA_VERSION, analyzeGraph } from "./analysis/analyze.js";
+export type { Analysis, AnalysisTotals, AnalyzeOptions, LayerAnalysis } from "./analysis/analyze.js";
+export { ruleMapping, timeGemm } from "./analysis/gemm.js";
+export type { GemmTiming, MappingChoice, MappingRule } from "./analysis/gemm.js";
+export { BOUNDS, levelBytesPerCycle, vectorCycles } from "./analysis/layer-cost.js";
+export type { Bound, LevelBytes } from "./analysis/layer-cost.js";

@@ -16,3 +16,5 @@ export { convHalo, convTileInputElements } from "./conv-halo.js";
 export type { ConvHalo } from "./conv-halo.js";
 export { NO_VECTOR_OPS, VECTOR_OP_CLASSES, addOps, stepOps, stepsOps, vectorOps } from "./vector-ops.js";
 export type { VectorOpClass, VectorOpCounts } from "./vector-ops.js";
+export { batchMatmulGemm, lowerToLayers } from "./layers.js";
+export type { FabricLayer, GemmWorkload, Layer, LayerUnit, MoveLayer, VectorLayer } from "./layers.js";
