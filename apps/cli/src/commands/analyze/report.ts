@@ -16,29 +16,34 @@ export function si(x: number, unit = ""): string {
   return `${Number((x / s).toPrecision(3))} ${p}${unit}`.trimEnd();
 }
 
-/**
- * The per-layer table for people, at most `width` characters wide: the widest columns (output shape, then the
- * mapping's strategy) are dropped on narrow terminals and layer ids are clipped.
- */
+type Column = readonly [string, (l: LayerAnalysis) => string];
+
+const COLUMNS: readonly Column[] = [
+  ["layer", (l) => clip(l.id, 20)],
+  ["op", (l) => clip(l.fused !== undefined && l.fused.length > 0 ? `${l.op}+${l.fused.length}` : l.op, 14)],
+  ["output", (l) => clip(shape(l.outputShape), 16)],
+  ["MACs", (l) => si(l.macs)],
+  ["map", (l) => l.mapping.strategy ?? l.unit],
+  ["cycles", (l) => si(l.cycles)],
+  ["fabric", (l) => pct(l.fabricUtilization)],
+  ["vector", (l) => pct(l.vectorUtilization)],
+  ["DRAM B", (l) => si(l.bytes.dram)],
+  ["energy", (l) => si(l.energyPj * 1e-12, "J")],
+  ["bound", (l) => l.bound],
+];
+
+/** Columns dropped, in this order, until the table fits the terminal. */
+const DROP_ORDER = ["output", "map", "vector", "DRAM B"];
+
+/** The per-layer table for people, at most `width` characters wide (the least needed columns go first). */
 export function layerTable(layers: readonly LayerAnalysis[], width: number): string {
-  const wide = width >= 130;
-  const medium = width >= 104;
-  const idWidth = Math.max(8, Math.min(24, width - (wide ? 112 : medium ? 90 : 74)));
-  const head = ["layer", "op", ...(wide ? ["output"] : []), "MACs", ...(medium ? ["map"] : []), "cycles", "fabric", "vector", "DRAM B", "energy", "bound"];
-  const rows = layers.map((l) => [
-    clip(l.id, idWidth),
-    clip(l.fused !== undefined && l.fused.length > 0 ? `${l.op}+${l.fused.length}` : l.op, 14),
-    ...(wide ? [clip(shape(l.outputShape), 16)] : []),
-    si(l.macs),
-    ...(medium ? [l.mapping.strategy ?? l.unit] : []),
-    si(l.cycles),
-    pct(l.fabricUtilization),
-    pct(l.vectorUtilization),
-    si(l.bytes.dram),
-    si(l.energyPj * 1e-12, "J"),
-    l.bound,
-  ]);
-  return renderTable(head, rows);
+  let columns = COLUMNS;
+  for (let dropped = 0; ; dropped++) {
+    const text = renderTable(columns.map(([h]) => h), layers.map((l) => columns.map(([, f]) => f(l))));
+    const widest = Math.max(...text.split("\n").map((line) => line.length));
+    if (widest <= width || dropped === DROP_ORDER.length) return text;
+    columns = columns.filter(([h]) => h !== DROP_ORDER[dropped]);
+  }
 }
 
 /** Totals and where the time goes, for people. */
