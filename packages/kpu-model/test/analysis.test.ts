@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GraphBuilder, type Graph } from "@kpu/ir";
 import { analyzeGraph, hardwarePreset, validateHardware, HARDWARE_PRESETS, type Analysis } from "../src/index.js";
-import { decoder, type DecoderConfig } from "./networks.js";
+import { decoder, resnet50, type DecoderConfig } from "./networks.js";
 
 const edge = hardwarePreset("edge-ai");
 
@@ -115,6 +115,14 @@ describe("kpu analyze: the per-layer account", () => {
     const outside = one.layers[0]!.cycles + one.layers.at(-2)!.cycles + one.layers.at(-1)!.cycles;
     expect(two.totals.cycles - one.totals.cycles).toBeCloseTo(one.totals.cycles - outside, 6);
     expect(two.layers.length - one.layers.length).toBe(one.layers.length - 3);
+  });
+
+  it("ResNet-50 (the README's benchmark network) fuses to 57 layers with torchvision's MACs and BN-folded parameters", () => {
+    const a = analyzeGraph(resnet50(), edge);
+    expect(a.layers).toHaveLength(57);
+    // torchvision: 4.09 GMACs, 25,557,032 parameters of which 26,560 are batch-norm channels beyond the folded bias
+    expect(a.totals.macs).toBe(4_089_184_256);
+    expect(a.totals.params).toBe(25_557_032 - 26_560);
   });
 
   it("analyses on a version-1 hardware file with the default vector unit", () => {
