@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GraphBuilder, type Graph } from "@kpu/ir";
-import { analyzeGraph, hardwarePreset, validateHardware, HARDWARE_PRESETS, type Analysis } from "../src/index.js";
+import { lowerToLayers, type FabricLayer } from "@kpu/passes";
+import { analyzeGraph, buildMapping, hardwarePreset, ruleMapping, timeGemm, validateHardware, HARDWARE_PRESETS, type Analysis, type MappingRule } from "../src/index.js";
 import { decoder, resnet50, type DecoderConfig } from "./networks.js";
 
 const edge = hardwarePreset("edge-ai");
@@ -123,6 +124,23 @@ describe("kpu analyze: the per-layer account", () => {
     // torchvision: 4.09 GMACs, 25,557,032 parameters of which 26,560 are batch-norm channels beyond the folded bias
     expect(a.totals.macs).toBe(4_089_184_256);
     expect(a.totals.params).toBe(25_557_032 - 26_560);
+  });
+
+  it("times a GEMM too large for one event simulation as slabs of N that add up", () => {
+    const hw = hardwarePreset("minimal");
+    // a rule that asks for 1x1x1 tiles above 64 columns: 128^3 such steps are more than the simulation keeps
+    const rule: MappingRule = (h, g) => (g.n > 64 ? { mapping: buildMapping(h, g, { tiles: { m: 1, n: 1, k: 1 } }), source: "test", why: "tiny tiles" } : ruleMapping(h, g));
+    const b = new GraphBuilder("g");
+    b.output(b.matmul(b.input("x", [128, 128]), b.weight("w", [128, 128])));
+    const [layer] = lowerToLayers(b.build()) as [FabricLayer];
+    const t = timeGemm(hw, layer, rule);
+    expect(t.slabs).toBe(2);
+    expect(t.macs).toBe(128 ** 3);
+    expect(t.choice.why).toMatch(/timed as 2 slabs of n/);
+    // each slab is the 128x64x128 GEMM timed on its own
+    const half = timeGemm(hw, { ...layer, gemm: { ...layer.gemm, n: 64 } }, rule);
+    expect(t.cycles).toBeCloseTo(2 * half.cycles, 6);
+    expect(t.bytes.dram).toBeCloseTo(2 * half.bytes.dram, 6);
   });
 
   it("analyses on a version-1 hardware file with the default vector unit", () => {

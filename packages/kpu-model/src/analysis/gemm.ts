@@ -1,7 +1,8 @@
-import type { Mapping } from "@kpu/ir";
+import { isKpuError, type Mapping } from "@kpu/ir";
 import { convHalo, type FabricLayer } from "@kpu/passes";
 import { chooseComputeGrid, gridBlocks, pickStrategies } from "@kpu/scheduler";
 import type { Hardware } from "../hardware.js";
+import { MAX_SIM_STEPS } from "../internal/plan.js";
 import { DMA, FABRIC, KIND_LOAD, MOVER, STREAMER, TENSOR_A, TENSOR_B } from "../internal/program.js";
 import { buildMapping, simulateMatmul } from "../sim.js";
 
@@ -38,6 +39,8 @@ export interface GemmTiming {
   readonly macs: number;
   /** The A operand's halo factor applied (1 for a matmul). */
   readonly haloFactor: number;
+  /** Slabs the GEMM was timed as (1 unless it is too large for one event simulation). */
+  readonly slabs: number;
 }
 
 const RESOURCE_LEVEL = [
@@ -53,9 +56,45 @@ const RESOURCE_LEVEL = [
  * movement bound falls by what that saves (the simulated overlap and latency beyond the bound are kept).
  */
 export function timeGemm(hw: Hardware, layer: FabricLayer, rule: MappingRule): GemmTiming {
-  const { m, n, k } = layer.gemm;
+  return timeShape(hw, layer, rule, layer.gemm.m, layer.gemm.n, layer.gemm.k);
+}
+
+/** Two slabs of one GEMM, run one after the other: figures add, the first slab's mapping stands for both. */
+function slabs(a: GemmTiming, b: GemmTiming, dim: "m" | "n"): GemmTiming {
+  const count = a.slabs + b.slabs;
+  const add = <T extends Record<string, number>>(x: T, y: T): T => Object.fromEntries(Object.keys(x).map((key) => [key, x[key]! + y[key]!])) as T;
+  const why = a.choice.why.replace(/ \(timed as \d+ slabs of [mn]\b.*\)$/, "");
+  return {
+    choice: { ...a.choice, why: `${why} (timed as ${count} slabs of ${dim}: the event simulation keeps at most ${MAX_SIM_STEPS.toLocaleString("en-US")} steps)` },
+    cycles: a.cycles + b.cycles,
+    fabricCycles: a.fabricCycles + b.fabricCycles,
+    moverCycles: add(a.moverCycles, b.moverCycles),
+    bytes: add(a.bytes, b.bytes),
+    macs: a.macs + b.macs,
+    haloFactor: a.haloFactor,
+    slabs: count,
+  };
+}
+
+/**
+ * A GEMM too large for one event simulation (KPU_TOO_LARGE) is cut in two along its larger output dimension, each half
+ * timed (recursively) and the halves run back to back: what a scheduler streaming C in slabs would do.
+ */
+function timeShape(hw: Hardware, layer: FabricLayer, rule: MappingRule, m: number, n: number, k: number): GemmTiming {
   const choice = rule(hw, { m, n, k });
-  const run = simulateMatmul({ hardware: hw, m, n, k, mapping: choice.mapping });
+  let run: ReturnType<typeof simulateMatmul>;
+  try {
+    run = simulateMatmul({ hardware: hw, m, n, k, mapping: choice.mapping });
+  } catch (e) {
+    const dim = n >= m ? "n" : "m";
+    const size = dim === "n" ? n : m;
+    if (!isKpuError(e) || e.code !== "KPU_TOO_LARGE" || size < 2) throw e;
+    const half = Math.ceil(size / 2);
+    const shape = (d: number): [number, number] => (dim === "n" ? [m, d] : [d, n]);
+    const first = timeShape(hw, layer, rule, ...shape(half), k);
+    const second = size - half === half ? first : timeShape(hw, layer, rule, ...shape(size - half), k);
+    return slabs(first, second, dim);
+  }
   const r = run.report;
   const tile = choice.mapping.levels.l1.tile;
   const factor = layer.conv === undefined ? 1 : convHalo(layer.conv, tile.m, tile.k).factor;
@@ -100,5 +139,6 @@ export function timeGemm(hw: Hardware, layer: FabricLayer, rule: MappingRule): G
     bytes,
     macs: r.macs,
     haloFactor: factor,
+    slabs: 1,
   };
 }
