@@ -21,6 +21,8 @@ export { cpuPeakCommand } from "./commands/cpu/peak.js";
 export { cpuReportCommand } from "./commands/cpu/report.js";
 export { cpuScheduleCommand } from "./commands/cpu/schedule.js";
 export { cpuTuneCommand } from "./commands/cpu/tune.js";
+export { analyzeCommand, runAnalysis, writeAnalysisFiles } from "./commands/analyze/index.js";
+export type { AnalyzeFiles, AnalyzeFlags } from "./commands/analyze/index.js";
 export { demoCommand } from "./commands/demo/index.js";
 export type { DemoFlags } from "./commands/demo/index.js";
 export { writeFileAtomic } from "./util/files.js";

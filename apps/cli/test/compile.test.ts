@@ -97,5 +97,9 @@ describe("kpu demo", () => {
     expect(doc.l3.results.length).toBeGreaterThan(0);
     expect(doc.timing).toHaveLength(3);
     expect(readFileSync(doc.gantt, "utf8")).toMatch(/^<svg|^<\?xml/);
+    const analysis = (doc as unknown as { analysis: { model: { source: string }; totals: { macs: number } } }).analysis;
+    // stage 4: the BERT-base layer's four GEMMs at seq 128 (QKV 768x2304, output 768x768, FFN 768x3072 and back)
+    expect(analysis.model.source).toBe("example:bert-layer");
+    expect(analysis.totals.macs).toBe(128 * 768 * (2304 + 768 + 3072 * 2));
   });
 });

@@ -1,9 +1,10 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule, type KpuErrorCode } from "@kpu/ir";
+import { VECTOR_OP_CLASSES, type VectorOpClass } from "@kpu/passes";
 
-/** Version of the hardware description format (`kind: kpu.hardware`). */
-export const HARDWARE_SCHEMA_VERSION = 1;
+/** Version of the hardware description format (`kind: kpu.hardware`); version 1 (no vector unit) still loads. */
+export const HARDWARE_SCHEMA_VERSION = 2;
 
 /** The memory levels, outermost first. */
 export const LEVELS = ["dram", "l3", "l2", "l1"] as const;
@@ -40,8 +41,20 @@ const levelSchema = z.strictObject({
   energyPjPerByte: z.number().nonnegative(),
 });
 
-export const hardwareJsonSchema = z.strictObject({
-  schemaVersion: z.literal(HARDWARE_SCHEMA_VERSION),
+const perClass = (rule: z.ZodNumber) => z.strictObject({ alu: rule, transcendental: rule, reduce: rule });
+
+/**
+ * One vector unit per compute tile, fed from L2 like the fabric: `lanes` SIMD lanes at `clockMhz`, each retiring
+ * `opsPerCyclePerLane[class]` ops of a class per cycle, at `energyPjPerOp[class]` picojoules per op.
+ */
+const vectorSchema = z.strictObject({
+  lanes: z.int().positive(),
+  clockMhz: positive,
+  opsPerCyclePerLane: perClass(positive),
+  energyPjPerOp: perClass(z.number().nonnegative()),
+});
+
+const hardwareFields = {
   kind: z.literal("kpu.hardware"),
   name: z.string().min(1),
   description: z.string().optional(),
@@ -62,9 +75,28 @@ export const hardwareJsonSchema = z.strictObject({
     macEnergyPj: z.number().nonnegative(),
   }),
   levels: z.strictObject({ dram: levelSchema, l3: levelSchema, l2: levelSchema, l1: levelSchema }),
-});
+};
+
+export const hardwareJsonSchema = z.strictObject({ schemaVersion: z.literal(HARDWARE_SCHEMA_VERSION), ...hardwareFields, vector: vectorSchema });
+/** Version 1: the same description without a vector unit. */
+const hardwareV1Schema = z.strictObject({ schemaVersion: z.literal(1), ...hardwareFields });
 
 export type HardwareJson = z.infer<typeof hardwareJsonSchema>;
+export type VectorUnitSpec = HardwareJson["vector"];
+
+/**
+ * The vector unit a version-1 description gets: one lane per fabric column at the fabric clock, add/mul and reduce
+ * at 1 op per cycle per lane and transcendentals at 1/4 (the CUDA guide's ratio of special-function to fp32 add/mul
+ * throughput for compute capability 7.x), energies of the v2 presets (0.1 pJ add/mul and reduce, 1 pJ transcendental).
+ */
+export function defaultVectorUnit(fabric: { readonly cols: number }, fabricMhz: number): VectorUnitSpec {
+  return {
+    lanes: fabric.cols,
+    clockMhz: fabricMhz,
+    opsPerCyclePerLane: { alu: 1, transcendental: 0.25, reduce: 1 },
+    energyPjPerOp: { alu: 0.1, transcendental: 1, reduce: 0.1 },
+  };
+}
 export type LevelSpec = HardwareJson["levels"]["dram"];
 
 /** A validated hardware description (the JSON form) plus derived per-compute-tile figures. */
@@ -91,6 +123,8 @@ export interface HardwareDerived {
   readonly levels: Readonly<Record<LevelName, LevelDerived>>;
   readonly peakMacsPerCycle: number;
   readonly peakTmacs: number;
+  /** Whole chip: vector ops of each class per fabric cycle (all compute tiles' vector units). */
+  readonly vectorOpsPerFabricCycle: Readonly<Record<VectorOpClass, number>>;
 }
 
 const clockMhz = (hw: HardwareJson, d: ClockDomain): number => hw.clocks[`${d}Mhz`];
@@ -155,6 +189,9 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
     };
   }
   const peakMacsPerCycle = hw.computeTiles * hw.fabric.rows * hw.fabric.cols;
+  const v = hw.vector;
+  const vectorOpsPerFabricCycle = {} as Record<VectorOpClass, number>;
+  for (const c of VECTOR_OP_CLASSES) vectorOpsPerFabricCycle[c] = (hw.computeTiles * v.lanes * v.opsPerCyclePerLane[c] * v.clockMhz) / hw.clocks.fabricMhz;
   return {
     elementBytes,
     timebaseMhz,
@@ -162,6 +199,7 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
     levels,
     peakMacsPerCycle,
     peakTmacs: (peakMacsPerCycle * hw.clocks.fabricMhz) / 1e6,
+    vectorOpsPerFabricCycle,
   };
 }
 
@@ -169,15 +207,15 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
 /** Validates a parsed document (JSON or YAML) as a hardware description; `source` prefixes error locations. */
 export function validateHardware(raw: unknown, source = "<hardware>"): Hardware {
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === "number" && version !== HARDWARE_SCHEMA_VERSION) {
+  if (typeof version === "number" && version !== HARDWARE_SCHEMA_VERSION && version !== 1) {
     fail(
       "KPU_SCHEMA_VERSION",
-      `has schemaVersion ${version}; this kpu reads version ${HARDWARE_SCHEMA_VERSION}`,
+      `has schemaVersion ${version}; this kpu reads versions 1 and ${HARDWARE_SCHEMA_VERSION}`,
       source,
       "Export the description again with this version of kpu (`kpu hw show <preset> --json`).",
     );
   }
-  const parsed = hardwareJsonSchema.safeParse(raw);
+  const parsed = version === 1 ? hardwareV1Schema.safeParse(raw) : hardwareJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issuePath(issue.path);
@@ -188,7 +226,8 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
       "Start from a preset: `kpu hw show edge-ai --json > hw.json`; sizes are in bytes, clocks in MHz, and bandwidths must be > 0.",
     );
   }
-  const hw = parsed.data;
+  const data = parsed.data;
+  const hw: HardwareJson = "vector" in data ? data : { ...data, schemaVersion: HARDWARE_SCHEMA_VERSION, vector: defaultVectorUnit(data.fabric, data.clocks.fabricMhz) };
   return { ...hw, derived: derive(hw, source) };
 }
 

@@ -4,13 +4,14 @@ export {
   HARDWARE_SCHEMA_VERSION,
   LEVELS,
   LEVEL_CLOCK,
+  defaultVectorUnit,
   hardwareJsonSchema,
   hardwareToJson,
   hardwareToYaml,
   parseHardware,
   validateHardware,
 } from "./hardware.js";
-export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec } from "./hardware.js";
+export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec, VectorUnitSpec } from "./hardware.js";
 export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
 export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
@@ -50,3 +51,9 @@ export {
   verifyGraph,
 } from "./functional/index.js";
 export type { ConvFault, GemmProblem, GraphExecOptions, GraphVerifyOptions, GraphVerifyResult, OpCheck } from "./functional/index.js";
+export { ANALYSIS_SCHEMA_VERSION, analyzeGraph } from "./analysis/analyze.js";
+export type { Analysis, AnalysisTotals, AnalyzeOptions, LayerAnalysis } from "./analysis/analyze.js";
+export { ruleMapping, timeGemm } from "./analysis/gemm.js";
+export type { GemmTiming, MappingChoice, MappingRule } from "./analysis/gemm.js";
+export { BOUNDS, levelBytesPerCycle, vectorCycles } from "./analysis/layer-cost.js";
+export type { Bound, LevelBytes } from "./analysis/layer-cost.js";

@@ -12,6 +12,23 @@ function level(banks: number, bankBytes: number, bandwidthBytesPerCycle: number,
   return { banks, bankBytes, busWidthBytes: 64, bandwidthBytesPerCycle, latencyCycles, energyPjPerByte };
 }
 
+/**
+ * The presets' vector unit: `lanes` lanes at the fabric clock. Stated assumptions: lanes = 1/16 of the array's MACs
+ * (the order of TPU v2/v3's vector-to-matrix throughput ratio; minimal keeps one lane per column); add/mul and reduce
+ * 1 op per cycle per lane, transcendentals 1/4 (the CUDA C++ Programming Guide's arithmetic-throughput table, compute
+ * capability 7.x: 16 special-function results vs 64 fp32 add/mul per SM per clock); energy per op scaled from
+ * Horowitz (ISSCC 2014, 45 nm: fp32 add 0.9 pJ, mul 3.7 pJ) by the presets' MAC energy (0.2 pJ against his 4.6 pJ
+ * add + mul): 0.1 pJ add/mul and reduce, 1 pJ a transcendental (about ten add/mul steps of a polynomial).
+ */
+function vector(lanes: number): HardwareJson["vector"] {
+  return {
+    lanes,
+    clockMhz: KPU_SIM_CLOCKS.fabricMhz,
+    opsPerCyclePerLane: { alu: 1, transcendental: 0.25, reduce: 1 },
+    energyPjPerOp: { alu: 0.1, transcendental: 1, reduce: 0.1 },
+  };
+}
+
 function preset(name: string, description: string, computeTiles: number, array: number, levels: HardwareJson["levels"]): HardwareJson {
   return {
     schemaVersion: HARDWARE_SCHEMA_VERSION,
@@ -23,6 +40,7 @@ function preset(name: string, description: string, computeTiles: number, array: 
     clocks: { ...KPU_SIM_CLOCKS },
     fabric: { rows: array, cols: array, dataflow: "os", macEnergyPj: 0.2 },
     levels,
+    vector: vector(Math.max(array, (array * array) / 16)),
   };
 }
 

@@ -14,6 +14,7 @@ function errorOf(fn: () => unknown): KpuError {
 }
 
 interface Doc {
+  vector?: unknown;
   schemaVersion: number;
   clocks: Record<string, number>;
   levels: Record<string, Record<string, number>>;
@@ -62,7 +63,8 @@ describe("bad hardware descriptions: the field and the rule", () => {
     ["buffer smaller than one tile", (d) => (d.levels.l1!.bankBytes = 256), /levels\.l1\.bankBytes/, /smaller than one A, B and C tile/],
     ["no common timebase", (d) => (d.clocks.dmaMhz = 300), /clocks\.dmaMhz/, /no common timebase/],
     ["banks not split over tiles", (d) => (d.levels.l2!.banks = 15), /levels\.l2\.banks/, /split evenly/],
-    ["wrong version", (d) => (d.schemaVersion = 2), /^f\.json$/, /schemaVersion 2/],
+    ["wrong version", (d) => (d.schemaVersion = 3), /^f\.json$/, /schemaVersion 3/],
+    ["zero vector lanes", (d) => ((d.vector as { lanes: number }).lanes = 0), /vector\.lanes/, /must be greater than 0/],
   ];
   it.each(cases)("%s", (_name, mutate, where, message) => {
     const doc = edge();
@@ -90,5 +92,38 @@ describe("bad hardware descriptions: the field and the rule", () => {
 
   it("reports a syntax error", () => {
     expect(errorOf(() => parseHardware("{ not: [valid", "x.yaml")).code).toBe("KPU_BAD_SYNTAX");
+  });
+});
+
+describe("hardware v2: the vector unit", () => {
+  it("loads a version-1 file with the documented default vector unit", () => {
+    const doc = edge();
+    doc.schemaVersion = 1;
+    delete doc.vector;
+    const hw = validateHardware(doc, "v1.json");
+    expect(hw.schemaVersion).toBe(2);
+    // one lane per fabric column at the fabric clock, transcendentals at a quarter rate (README)
+    expect(hw.vector).toEqual({ lanes: 16, clockMhz: 2000, opsPerCyclePerLane: { alu: 1, transcendental: 0.25, reduce: 1 }, energyPjPerOp: { alu: 0.1, transcendental: 1, reduce: 0.1 } });
+    // the YAML form of a v1 file goes through the same path
+    expect(parseHardware(stringify(doc), "v1.yaml").vector.lanes).toBe(16);
+  });
+
+  it("refuses a version-1 file that already has a vector unit, and a v2 file without one", () => {
+    const v1 = edge();
+    v1.schemaVersion = 1;
+    expect(errorOf(() => validateHardware(v1, "f.json")).message).toMatch(/unknown field \(vector\)/);
+    const v2 = edge();
+    delete v2.vector;
+    expect(errorOf(() => validateHardware(v2, "f.json")).where).toMatch(/vector/);
+  });
+
+  it("derives the chip's vector ops per fabric cycle: tiles x lanes x rate x clock ratio", () => {
+    const doc = edge() as unknown as { vector: { lanes: number; clockMhz: number } };
+    doc.vector.clockMhz = 1000; // half the fabric clock
+    const hw = validateHardware(doc, "f.json");
+    // 2 tiles x 16 lanes x 1 op x 1000/2000 = 16 add/mul per fabric cycle; transcendentals a quarter of that
+    expect(hw.derived.vectorOpsPerFabricCycle).toEqual({ alu: 16, transcendental: 4, reduce: 16 });
+    expect(hardwarePreset("datacenter").vector.lanes).toBe(64);
+    expect(hardwarePreset("minimal").vector.lanes).toBe(8);
   });
 });

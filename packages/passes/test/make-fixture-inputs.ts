@@ -69,6 +69,46 @@ function standalone(): Graph {
   return b.build();
 }
 
+/** conv -> + bias[1, OC, 1, 1] -> relu, then a residual add of the block's input and a relu6 (clip). */
+function convBlock(): Graph {
+  const b = new GraphBuilder("conv-block");
+  const x = b.input("x", [1, 8, 6, 6]);
+  const w = b.weight("w", [8, 8, 3, 3]);
+  const bias = b.weight("bias", [1, 8, 1, 1]);
+  const c = b.conv2d(x, w, { padding: [1, 1, 1, 1], name: "c", id: "conv" });
+  const r = b.relu(b.add(c, bias, { name: "cb", id: "bias" }), { name: "r", id: "relu" });
+  b.output(b.clip(b.add(r, x, { name: "s", id: "residual" }), 0, 6, { name: "y", id: "relu6" }));
+  return b.build();
+}
+
+/** Attention scores: Q K^T scaled by a scalar, then softmax (which is not elementwise and stays). */
+function scores(): Graph {
+  const b = new GraphBuilder("scores");
+  const q = b.input("q", [2, 4, 16, 8]);
+  const kt = b.input("kt", [2, 4, 8, 16]);
+  const scale = b.weight("scale", [1]);
+  const s = b.mul(b.batchMatmul(q, kt, { name: "qk", id: "qk" }), scale, { name: "qks", id: "scale" });
+  b.output(b.softmax(s, -1, { name: "p", id: "softmax" }));
+  return b.build();
+}
+
+/** A SwiGLU-style chain after a shared tensor: silu(x) * g + skip; x has two readers, so only the chain fuses. */
+function elementwiseChain(): Graph {
+  const b = new GraphBuilder("elementwise-chain");
+  const x = b.input("x", [4, 32]);
+  const g = b.input("g", [4, 32]);
+  const skip = b.input("skip", [32]);
+  const a = b.silu(x, { name: "a", id: "silu" });
+  const m = b.mul(a, g, { name: "m", id: "gate" });
+  b.output(b.add(m, skip, { name: "y", id: "skip" }));
+  b.output(b.relu(x, { name: "z", id: "relu" }));
+  return b.build();
+}
+
+write("fusion", "conv-block", convBlock(), {});
+write("fusion", "scores", scores(), {});
+write("fusion", "elementwise-chain", elementwiseChain(), { elementwiseChains: true });
+write("fusion", "elementwise-chain-off", elementwiseChain(), {});
 write("fusion", "mlp", mlpExample(), {});
 write("fusion", "bias-gelu", biasGelu(), {});
 write("fusion", "shared-consumer", sharedConsumer(), {});

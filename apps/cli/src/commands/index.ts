@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliIo } from "../main.js";
+import { registerAnalyze } from "./analyze/index.js";
 import { registerCompile } from "./compile/index.js";
 import { registerCpu } from "./cpu/index.js";
 import { registerDemo } from "./demo/index.js";
@@ -14,6 +15,7 @@ import { registerTiming } from "./timing/index.js";
 /** Every command registers itself here; one folder per command. */
 export function registerCommands(program: Command, io: CliIo): void {
   registerCompile(program, io);
+  registerAnalyze(program, io);
   registerDemo(program, io);
   registerRun(program, io);
   registerCpu(program, io);

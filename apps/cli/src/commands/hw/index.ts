@@ -28,7 +28,10 @@ export function describeHardware(hw: Hardware): string {
     `compute: ${hw.computeTiles} tile(s) x ${hw.fabric.rows}x${hw.fabric.cols} ${hw.fabric.dataflow.toUpperCase()} array, ` +
     `${d.peakTmacs.toFixed(3)} TMAC/s peak (${hw.elementType}, ${hw.fabric.macEnergyPj} pJ/MAC)\n` +
     `clocks: DMA ${hw.clocks.dmaMhz} MHz, block mover ${hw.clocks.blockMoverMhz} MHz, streamer ${hw.clocks.streamerMhz} MHz, ` +
-    `fabric ${hw.clocks.fabricMhz} MHz (timebase ${d.timebaseMhz} MHz)\n`;
+    `fabric ${hw.clocks.fabricMhz} MHz (timebase ${d.timebaseMhz} MHz)\n` +
+    `vector unit: ${hw.vector.lanes} lanes per tile at ${hw.vector.clockMhz} MHz, ops/cycle/lane add-mul ${hw.vector.opsPerCyclePerLane.alu}, ` +
+    `transcendental ${hw.vector.opsPerCyclePerLane.transcendental}, reduce ${hw.vector.opsPerCyclePerLane.reduce}; ` +
+    `pJ/op ${hw.vector.energyPjPerOp.alu}, ${hw.vector.energyPjPerOp.transcendental}, ${hw.vector.energyPjPerOp.reduce}\n`;
   const rows = LEVELS.map((name) => {
     const l = hw.levels[name];
     const ld = d.levels[name];

@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { GraphBuilder, graphToJson } from "@kpu/ir";
+import { analyzeCommand } from "../src/commands/analyze/index.js";
+import { kpu } from "./helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kpu-analyze-"));
+
+/** A small transformer block in a kpu.graph file: attention (QK^T, softmax, AV) and a GELU FFN. */
+function blockFile(): string {
+  const b = new GraphBuilder("block");
+  const x = b.input("x", [16, 32]);
+  const q = b.transpose(b.reshape(b.matmul(x, b.weight("wq", [32, 32])), [16, 4, 8]), [1, 0, 2]);
+  const k = b.transpose(b.reshape(b.matmul(x, b.weight("wk", [32, 32])), [16, 4, 8]), [1, 2, 0]);
+  const v = b.transpose(b.reshape(b.matmul(x, b.weight("wv", [32, 32])), [16, 4, 8]), [1, 0, 2]);
+  const ctx = b.batchMatmul(b.softmax(b.batchMatmul(q, k), -1), v);
+  const h = b.add(b.matmul(b.reshape(b.transpose(ctx, [1, 0, 2]), [16, 32]), b.weight("wo", [32, 32])), x);
+  const n = b.layerNorm(h, b.weight("g", [32]), b.weight("beta", [32]));
+  b.output(b.add(b.matmul(b.gelu(b.matmul(n, b.weight("w1", [32, 64]))), b.weight("w2", [64, 32])), n));
+  const file = join(dir, "block.json");
+  writeFileSync(file, JSON.stringify(graphToJson(b.build())));
+  return file;
+}
+
+describe("kpu analyze", () => {
+  it("--json is a kpu.analysis document whose totals add up", async () => {
+    const r = await kpu("analyze", blockFile(), "--hw", "edge-ai", "--json");
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout) as { kind: string; totals: { macs: number; params: number; cycles: number }; layers: { macs: number; cycles: number; unit: string; op: string }[] };
+    expect(a.kind).toBe("kpu.analysis");
+    // 4 projections 16x32x32, QK^T and AV 4 heads x 16x16x8, FFN 16x32x64 twice
+    expect(a.totals.macs).toBe(4 * 16 * 32 * 32 + 2 * 4 * 16 * 16 * 8 + 2 * 16 * 32 * 64);
+    expect(a.totals.params).toBe(4 * 32 * 32 + 2 * 32 + 2 * 32 * 64);
+    expect(a.layers.reduce((s, l) => s + l.cycles, 0)).toBeCloseTo(a.totals.cycles, 6);
+    expect(a.layers.filter((l) => l.op === "softmax" || l.op === "layer_norm").every((l) => l.unit === "vector")).toBe(true);
+  });
+
+  it("prints a table that fits an 80-column terminal, the totals and where the time goes", async () => {
+    let out = "";
+    await analyzeCommand(blockFile(), { hw: "edge-ai", mapper: "rule" }, { stdout: (t) => (out += t), stderr: () => undefined }, 80);
+    for (const line of out.split("\n").filter((l) => l.startsWith("│") || l.startsWith("┌"))) expect(line.length).toBeLessThanOrEqual(80);
+    expect(out).toMatch(/latency .* throughput .* inferences\/s/);
+    expect(out).toMatch(/where the time goes: /);
+  });
+
+  it("--out writes the JSON, the layer CSV and the SVG plots", async () => {
+    const out = join(dir, "out");
+    const r = await kpu("analyze", "--example", "mlp", "--hw", "minimal", "--out", out);
+    expect(r.code).toBe(0);
+    for (const f of ["analysis.json", "layers.csv", "time-by-layer.svg", "roofline.svg"]) expect(existsSync(join(out, f)), f).toBe(true);
+    const csv = readFileSync(join(out, "layers.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toMatch(/^id,op,unit,/);
+    expect(csv).toHaveLength(1 + 3);
+    expect(readFileSync(join(out, "roofline.svg"), "utf8")).toMatch(/^<svg/);
+  });
+
+  it("refuses the mapper that is not built in yet, and flags that would be ignored", async () => {
+    const exact = await kpu("analyze", "--example", "mlp", "--mapper", "exact");
+    expect(exact.code).toBe(2);
+    expect(exact.stderr).toMatch(/KPU_BAD_FLAG at --mapper/);
+    const batch = await kpu("analyze", "--example", "mlp", "--batch", "4");
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toMatch(/--batch/);
+    const hw = await kpu("analyze", "--example", "mlp", "--hw", "nope");
+    expect(hw.code).toBe(2);
+    expect(hw.stderr).toMatch(/KPU_HW_UNKNOWN_PRESET/);
+  });
+});
