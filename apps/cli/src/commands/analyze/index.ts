@@ -6,7 +6,8 @@ import { analyzeGraph, levelBytesPerCycle, ruleMapping, type Analysis } from "@k
 import type { CliIo } from "../../main.js";
 import { ensureOutputDir, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
-import { loadModel } from "../../util/model.js";
+import { DEFAULT_SEQ, MODEL_EXAMPLES } from "@kpu/models";
+import { EXAMPLE_NAMES, loadNetwork, networkFlagWarnings } from "../../util/model.js";
 import { toJsonText, warn } from "../../util/print.js";
 import { loadHardware } from "../hw/index.js";
 import { layerTable, layersCsv, rooflinePlot, timePlot, totalsText } from "./report.js";
@@ -20,6 +21,7 @@ export interface AnalyzeFlags {
   readonly batch?: number;
   readonly phase?: (typeof PHASES)[number];
   readonly context?: number;
+  readonly allowUnsupported?: boolean;
   readonly hw: string;
   readonly mapper: (typeof MAPPERS)[number];
   readonly out?: string;
@@ -34,21 +36,6 @@ export interface AnalyzeFiles {
   readonly rooflineSvg: string;
 }
 
-/**
- * The model flags the loader does not use yet (the current loader reads kpu.graph files, `mlp` and `bert-layer`):
- * they are refused rather than ignored, so a throughput is never computed for a batch the graph does not have.
- */
-function checkModelFlags(flags: AnalyzeFlags, io: CliIo): void {
-  for (const [value, flag] of [[flags.batch, "--batch"], [flags.phase, "--phase"], [flags.context, "--context"]] as const) {
-    if (value === undefined) continue;
-    throw new KpuError("KPU_USAGE", `${flag} needs a model the loader can shape (a Hugging Face config or a model-library example)`, {
-      where: flag,
-      hint: "A kpu.graph file has fixed shapes: drop the flag, or build the graph at the batch and sequence you want.",
-    });
-  }
-  if (flags.seq !== undefined && flags.example !== "bert-layer") warn(io, "--seq only shapes --example bert-layer; ignored");
-}
-
 /** Loads the model and hardware and runs the analysis, with a progress bar on an interactive terminal. */
 export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: CliIo): Analysis {
   if (flags.mapper === "exact") {
@@ -57,17 +44,23 @@ export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: 
       hint: "Use --mapper rule (kpu's auto strategy and tile rule); the exact search plugs in at the same option.",
     });
   }
-  checkModelFlags(flags, io);
-  const graph = loadModel({ file: model, example: flags.example, seq: flags.seq });
+  const source = { file: model, example: flags.example, seq: flags.seq, batch: flags.batch, phase: flags.phase, context: flags.context, allowUnsupported: flags.allowUnsupported };
+  for (const w of networkFlagWarnings(source)) warn(io, w);
+  const graph = loadNetwork(source);
+  // Decoders report tokens per second: the phase the network was built for (prefill unless --phase says otherwise).
+  const phase = flags.phase ?? (flags.example !== undefined && MODEL_EXAMPLES[flags.example]?.takes.includes("phase") === true ? "prefill" : undefined);
   const hw = loadHardware(flags.hw);
-  const source = model ?? `example:${flags.example ?? "mlp"}`;
+  const name = model ?? `example:${flags.example ?? "mlp"}`;
   const tty = process.stderr.isTTY && flags.json !== true;
   const bar = tty ? new cliProgress.SingleBar({ format: "analysing [{bar}] {percentage}% | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(1000, 0);
   try {
     return analyzeGraph(graph, hw, {
-      model: { name: graph.name, source },
-      ...(flags.seq === undefined || flags.example !== "bert-layer" ? {} : { seq: flags.seq }),
+      model: { name: graph.name, source: name },
+      ...(flags.batch === undefined ? {} : { batch: flags.batch }),
+      ...(flags.seq === undefined && phase === undefined ? {} : { seq: flags.seq ?? DEFAULT_SEQ }),
+      ...(phase === undefined ? {} : { phase }),
+      ...(flags.context === undefined ? {} : { context: flags.context }),
       mapper: { name: "rule", rule: ruleMapping },
       onProgress: (f) => bar?.update(Math.round(f * 1000)),
     });
@@ -107,11 +100,12 @@ export function registerAnalyze(program: Command, io: CliIo): void {
   program
     .command("analyze [model]")
     .description("per-layer account of a network on a KPU: op, shapes, MACs, mapping, cycles, utilisation, bytes per level, energy, bound; totals")
-    .option("--example <name>", "a built-in example instead of a model file (mlp, bert-layer)")
-    .option("--seq <S>", "sequence length of --example bert-layer", positiveInt("--seq"))
-    .option("--batch <B>", "batch size (models the loader can shape)", positiveInt("--batch"))
-    .option("--phase <phase>", "LLM phase: prefill or decode (models the loader can shape)", oneOf("--phase", PHASES))
+    .option("--example <name>", `a built-in network instead of a model file (${EXAMPLE_NAMES.join(", ")})`)
+    .option("--seq <S>", "tokens per sequence for transformers (default 128)", positiveInt("--seq"))
+    .option("--batch <B>", "sequences or images per inference (default 1)", positiveInt("--batch"))
+    .option("--phase <phase>", "decoders: prefill (the prompt at once) or decode (one token against a KV cache)", oneOf("--phase", PHASES))
     .option("--context <C>", "decode: tokens in the KV cache", positiveInt("--context"))
+    .option("--allow-unsupported", "ONNX: keep going past unsupported nodes, reporting them as unmodelled")
     .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
     .option("--mapper <rule|exact>", "how GEMM layers are mapped: rule (kpu's auto strategy and tile rule) or exact (the mapper's search)", oneOf("--mapper", MAPPERS), "rule")
     .option("--out <dir>", "write analysis.json, layers.csv, time-by-layer.svg and roofline.svg here")

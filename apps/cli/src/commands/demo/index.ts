@@ -14,7 +14,7 @@ export interface DemoFlags {
 }
 
 /** The network stage 4 analyses (a BERT-base encoder layer's GEMMs; the model library's networks plug in here). */
-export const DEMO_NETWORK = { example: "bert-layer", hw: "edge-ai" } as const;
+export const DEMO_NETWORK = { example: "resnet50", hw: "edge-ai" } as const;
 
 /** Output sink that keeps what a stage prints, so `--json` can gather every stage into one document. */
 function capture(): { io: CliIo; text: () => string } {
