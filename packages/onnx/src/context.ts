@@ -14,6 +14,7 @@ export class ImportContext {
   private readonly values = new Map<string, Value>();
   private readonly materialised = new Map<string, TensorRef>();
   private readonly ids = new Set<string>();
+  private readonly aliases = new Map<string, string>();
   /** Nodes that a handler consumed into an earlier op (a folded BatchNormalization, a pattern's inner nodes). */
   readonly claimed = new Set<OnnxNode>();
   /** Zero padding of a Pad node left for the conv or pool that reads it: [top, left, bottom, right]. */
@@ -35,6 +36,12 @@ export class ImportContext {
 
   has(name: string): boolean {
     return this.values.has(name) || this.weights.has(name);
+  }
+
+  /** Another name for an undeclared weight (an Identity of an initializer): declared once, in the first user's layout. */
+  alias(name: string, weight: string): void {
+    this.weights.set(name, this.weights.get(weight)!);
+    this.aliases.set(name, weight);
   }
 
   set(name: string, value: Value): void {
@@ -71,8 +78,9 @@ export class ImportContext {
   declareWeight(name: string, shape?: readonly number[]): TensorRef {
     const t = this.weights.get(name)!;
     const dims = tensorDims(t);
-    const ref = this.b.weight(name, shape ?? (dims.length === 0 ? [1] : dims), kpuDtype(t.data_type));
-    this.setTensor(name, ref);
+    const real = this.aliases.get(name) ?? name;
+    const ref = this.b.weight(real, shape ?? (dims.length === 0 ? [1] : dims), kpuDtype(t.data_type));
+    for (const [alias, target] of [...this.aliases, [real, real]]) if (target === real) this.setTensor(alias, ref);
     return ref;
   }
 

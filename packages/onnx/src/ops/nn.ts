@@ -48,11 +48,14 @@ function requireRank4(ctx: ImportContext, node: OnnxNode, x: TensorRef): void {
  * four parameter tensors stay in the graph, so its parameter count is the file's.
  */
 function batchNormAffine(bn: OnnxNode, ctx: ImportContext, rank: number): { a: TensorRef; b: TensorRef } {
-  const params = [1, 2, 3, 4].map((i) => bn.input[i] ?? "");
-  if (!params.every((p) => ctx.isWeight(p))) throw new UnsupportedNode("a BatchNormalization whose parameters are not float initializers read only by it");
-  const [scale, bias, mean, variance] = params.map((p) => {
-    const c = ctx.weightShape(p)![0] ?? 1;
-    return ctx.declareWeight(p, [c, ...new Array<number>(rank - 2).fill(1)]);
+  const [scale, bias, mean, variance] = [1, 2, 3, 4].map((i) => {
+    const p = bn.input[i] ?? "";
+    const c = (ctx.isWeight(p) ? ctx.weightShape(p)! : ctx.shapeOf(p, bn))[0] ?? 1;
+    const shape = [c, ...new Array<number>(rank - 2).fill(1)];
+    if (ctx.isWeight(p)) return ctx.declareWeight(p, shape);
+    // a parameter read elsewhere too (exporters alias equal initializers through Identity)
+    const t = ctx.tensor(p, bn);
+    return t.shape.length === rank - 1 ? t : ctx.b.reshape(t, shape, ctx.temp(bn, `param${i}`));
   }) as [TensorRef, TensorRef, TensorRef, TensorRef];
   const eps = ctx.scalar(bn, "epsilon", floatAttr(bn, "epsilon", 1e-5), scale);
   const std = ctx.b.unary("sqrt", ctx.b.add(variance, eps, ctx.temp(bn, "var_eps")), ctx.temp(bn, "std"));
@@ -71,8 +74,8 @@ function checkBatchNorm(bn: OnnxNode, ctx: ImportContext): void {
 function foldableBatchNorm(node: OnnxNode, ctx: ImportContext): OnnxNode | undefined {
   const bn = ctx.soleConsumer(node.output[0]!);
   if (bn?.op_type !== "BatchNormalization" || bn.input[0] !== node.output[0]) return undefined;
-  const single = [1, 2, 3, 4].every((i) => ctx.isWeight(bn.input[i] ?? "") && ctx.soleConsumer(bn.input[i]!) === bn);
-  return single && intAttr(bn, "training_mode", 0) === 0 && bn.output.length === 1 ? bn : undefined;
+  const statsUnread = bn.output.slice(1).every((o) => o === "" || (ctx.consumers.get(o)?.length ?? 0) === 0);
+  return intAttr(bn, "training_mode", 0) === 0 && statsUnread ? bn : undefined;
 }
 
 const conv: Handler = (node, ctx) => {

@@ -46,6 +46,7 @@ const constant: Handler = (node, ctx) => {
 const identity: Handler = (node, ctx) => {
   if ((node.output[1] ?? "") !== "" && (ctx.consumers.get(node.output[1]!)?.length ?? 0) > 0) throw new UnsupportedNode("a Dropout whose mask is read");
   const name = node.input[0]!;
+  if (ctx.isWeight(name)) return ctx.alias(node.output[0]!, name);
   const c = ctx.constOf(name);
   ctx.set(node.output[0]!, c !== undefined ? { kind: "const", c } : { kind: "tensor", ref: ctx.tensor(name, node) });
 };
