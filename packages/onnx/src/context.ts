@@ -80,7 +80,8 @@ export class ImportContext {
     const dims = tensorDims(t);
     const real = this.aliases.get(name) ?? name;
     const ref = this.b.weight(real, shape ?? (dims.length === 0 ? [1] : dims), kpuDtype(t.data_type));
-    for (const [alias, target] of [...this.aliases, [real, real]]) if (target === real) this.setTensor(alias, ref);
+    this.setTensor(real, ref);
+    for (const [alias, target] of this.aliases) if (target === real) this.setTensor(alias, ref);
     return ref;
   }
 

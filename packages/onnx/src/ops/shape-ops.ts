@@ -46,7 +46,7 @@ const constant: Handler = (node, ctx) => {
 const identity: Handler = (node, ctx) => {
   if ((node.output[1] ?? "") !== "" && (ctx.consumers.get(node.output[1]!)?.length ?? 0) > 0) throw new UnsupportedNode("a Dropout whose mask is read");
   const name = node.input[0]!;
-  if (ctx.isWeight(name)) return ctx.alias(node.output[0]!, name);
+  if (ctx.isWeight(name)) { ctx.alias(node.output[0]!, name); return; }
   const c = ctx.constOf(name);
   ctx.set(node.output[0]!, c !== undefined ? { kind: "const", c } : { kind: "tensor", ref: ctx.tensor(name, node) });
 };
@@ -226,10 +226,13 @@ const expand: Handler = (node, ctx) => {
   let x: TensorRef = ctx.tensor(node.input[0]!, node);
   const out = broadcastShapes(x.shape, target);
   if (out === undefined) throw ctx.fail(node, `shape [${target.join(", ")}] does not broadcast with [${x.shape.join(", ")}]`);
-  if (out.length > x.shape.length) x = ctx.b.reshape(x, [...new Array<number>(out.length - x.shape.length).fill(1), ...x.shape], ctx.temp(node, "rank"));
-  out.forEach((d, axis) => {
-    if (x.shape[axis] === d) return;
-    x = ctx.b.concat(new Array<TensorRef>(d).fill(x), axis, ctx.temp(node, `copies${axis}`));
+  const grow = out.flatMap((d, axis) => (d !== (x.shape[axis - (out.length - x.shape.length)] ?? 1) ? [axis] : []));
+  if (out.length > x.shape.length) {
+    const padded = [...new Array<number>(out.length - x.shape.length).fill(1), ...x.shape];
+    x = ctx.b.reshape(x, padded, grow.length === 0 ? ctx.out(node) : ctx.temp(node, "rank"));
+  }
+  grow.forEach((axis, i) => {
+    x = ctx.b.concat(new Array<TensorRef>(out[axis]!).fill(x), axis, i === grow.length - 1 ? ctx.out(node) : ctx.temp(node, `copies${axis}`));
   });
   ctx.setTensor(node.output[0]!, x);
 };
