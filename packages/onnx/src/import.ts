@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { KpuError, elementCount, isKpuError, readErrorCode, type Graph, type TensorRef } from "@kpu/ir";
 import { elements, isFloatType, kpuDtype, readConst, tensorDims } from "./constants.js";
@@ -7,7 +6,8 @@ import { inputShape, type DimOptions } from "./dims.js";
 import { foldElementwise, FOLDABLE_ELEMENTWISE } from "./fold.js";
 import { HANDLERS, SUPPORTED_OPS } from "./ops/index.js";
 import { fusePatterns, isSynthetic } from "./patterns.js";
-import { decodeModel, toNumber, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "./schema.js";
+import { readOnnxFile } from "./reader.js";
+import { toNumber, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxTensor } from "./schema.js";
 
 /** The ai.onnx opsets whose operator definitions the importer follows. */
 export const MIN_OPSET = 7;
@@ -45,16 +45,14 @@ export interface OnnxImport {
 }
 
 function readModel(path: string): OnnxModel {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw new KpuError(readErrorCode(cause), `cannot read the ONNX file (${(cause as { code?: string }).code ?? String(cause)})`, { where: path, cause });
-  }
   let model: OnnxModel;
   try {
-    model = decodeModel(bytes);
+    model = readOnnxFile(path);
   } catch (cause) {
+    const errno = (cause as { code?: unknown }).code;
+    if (typeof errno === "string" && errno.startsWith("E")) {
+      throw new KpuError(readErrorCode(cause), `cannot read the ONNX file (${errno})`, { where: path, cause });
+    }
     throw new KpuError("KPU_ONNX_CORRUPT", `${basename(path)} is not a readable ONNX model (${(cause as Error).message})`, { where: path, cause });
   }
   if (model.graph == null || toNumber(model.ir_version) <= 0) {

@@ -79,13 +79,6 @@ export function onnxSchema(): protobuf.Root {
   return root;
 }
 
-/** Decodes a ModelProto; protobufjs throws on truncated or malformed input (the caller names the file). */
-export function decodeModel(bytes: Uint8Array): OnnxModel {
-  const type = onnxSchema().lookupType("onnx.ModelProto");
-  // defaults for unset fields, int64 as numbers, oneof names; bytes stay views into `bytes` (no copy)
-  return type.toObject(type.decode(bytes), { defaults: true, arrays: true, longs: Number, oneofs: true }) as unknown as OnnxModel;
-}
-
 export function toNumber(v: Int64): number {
   return typeof v === "number" ? v : v.toNumber();
 }

@@ -123,3 +123,26 @@ describe("bad ONNX files", () => {
     expect(e.where).toBe(`${path}: node "h" (MatMul)`);
   });
 });
+
+describe("bounded reading", () => {
+  const big: ModelSpec = {
+    inputs: [valueInfo("x", [2, 1024])],
+    outputs: [valueInfo("y", [2, 512])],
+    initializers: [weight("w", [1024, 512])], // 2 MiB of raw_data, stepped over on disk
+    nodes: [node("MatMul", ["x", "w"], ["y"])],
+  };
+
+  it("steps over a large weight's data and still counts its elements", () => {
+    const { report } = importOnnxModel(writeModel(join(dir, "big.onnx"), big));
+    expect(report.graphParams).toBe(1024 * 512);
+  });
+
+  it("refuses a file cut inside a weight's data it would have stepped over", () => {
+    const whole = readFileSync(writeModel(join(dir, "big2.onnx"), big));
+    const path = join(dir, "cut-in-weight.onnx");
+    writeFileSync(path, whole.subarray(0, whole.length >> 1));
+    const e = errorOf(() => importOnnxModel(path));
+    expect(e.code).toBe("KPU_ONNX_CORRUPT");
+    expect(e.message).toMatch(/truncated/);
+  });
+});
