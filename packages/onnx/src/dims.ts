@@ -4,11 +4,11 @@ import { toNumber, type OnnxValueInfo } from "./schema.js";
 /** Values for the dynamic dimensions (dim_param) of a model's inputs. */
 export interface DimOptions {
   /** The batch size: dimensions named like a batch, and the first dimension of an input. */
-  readonly batch?: number;
+  readonly batch?: number | undefined;
   /** The sequence length: dimensions named like a sequence, and the second dimension of an input of rank 2 or 3. */
-  readonly seq?: number;
+  readonly seq?: number | undefined;
   /** Values by dim_param name, before the two rules above. */
-  readonly dims?: Readonly<Record<string, number>>;
+  readonly dims?: Readonly<Record<string, number>> | undefined;
 }
 
 const BATCH = /batch|^n$|^b$/i;

@@ -15,7 +15,7 @@ export const MAX_OPSET = 23;
 
 export interface OnnxImportOptions extends DimOptions {
   /** Keep going past nodes kpu does not model, cutting the graph there (see `UnmodelledNode`). */
-  readonly allowUnsupported?: boolean;
+  readonly allowUnsupported?: boolean | undefined;
 }
 
 /** A node kept out of the graph: its inputs became graph outputs and its outputs graph inputs (shapes from value_info). */
