@@ -24,3 +24,5 @@ export { cpuTuneCommand } from "./commands/cpu/tune.js";
 export { demoCommand } from "./commands/demo/index.js";
 export type { DemoFlags } from "./commands/demo/index.js";
 export { writeFileAtomic } from "./util/files.js";
+export { addNetworkFlags, loadNetwork, networkFlagWarnings } from "./util/model.js";
+export type { NetworkSource } from "./util/model.js";

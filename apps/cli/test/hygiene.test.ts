@@ -83,7 +83,7 @@ describe("quiet wrong answers", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("warning: --block has no effect without --order blocked");
     expect(r.stderr).toContain("warning: --policy has no effect without scheduling");
-    expect(r.stderr).toContain("warning: --seq has no effect without --example bert-layer");
+    expect(r.stderr).toContain("warning: --seq has no effect on --example mlp");
     // In context they are used: no warning.
     const used = await kpu("compile", "--order", "blocked", "--block", "2x2", "--policy", "fifo", "--emit", "schedule", "--json");
     expect(used.code).toBe(0);

@@ -89,6 +89,12 @@ const HARDWARE = {
   KPU_SCALESIM_USER_BANDWIDTH: input("USER bandwidth not modelled", "InterfaceBandwidth USER is not modelled", "Set `InterfaceBandwidth: CALC`."),
 } as const satisfies Record<string, KpuErrorSpec>;
 
+const MODEL = {
+  KPU_HF_CONFIG: input("bad Hugging Face config", "<file>: <field> <rule the value breaks>", "Fix the field in config.json; @kpu/models' README lists the fields each architecture reads."),
+  KPU_HF_UNSUPPORTED_ARCH: input("architecture not modelled", '<file>: model_type "<type>" is not one kpu builds', "Use a config of a modelled architecture: llama, mistral, qwen2, gpt2, bert, roberta or vit."),
+  KPU_MODEL_FORMAT: input("unrecognised model file", "<file> is not a kpu.graph, a Hugging Face config.json, a SCALE-Sim topology CSV or an ONNX file", "Pass a .json graph or config, a .csv topology, a .onnx file, or --example NAME."),
+} as const satisfies Record<string, KpuErrorSpec>;
+
 const CPU = {
   KPU_CPU_BAD_HOST_CONFIG: input("impossible host config", "<field>: the host model is impossible", "Fix the value in the host config file."),
   KPU_CPU_ILLEGAL_SCHEDULE: input("illegal CPU schedule", "the rule set gives an illegal schedule for this host", "The host config may be impossible for this rule set; check --host-config."),
@@ -119,7 +125,7 @@ const CHECK = {
 } as const satisfies Record<string, KpuErrorSpec>;
 
 /** Every kpu error code with its title, description, default hint and category. */
-export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
+export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
 
 /** A code in the catalogue; `new KpuError` takes only these. */
 export type KpuErrorCode = keyof typeof ERROR_CATALOGUE;

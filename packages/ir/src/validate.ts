@@ -127,28 +127,7 @@ export function validateGraph(graph: Graph): Graph {
     }
   }
 
-  // Topological order (Kahn), stable with respect to the given order; what is left over lies on a cycle.
-  const ordered: Op[] = [];
-  const ready = new Set(graph.inputs);
-  let pending = [...graph.ops];
-  while (pending.length > 0) {
-    const next = pending.filter((op) => !op.inputs.every((i) => ready.has(i)));
-    const runnable = pending.filter((op) => op.inputs.every((i) => ready.has(i)));
-    if (runnable.length === 0) {
-      const op = next[0]!;
-      fail(
-        "KPU_IR_CYCLE",
-        `is on a cycle (waits for ${op.inputs.filter((i) => !ready.has(i)).join(", ")})`,
-        `op "${op.id}" (${op.kind})`,
-        "Break the cycle: a tensor cannot depend on itself.",
-      );
-    }
-    for (const op of runnable) {
-      ordered.push(op);
-      ready.add(op.outputs[0]!);
-    }
-    pending = next;
-  }
+  const ordered = topologicalOrder(graph, producer);
 
   for (const op of ordered) {
     const shape = inferShape(op, (i) => tensors.get(op.inputs[i]!)!);
@@ -172,4 +151,47 @@ export function validateGraph(graph: Graph): Graph {
     }
   }
   return { ...graph, ops: ordered };
+}
+
+/**
+ * Topological order in rounds (Kahn): round 1 holds the ops that read only graph inputs, round r + 1 the ops whose
+ * inputs are all ready after round r; within a round the given order is kept. Rounds are computed from in-degrees in
+ * linear time (a 1,400-op LLM is 1,000 rounds deep), then the ops are sorted by (round, position). What is left over
+ * lies on a cycle.
+ */
+function topologicalOrder(graph: Graph, producer: ReadonlyMap<string, Op>): Op[] {
+  const ops = graph.ops;
+  const index = new Map(ops.map((op, i) => [op, i]));
+  const inputs = new Set(graph.inputs);
+  const waiting = new Int32Array(ops.length);
+  const consumers: number[][] = ops.map(() => []);
+  ops.forEach((op, i) => {
+    for (const name of op.inputs) {
+      const p = inputs.has(name) ? undefined : producer.get(name);
+      if (p === undefined) continue;
+      waiting[i]!++;
+      consumers[index.get(p)!]!.push(i);
+    }
+  });
+  const round = new Int32Array(ops.length).fill(1);
+  const queue: number[] = [];
+  ops.forEach((_, i) => waiting[i] === 0 && queue.push(i));
+  for (let head = 0; head < queue.length; head++) {
+    const i = queue[head]!;
+    for (const c of consumers[i]!) {
+      round[c] = Math.max(round[c]!, round[i]! + 1);
+      if (--waiting[c]! === 0) queue.push(c);
+    }
+  }
+  if (queue.length < ops.length) {
+    const ready = new Set([...graph.inputs, ...queue.map((i) => ops[i]!.outputs[0]!)]);
+    const op = ops[waiting.findIndex((w) => w > 0)]!;
+    fail(
+      "KPU_IR_CYCLE",
+      `is on a cycle (waits for ${op.inputs.filter((i) => !ready.has(i)).join(", ")})`,
+      `op "${op.id}" (${op.kind})`,
+      "Break the cycle: a tensor cannot depend on itself.",
+    );
+  }
+  return queue.sort((a, b) => round[a]! - round[b]! || a - b).map((i) => ops[i]!);
 }

@@ -1,34 +1,56 @@
-import { EXAMPLES, KpuError, bertLayerExample, parseGraphJson, type Graph } from "@kpu/ir";
+import { Option, type Command } from "commander";
+import { KpuError, type Graph } from "@kpu/ir";
+import { EXAMPLE_NAMES, MODEL_EXAMPLES, PHASES, buildExample, networkFromText, type NetworkOptions, type Phase } from "@kpu/models";
 import { importOnnx } from "@kpu/onnx";
+import { positiveInt, oneOf } from "./flags.js";
 import { readTextFile } from "./files.js";
 
-export const EXAMPLE_NAMES = Object.keys(EXAMPLES) as (keyof typeof EXAMPLES)[];
+export { EXAMPLE_NAMES };
 
-export interface ModelSource {
+/** A network named on the command line: a file or `--example NAME`, with the sizes a model definition leaves open. */
+export interface NetworkSource extends NetworkOptions {
   readonly file?: string | undefined;
   readonly example?: string | undefined;
-  readonly seq?: number | undefined;
-  readonly batch?: number | undefined;
+  /** ONNX: keep going past unsupported nodes, reporting them as unmodelled layers. */
   readonly allowUnsupported?: boolean | undefined;
 }
 
-/** Loads the model named on the command line: a JSON or ONNX file, or a built-in example (default: mlp). */
-export function loadModel(source: ModelSource): Graph {
+/**
+ * Loads the network of a command: a `.json` graph (kpu.graph), a Hugging Face `config.json`, a SCALE-Sim `.csv`
+ * topology, an `.onnx` file, or a built-in example (default: mlp). The one model loader of the CLI.
+ */
+export function loadNetwork(source: NetworkSource): Graph {
   if (source.file !== undefined && source.example !== undefined) {
     throw new KpuError("KPU_USAGE", "both a model file and --example were given", {
       where: "--example",
       hint: "Pass either a model file or --example, not both.",
     });
   }
-  if (source.file?.toLowerCase().endsWith(".onnx") === true) {
-    return importOnnx(source.file, { seq: source.seq, batch: source.batch, allowUnsupported: source.allowUnsupported });
+  const { file, example, allowUnsupported, ...options } = source;
+  if (file === undefined) return buildExample(example ?? "mlp", options);
+  if (/\.onnx$/i.test(file)) return importOnnx(file, { batch: options.batch, seq: options.seq, allowUnsupported });
+  return networkFromText(readTextFile(file), file, options);
+}
+
+/** The flags of loadNetwork, for commands that take real networks (`kpu analyze`). */
+export function addNetworkFlags(command: Command): Command {
+  return command
+    .addOption(new Option("--example <name>", "built-in network").choices(EXAMPLE_NAMES))
+    .option("--batch <n>", "sequences or images per inference (default 1)", positiveInt("--batch", 1 << 24))
+    .option("--seq <n>", "tokens per sequence for transformers (default 128)", positiveInt("--seq", 1 << 24))
+    .addOption(new Option("--phase <phase>", "decoders: the prompt at once, or one token against a KV cache").argParser(oneOf("--phase", PHASES)))
+    .option("--context <n>", "tokens already in the KV cache (with --phase decode)", positiveInt("--context", 1 << 24));
+}
+
+/** Flags given that the chosen network does not use, as warnings (`--seq` for resnet50, `--context` in prefill). */
+export function networkFlagWarnings(source: NetworkSource & { readonly phase?: Phase | undefined }): string[] {
+  const out: string[] = [];
+  const takes = source.example === undefined ? undefined : MODEL_EXAMPLES[source.example]?.takes;
+  if (takes !== undefined) {
+    for (const flag of ["batch", "seq", "phase"] as const) {
+      if (source[flag] !== undefined && !takes.includes(flag)) out.push(`--${flag} has no effect on --example ${source.example}`);
+    }
   }
-  if (source.file !== undefined) return parseGraphJson(readTextFile(source.file), source.file);
-  const name = source.example ?? "mlp";
-  if (name === "mlp") return EXAMPLES.mlp();
-  if (name === "bert-layer") return bertLayerExample(source.seq ?? 128);
-  throw new KpuError("KPU_BAD_FLAG", `unknown example "${name}"`, {
-    where: "--example",
-    hint: `Use one of: ${EXAMPLE_NAMES.join(", ")}.`,
-  });
+  if (source.context !== undefined && source.phase !== "decode") out.push("--context has no effect without --phase decode");
+  return out;
 }

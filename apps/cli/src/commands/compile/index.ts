@@ -4,7 +4,7 @@ import { PLACEMENTS, blockForSram, type Placement, type ScheduleResult } from "@
 import type { CliIo } from "../../main.js";
 import { writeFileAtomic } from "../../util/files.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
-import { EXAMPLE_NAMES, loadModel } from "../../util/model.js";
+import { EXAMPLE_NAMES, loadNetwork, networkFlagWarnings } from "../../util/model.js";
 import { renderTable, toJsonText, warn } from "../../util/print.js";
 import { DEFAULT_MAX_UOPS, EMIT_FRONTEND, emitFrontend, runFrontend, type FrontendReport, type FrontendResult } from "./frontend.js";
 import { DEFAULT_SRAM_BYTES, renderScheduleSummary, runSchedule, scheduleSummary } from "./schedule.js";
@@ -58,7 +58,7 @@ export interface CompileResult {
 
 /** Loads the model, runs fusion, tiling and lowering, and schedules when `schedule` is true. No output. */
 export function compileModel(file: string | undefined, flags: CompileFlags, schedule: boolean, trace = false, checkGraph?: (graph: Graph) => void): CompileResult {
-  const graph = loadModel({ file, example: flags.example, seq: flags.seq });
+  const graph = loadNetwork({ file, example: flags.example, seq: flags.seq });
   checkGraph?.(graph);
   const dumpAfter = flags.dumpAfter === undefined ? [] : flags.dumpAfter.split(",");
   const block =
@@ -114,7 +114,7 @@ export function compileCommand(file: string | undefined, flags: CompileFlags, io
     });
   }
   const scheduling = flags.emit === "schedule" || flags.sram !== undefined;
-  for (const w of modelFlagWarnings(flags, given)) warn(io, w);
+  for (const w of modelFlagWarnings(flags, given, file)) warn(io, w);
   if (!scheduling) {
     const idle = (["policy", "placement", "doubleBuffer", "forward"] as const).filter((name) => given(name) && flags[name] !== undefined && flags[name] !== false);
     for (const name of idle) warn(io, `${flagName(name)} has no effect without scheduling (add --emit schedule or --sram)`);
@@ -155,10 +155,10 @@ export function givenFlags(command: Command): GivenFlag {
 const flagName = (name: string): string => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** Model flags that do nothing in this combination (`--block` without `--order blocked`, ...), as warnings. */
-export function modelFlagWarnings(flags: CompileFlags, given: GivenFlag): string[] {
+export function modelFlagWarnings(flags: CompileFlags, given: GivenFlag, file?: string): string[] {
   const out: string[] = [];
   if (flags.block !== undefined && flags.order !== "blocked") out.push(`--block has no effect without --order blocked (the order is ${flags.order})`);
-  if (flags.seq !== undefined && flags.example !== "bert-layer") out.push("--seq has no effect without --example bert-layer");
+  out.push(...networkFlagWarnings({ example: file === undefined ? (flags.example ?? "mlp") : flags.example, seq: flags.seq }));
   if (flags.tile !== undefined && flags.budget !== undefined && given("budget")) out.push("--budget has no effect with --tile (the tile is given)");
   return out;
 }
@@ -166,9 +166,9 @@ export function modelFlagWarnings(flags: CompileFlags, given: GivenFlag): string
 /** Flags shared by every command that compiles a model (`compile`, `run`). */
 export function addModelFlags(command: Command): Command {
   return command
-    .argument("[model]", "model JSON file (kpu.graph); default: the built-in mlp example")
+    .argument("[model]", "model file: kpu.graph JSON, Hugging Face config.json, SCALE-Sim topology CSV; default: the built-in mlp example")
     .addOption(new Option("--example <name>", "built-in example model").choices(EXAMPLE_NAMES))
-    .option("--seq <n>", "sequence length for --example bert-layer", positiveInt("--seq", 1 << 20))
+    .option("--seq <n>", "sequence length for transformer examples and Hugging Face configs (default 128)", positiveInt("--seq", 1 << 20))
     .option("--tile <n>", "tile edge in elements for m, n and k", positiveInt("--tile", 1 << 20))
     .option("--budget <size>", "on-chip bytes for A, B and C tiles: pick tiles by rule instead of --tile", byteSize("--budget"))
     .option("--order <order>", `loop order of the tile loops (${LOOP_ORDERS.join(", ")})`, oneOf("--order", LOOP_ORDERS), "mnk")

@@ -21,7 +21,7 @@ import {
 } from "@kpu/scheduler";
 import type { CliIo } from "../../main.js";
 import { byteSize, oneOf, positiveInt } from "../../util/flags.js";
-import { loadModel } from "../../util/model.js";
+import { loadNetwork } from "../../util/model.js";
 import { renderTable, toJsonText } from "../../util/print.js";
 import { graphWorkloads, human, parseGrid, parseSizeList, ratio, size } from "./common.js";
 
@@ -103,7 +103,7 @@ function workloadsOf(flags: L3AnalyzeFlags): Workload[] {
     validateProblem(w, "--");
     return [w];
   }
-  return graphWorkloads(loadModel({ example: flags.example ?? "mlp" }));
+  return graphWorkloads(loadNetwork({ example: flags.example ?? "mlp" }));
 }
 
 /**

@@ -117,7 +117,7 @@ export function runCommand(file: string | undefined, flags: RunFlags & { readonl
       hint: `Add --emit schedule, e.g. kpu run ... --emit schedule --out ${flags.out}.`,
     });
   }
-  for (const w of modelFlagWarnings(flags, given)) warn(io, w);
+  for (const w of modelFlagWarnings(flags, given, file)) warn(io, w);
   const { compiled, report } = runModel(file, flags);
   const ir = flags.emit === "schedule" ? scheduleToJson(compiled.scheduled!.schedule) : undefined;
   if (ir !== undefined && flags.out !== undefined) writeFileAtomic(flags.out, toJsonText(ir), "--out");

@@ -1,0 +1,15 @@
+export { PHASES, DEFAULT_SEQ, instance } from "./options.js";
+export type { Instance, NetworkOptions, Phase } from "./options.js";
+export { HF_MODEL_TYPES, parseHfConfig } from "./hf-config.js";
+export type { BertSpec, DecoderSpec, TransformerDims, TransformerSpec, VitSpec } from "./hf-config.js";
+export { fromHfConfig } from "./hf.js";
+export type { HfConfigOptions } from "./hf.js";
+export { mobilenetV2, resnet50 } from "./cnn.js";
+export type { CnnOptions } from "./cnn.js";
+export { BERT_BASE_CONFIG, GPT2_CONFIG, LLAMA3_8B_CONFIG, VIT_B16_CONFIG } from "./configs.js";
+export { EXAMPLE_NAMES, MODEL_EXAMPLES, buildExample } from "./examples.js";
+export type { ExampleModel } from "./examples.js";
+export { fromScaleSimTopology } from "./topology.js";
+export type { TopologyOptions } from "./topology.js";
+export { networkFileKind, networkFromText } from "./load.js";
+export type { NetworkFileKind } from "./load.js";
