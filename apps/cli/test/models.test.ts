@@ -30,7 +30,7 @@ describe("loadNetwork: one loader for every model source", () => {
     expect(loadNetwork({ example: "gpt2", seq: 16 }).name).toBe("gpt2");
   });
 
-  it("refuses a file and --example together, and an .onnx file at the marked dispatch point", () => {
+  it("refuses a file and --example together, and sends an .onnx file to the ONNX importer", () => {
     const both = (() => {
       try {
         loadNetwork({ file: "x.json", example: "mlp" });
@@ -39,7 +39,7 @@ describe("loadNetwork: one loader for every model source", () => {
       }
     })();
     expect(isKpuError(both) && both.code).toBe("KPU_USAGE");
-    expect(() => loadNetwork({ file: join(dir, "m.onnx") })).toThrow(/ONNX import/);
+    expect(() => loadNetwork({ file: join(dir, "m.onnx") })).toThrow(/cannot read the ONNX file \(ENOENT\)/);
   });
 
   it("warns about sizes the network does not use", () => {

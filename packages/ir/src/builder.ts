@@ -203,13 +203,20 @@ export class GraphBuilder {
     this.outputs.push(t.name);
   }
 
-  build(): Graph {
+  /**
+   * The validated graph. `prune` first drops the ops whose outputs nothing reads (transitively) and the inputs no op
+   * reads: an importer that folds shape logic to constants leaves such tensors behind.
+   */
+  build(options: { readonly prune?: boolean } = {}): Graph {
+    const ops = options.prune === true ? liveOps(this.ops, this.outputs) : this.ops;
+    const used = new Set([...ops.flatMap((op) => [...op.inputs, ...op.outputs]), ...this.outputs]);
+    const keep = (name: string): boolean => options.prune !== true || used.has(name);
     return validateGraph({
       name: this.name,
-      tensors: [...this.tensors.values()],
-      inputs: this.inputs,
+      tensors: [...this.tensors.values()].filter((t) => keep(t.name)),
+      inputs: this.inputs.filter(keep),
       outputs: this.outputs,
-      ops: this.ops,
+      ops,
     });
   }
 
@@ -250,6 +257,19 @@ export class GraphBuilder {
     this.tensors.set(t.name, t);
     return t;
   }
+}
+
+/** The ops some graph output depends on, in their order (a backward sweep over the ops). */
+function liveOps(ops: readonly Op[], outputs: readonly string[]): Op[] {
+  const needed = new Set(outputs);
+  const live: Op[] = [];
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (!op.outputs.some((o) => needed.has(o))) continue;
+    live.push(op);
+    for (const input of op.inputs) needed.add(input);
+  }
+  return live.reverse();
 }
 
 function window(options: WindowOptions): { stride: readonly [number, number]; padding: readonly [number, number, number, number]; dilation: readonly [number, number] } {

@@ -66,6 +66,14 @@ const GRAPH = {
   KPU_RUN_INDEX_RANGE: input("index out of range", "<op>: index <i> is outside [-<size>, <size - 1>] of axis <a>", "Gather indices must name rows of the table; check the ops that compute them."),
 } as const satisfies Record<string, KpuErrorSpec>;
 
+const ONNX = {
+  KPU_ONNX_CORRUPT: input("corrupt ONNX file", "<file> is not a readable ONNX model (<decoder message>)", "Check that the file is a complete .onnx model (re-export it, or re-download it if it was truncated)."),
+  KPU_ONNX_OPSET: input("unsupported ONNX opset", "the model imports opset <n> of <domain>; kpu reads opsets <min> to <max>", "Convert the model to a supported opset (onnx.version_converter)."),
+  KPU_ONNX_UNSUPPORTED_OP: input("ONNX operator not modelled", 'node "<name>" is a <op_type>, which kpu does not model', "Pass --allow-unsupported to keep going and report it as an unmodelled layer."),
+  KPU_ONNX_DYNAMIC_DIM: input("dynamic dimension without a value", 'input "<name>" dimension <i> is "<dim_param>", and no value was given', "Give it with --batch or --seq (or the importer's dims option)."),
+  KPU_ONNX_BAD_NODE: input("ONNX node kpu cannot read", 'node "<name>" (<op_type>): <what is wrong with an attribute or input>', "Export the model with constant folding on and shapes known (torch.onnx.export(do_constant_folding=True))."),
+} as const satisfies Record<string, KpuErrorSpec>;
+
 const HARDWARE = {
   KPU_MAPPING_DOES_NOT_FIT: input("mapping does not fit", "the mapping needs more of a level, the grid or the array than the hardware has", "Use smaller tiles, fewer buffers, or larger hardware."),
   KPU_HW_BANKS: input("bad bank count", "banks do not split evenly over the compute tiles", "Give a bank count that is a multiple of the compute tiles."),
@@ -118,7 +126,7 @@ const CHECK = {
 } as const satisfies Record<string, KpuErrorSpec>;
 
 /** Every kpu error code with its title, description, default hint and category. */
-export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
+export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
 
 /** A code in the catalogue; `new KpuError` takes only these. */
 export type KpuErrorCode = keyof typeof ERROR_CATALOGUE;

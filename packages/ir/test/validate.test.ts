@@ -107,4 +107,20 @@ describe("validateGraph", () => {
     const reversed = validateGraph({ ...g, ops: [...g.ops].reverse() });
     expect(reversed.ops.map((o) => o.kind)).toEqual(["relu", "gelu"]);
   });
+  it("prunes ops and inputs nothing reads when asked, and refuses them otherwise", () => {
+    const make = (): GraphBuilder => {
+      const b = new GraphBuilder("prune");
+      const x = b.input("x", [2, 4]);
+      b.weight("unused", [3]);
+      const dead = b.relu(x, { name: "dead" });
+      b.sigmoid(dead, { name: "dead2" });
+      b.output(b.gelu(x, { name: "y" }));
+      return b;
+    };
+    expect(() => make().build()).toThrow(/never read/);
+    const g = make().build({ prune: true });
+    expect(g.ops.map((o) => o.id)).toEqual(["y"]);
+    expect(g.inputs).toEqual(["x"]);
+    expect(g.tensors.map((t) => t.name).sort()).toEqual(["x", "y"]);
+  });
 });

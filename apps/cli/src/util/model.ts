@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import { KpuError, type Graph } from "@kpu/ir";
 import { EXAMPLE_NAMES, MODEL_EXAMPLES, PHASES, buildExample, networkFromText, type NetworkOptions, type Phase } from "@kpu/models";
+import { importOnnx } from "@kpu/onnx";
 import { positiveInt, oneOf } from "./flags.js";
 import { readTextFile } from "./files.js";
 
@@ -25,15 +26,9 @@ export function loadNetwork(source: NetworkSource): Graph {
       hint: "Pass either a model file or --example, not both.",
     });
   }
-  const { file, example, allowUnsupported: _allow, ...options } = source;
+  const { file, example, allowUnsupported, ...options } = source;
   if (file === undefined) return buildExample(example ?? "mlp", options);
-  if (/\.onnx$/i.test(file)) {
-    // ONNX dispatch point: @kpu/onnx's importOnnx(file, { batch, seq, allowUnsupported }) plugs in here.
-    throw new KpuError("KPU_MODEL_FORMAT", "ONNX import is not available in this build of kpu", {
-      where: file,
-      hint: "Export the model as a kpu.graph JSON, or pass its Hugging Face config.json.",
-    });
-  }
+  if (/\.onnx$/i.test(file)) return importOnnx(file, { batch: options.batch, seq: options.seq, allowUnsupported });
   return networkFromText(readTextFile(file), file, options);
 }
 
