@@ -36,6 +36,8 @@ export interface Machine {
   readonly fabricTicks: number;
   readonly l1Bandwidth: number;
   readonly l1LatencyTicks: number;
+  /** Per (dataflow, step extents): fabric ticks and L1<->fabric bytes of one step (many tiles share edge extents). */
+  readonly stepCache: Map<number, readonly [number, number]>;
 }
 
 export function machineOf(hw: Hardware): Machine {
@@ -47,6 +49,7 @@ export function machineOf(hw: Hardware): Machine {
     fabricTicks: d.ticksPerCycle.fabric,
     l1Bandwidth: d.levels.l1.perTileBandwidthBytesPerCycle,
     l1LatencyTicks: Math.ceil(hw.levels.l1.latencyCycles * d.ticksPerCycle.fabric - 1e-9),
+    stepCache: new Map(),
   };
 }
 
@@ -63,6 +66,19 @@ export function transferTicks(m: Machine, level: "dram" | "l3" | "l2", bytes: nu
 
 export function latencyTicks(m: Machine, level: "dram" | "l3" | "l2"): number {
   return Math.ceil(m.hw.levels[level].latencyCycles * m.hw.derived.levels[level].ticksPerCycle - 1e-9);
+}
+
+/** Fabric ticks of one step (folds, at least its L1 bytes over L1 bandwidth) and its L1<->fabric bytes. */
+function stepCost(m: Machine, d: number, tm: number, tn: number, tk: number): readonly [number, number] {
+  const key = ((tm * 65536 + tn) * 65536 + tk) * 3 + d;
+  let hit = m.stepCache.get(key);
+  if (hit === undefined) {
+    const f = fabricTiming({ rows: m.hw.fabric.rows, cols: m.hw.fabric.cols, dataflow: DATAFLOWS[d]!, m: tm, n: tn, k: tk });
+    const bytes = (f.sramReadsA + f.sramReadsB + f.sramReadsC + f.sramWritesC) * m.eb;
+    hit = [Math.max(f.cycles, ceilDiv(bytes, m.l1Bandwidth)) * m.fabricTicks, bytes];
+    m.stepCache.set(key, hit);
+  }
+  return hit;
 }
 
 /** Tiles along one dimension as [count, extent] classes: the full tiles and the (shorter) edge tile. */
@@ -101,26 +117,16 @@ export function tileNode(m: Machine, shape: GemmShape, grid: { readonly rows: nu
   const cn = classes(big.n, tile.n);
   const ck = classes(shape.k, tile.k);
   const fabric = [0, 0, 0];
-  const l1Big = [0, 0, 0];
-  DATAFLOWS.forEach((dataflow, d) => {
-    for (const [a, tm] of cm) for (const [b, tn] of cn) for (const [c, tk] of ck) {
-      const f = fabricTiming({ rows: m.hw.fabric.rows, cols: m.hw.fabric.cols, dataflow, m: tm, n: tn, k: tk });
-      const bytes = (f.sramReadsA + f.sramReadsB + f.sramReadsC + f.sramWritesC) * m.eb;
-      fabric[d]! += a * b * c * Math.max(f.cycles, ceilDiv(bytes, m.l1Bandwidth)) * m.fabricTicks;
-      l1Big[d]! += a * b * c * bytes;
-    }
-  });
-  // L1 bytes of the other shares scale with their MACs only approximately: count them exactly per share
-  const l1BytesChip = DATAFLOWS.map((dataflow) => {
-    let total = 0;
+  for (let d = 0; d < 3; d++) {
+    for (const [a, tm] of cm) for (const [b, tn] of cn) for (const [c, tk] of ck) fabric[d]! += a * b * c * stepCost(m, d, tm, tn, tk)[0];
+  }
+  // every share's L1 bytes, counted per step class
+  const l1BytesChip = [0, 0, 0];
+  for (let d = 0; d < 3; d++) {
     for (const s of shares) {
-      for (const [a, tm] of classes(s.m, tile.m)) for (const [b, tn] of classes(s.n, tile.n)) for (const [c, tk] of ck) {
-        const f = fabricTiming({ rows: m.hw.fabric.rows, cols: m.hw.fabric.cols, dataflow, m: tm, n: tn, k: tk });
-        total += s.count * a * b * c * (f.sramReadsA + f.sramReadsB + f.sramReadsC + f.sramWritesC) * m.eb;
-      }
+      for (const [a, tm] of classes(s.m, tile.m)) for (const [b, tn] of classes(s.n, tile.n)) for (const [c, tk] of ck) l1BytesChip[d]! += s.count * a * b * c * stepCost(m, d, tm, tn, tk)[1];
     }
-    return total;
-  });
+  }
   const share = [grid.cols, grid.rows, 1];
   const tileTicks = BOUNDARY.map((level) => {
     const sum = (u: [number, number][], v: [number, number][], x: number): number => {

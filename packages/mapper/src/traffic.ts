@@ -1,4 +1,4 @@
-import { orderDims, tileCount, type NestOrder, type TileShape } from "@kpu/ir";
+import { NEST_ORDERS, orderDims, tileCount, type NestOrder, type TileShape } from "@kpu/ir";
 
 /**
  * The analytic traffic model of one compute tile's block under a mapping whose three on-chip levels hold the same
@@ -36,6 +36,8 @@ export interface BlockTraffic {
 }
 
 const DIM_INDEX = { m: 0, n: 1, k: 2 } as const;
+/** Each order's loops as dimension indices (0 = m, 1 = n, 2 = k), outermost first. */
+const ORDER_DIMS = Object.fromEntries(NEST_ORDERS.map((o) => [o, orderDims(o).map((d) => DIM_INDEX[d])])) as unknown as Record<NestOrder, readonly number[]>;
 /** The loop each tensor does not depend on (A: n, B: m, C: k) and the two it does. */
 const UNUSED = [1, 0, 2] as const;
 const USES: readonly (readonly [number, number])[] = [
@@ -53,9 +55,8 @@ export function blockTraffic(block: TileShape, tile: TileShape, order: NestOrder
   const t = [Math.min(tile.m, block.m), Math.min(tile.n, block.n), Math.min(tile.k, block.k)];
   const trips = [tileCount(dims[0]!, t[0]!), tileCount(dims[1]!, t[1]!), tileCount(dims[2]!, t[2]!)];
   const edge = [dims[0]! - (trips[0]! - 1) * t[0]!, dims[1]! - (trips[1]! - 1) * t[1]!, dims[2]! - (trips[2]! - 1) * t[2]!];
-  const reduced: number[] = orderDims(order)
-    .map((d) => DIM_INDEX[d])
-    .filter((d) => trips[d]! > 1);
+  const reduced: number[] = [];
+  for (const d of ORDER_DIMS[order]) if (trips[d]! > 1) reduced.push(d);
   const full = (x: number): number => t[USES[x]![0]]! * t[USES[x]![1]]! * elementBytes;
   const total = (x: number): number => dims[USES[x]![0]]! * dims[USES[x]![1]]! * elementBytes;
   let exact = true;
