@@ -215,7 +215,7 @@ export function orderTraffic(m: Machine, node: TileNode, order: NestOrder, engin
 /** The streamer's ticks for C partial sums read back into L1 (and their write-backs) on the largest block. */
 export function cRoundTripTicks(node: TileNode, traffic: BlockTraffic): number {
   const mu = traffic.multiplicity[0]!;
-  return mu[2]! > 0 ? (mu[2]! + mu[3]!) * node.tileTicks[0]![2] : 0;
+  return mu[2] > 0 ? (mu[2] + mu[3]) * node.tileTicks[0]![2] : 0;
 }
 
 /**
@@ -228,8 +228,8 @@ export function moverTicks(node: TileNode, traffic: BlockTraffic): [number, numb
   for (let b = 0; b < 3; b++) {
     const mu = traffic.multiplicity[b]!;
     const tt = node.tileTicks[b]!;
-    out[b] = mu[0]! * tt[0] + mu[1]! * tt[1] + (mu[2]! + mu[3]!) * tt[2];
-    const fetches = Math.min(node.steps, mu[0]! * ta + mu[1]! * tb + mu[2]! * tc);
+    out[b] = mu[0] * tt[0] + mu[1] * tt[1] + (mu[2] + mu[3]) * tt[2];
+    const fetches = Math.min(node.steps, mu[0] * ta + mu[1] * tb + mu[2] * tc);
     out[3 + b] = fetches * node.chainLatencyTicks[b]! + out[b]!;
   }
   return out;

@@ -58,8 +58,9 @@ function checkShape(shape: GemmShape): Required<GemmShape> {
 
 function checkOptions(options: MapOptions): { objective: Objective; threads: number } {
   const objective = options.objective ?? "latency";
-  if (!(OBJECTIVES as readonly string[]).includes(objective)) {
-    throw new KpuError("KPU_BAD_FLAG", `"${String(objective)}" is not one of ${OBJECTIVES.join(", ")}`, { where: "--objective", hint: `Use one of: ${OBJECTIVES.join(", ")}.` });
+  const name: string = objective;
+  if (!(OBJECTIVES as readonly string[]).includes(name)) {
+    throw new KpuError("KPU_BAD_FLAG", `"${name}" is not one of ${OBJECTIVES.join(", ")}`, { where: "--objective", hint: `Use one of: ${OBJECTIVES.join(", ")}.` });
   }
   const threads = options.threads ?? availableParallelism();
   if (!Number.isSafeInteger(threads) || threads < 1) {
@@ -104,7 +105,7 @@ export async function mapGemm(shape: GemmShape, hw: Hardware, options: MapOption
   const leaves = results.flatMap((r) => r.top).sort(compareLeaves).filter((leaf, i, all) => i === 0 || leaf.index !== all[i - 1]!.index);
   const first = leaves[0];
   if (first === undefined) {
-    throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `no mapping of ${s.m}x${s.n}x${s.k} fits ${hw.name}: no tile set fits every level within ${1_000_000} steps`, {
+    throw new KpuError("KPU_MAPPING_DOES_NOT_FIT", `no mapping of ${s.m}x${s.n}x${s.k} fits ${hw.name}: no tile set fits every level within 1000000 steps`, {
       where: "--hw",
       hint: "Use hardware with larger on-chip levels, or a smaller GEMM.",
     });

@@ -92,8 +92,8 @@ export function blockTraffic(block: TileShape, tile: TileShape, order: NestOrder
     }
   }
   const levels = mult.map((mu) => ({
-    fill: [total(0) * mu[0]!, total(1) * mu[1]!, total(2) * mu[2]!] as const,
-    writeBack: total(2) * mu[3]!,
+    fill: [total(0) * mu[0], total(1) * mu[1], total(2) * mu[2]] as const,
+    writeBack: total(2) * mu[3],
   })) as unknown as BlockTraffic["levels"];
   return { levels, multiplicity: mult, exact };
 }
