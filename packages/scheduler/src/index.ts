@@ -46,3 +46,4 @@ export {
 } from "./hierarchy.js";
 export type { HierarchyLevel, HierarchySink, HierarchySpec, HierarchyTraffic, LevelTraffic } from "./hierarchy.js";
 export { ensureOutputDir, writeError, writeFileAtomic } from "./files.js";
+export { createWorkerPool } from "./worker-pool.js";

@@ -1,11 +1,12 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import Tinypool from "tinypool";
+import type Tinypool from "tinypool";
 import { KpuError } from "@kpu/ir";
 import { ensureOutputDir, writeError, writeFileAtomic } from "./files.js";
 import { dedupeSweepSpec, type SweepSpec } from "./grid.js";
 import { lockOutputDir } from "./lock.js";
+import { createWorkerPool } from "./worker-pool.js";
 import {
   checkSweepRecord,
   csvHeader,
@@ -94,26 +95,9 @@ function loadLog(path: string, spec: SweepSpec, warn: (message: string) => void)
   return [...byKey.values()].filter((v): v is { row: SweepRow; line: number } => v !== null).map((v) => v.row);
 }
 
-/** The parent's Node flags without its export conditions (`--conditions X`, `--conditions=X`, `-C X`), which the worker replaces. */
-function withoutConditions(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--conditions" || a === "-C") i++;
-    else if (!a.startsWith("--conditions=")) out.push(a);
-  }
-  return out;
-}
-
-/** A tinypool over the worker entry: the built JS, or from sources (tests, tsx) a bootstrap that registers tsx first. */
+/** A tinypool over the sweep's worker entry. */
 function workerPool(threads: number): Tinypool {
-  const fromSource = import.meta.url.endsWith(".ts");
-  return new Tinypool({
-    filename: new URL(fromSource ? "./sweep-worker-source.mjs" : "./sweep-worker.js", import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    ...(fromSource ? { execArgv: [...withoutConditions(process.execArgv), "--conditions=@kpu/source"] } : {}),
-  });
+  return createWorkerPool(import.meta.url, { built: "./sweep-worker.js", source: "./sweep-worker-source.mjs" }, threads);
 }
 
 /** Runs jobs on worker threads (or inline), calling `done` as each finishes. */

@@ -9,6 +9,7 @@ import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
 import { registerL3 } from "./l3/index.js";
+import { registerMap } from "./map/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
 
@@ -24,5 +25,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTiming(program, io);
   registerFabric(program, io);
   registerL3(program, io);
+  registerMap(program, io);
   registerErrors(program, io);
 }

@@ -1,0 +1,11 @@
+export { mapGemm } from "./mapper.js";
+export type { MapOptions, MapResult, MappedPoint } from "./mapper.js";
+export { OBJECTIVES, compareLeaves, primaryOf, searchSlice, searchSlices, spaceSlices } from "./search.js";
+export type { Leaf, Objective, Slice, SliceResult } from "./search.js";
+export { BUFFER_CODES, MAX_STEPS, buffersFit, buffersOf, edgeCandidates, largestBlock, pointMapping, spaceGrids, spaceTiles } from "./space.js";
+export type { Grid, Point } from "./space.js";
+export { costPoint } from "./point-cost.js";
+export { blockTraffic } from "./traffic.js";
+export type { BlockTraffic, LevelFlow } from "./traffic.js";
+export { engineBlockTraffic } from "./engine-traffic.js";
+export type { Cost, GemmShape } from "./cost.js";
