@@ -1,4 +1,4 @@
-import { KIND_COMPUTE, KIND_LOAD, KIND_WRITEBACK, TENSOR_A, TENSOR_B, WAIT_DATA } from "./internal/program.js";
+import { KIND_COMPUTE, KIND_LOAD, TENSOR_A, TENSOR_B, WAIT_DATA } from "./internal/program.js";
 import type { SimRun } from "./sim.js";
 
 /** One bar of the Gantt chart: a task on a resource lane, with the stall that preceded it. */
@@ -36,6 +36,12 @@ function tileLabel(tensor: number, a: number, b: number): string {
   return `C[i=${a},j=${b}]`;
 }
 
+/** A task's tile label: `A[i=0,k=1]` for a load, `C[i=0,j=0] wb` for a write-back, `C[i=0,j=0] k=3` for a compute step. */
+export function taskLabel(kind: GanttBar["kind"], tensor: number, ti: number, tj: number, tk: number): string {
+  if (kind === "compute") return `C[i=${ti},j=${tj}] k=${tk}`;
+  return `${tileLabel(tensor, ti, tj)}${kind === "writeback" ? " wb" : ""}`;
+}
+
 /** Builds the chart model: the first `maxBars` tasks by start time (default 4000), one lane per resource. */
 export function ganttChart(run: SimRun, options: { maxBars?: number } = {}): GanttChart {
   const maxBars = options.maxBars ?? 4000;
@@ -47,9 +53,7 @@ export function ganttChart(run: SimRun, options: { maxBars?: number } = {}): Gan
   const bars: GanttBar[] = chosen.map((t) => {
     const kind = p.kind[t] === KIND_COMPUTE ? "compute" : p.kind[t] === KIND_LOAD ? "load" : "writeback";
     const tensor = TENSORS[p.tensor[t]!]!;
-    let label: string;
-    if (kind === "compute") label = `C[i=${p.ti[t]},j=${p.tj[t]}] k=${p.tk[t]}`;
-    else label = `${tileLabel(p.tensor[t]!, p.ti[t]!, p.tj[t]!)}${p.kind[t] === KIND_WRITEBACK ? " wb" : ""}`;
+    const label = taskLabel(kind, p.tensor[t]!, p.ti[t]!, p.tj[t]!, p.tk[t]!);
     const stall = tr.stallTicks[t]!;
     return {
       lane: p.res[t]!,

@@ -26,6 +26,8 @@ export { RESOURCES, TASK_KINDS, buildMapping, simulateMatmul, simulateSchedule, 
 export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
 export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";
+export { MAX_TRACE_TASKS, SIM_TRACE_KIND, SIM_TRACE_SCHEMA_VERSION, simTrace } from "./trace.js";
+export type { SimTraceDocument, TraceEvent } from "./trace.js";
 export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.js";
 export type { InjectionRow } from "./injection.js";
 export { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, seededRandom, verifySchedule } from "./functional/index.js";

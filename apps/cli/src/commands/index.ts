@@ -8,6 +8,7 @@ import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
 import { registerL3 } from "./l3/index.js";
+import { registerReport } from "./report/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
 
@@ -22,5 +23,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerTiming(program, io);
   registerFabric(program, io);
   registerL3(program, io);
+  registerReport(program, io);
   registerErrors(program, io);
 }

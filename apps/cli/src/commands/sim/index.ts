@@ -12,6 +12,7 @@ import {
   ganttSvg,
   simulateMatmul,
   simulateSchedule,
+  simTrace,
   type BufferDepths,
   type Dataflow,
   type LevelName,
@@ -55,6 +56,8 @@ export interface SimFlags extends MatmulSimFlags {
   readonly schedule?: string;
   readonly gantt?: string;
   readonly ganttBars?: number;
+  /** Write the timeline in the Trace Event Format (Perfetto, chrome://tracing). */
+  readonly trace?: string;
   readonly ascii?: boolean;
 }
 
@@ -255,13 +258,16 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
 export function simCommand(flags: SimFlags, io: CliIo): SimReport {
   const run = runSimulation(flags);
   const bars = flags.gantt === undefined ? 0 : writeGantt(run, flags.gantt, flags.ganttBars);
+  if (flags.trace !== undefined) writeFileAtomic(flags.trace, JSON.stringify(simTrace(run)), "--trace");
   if (flags.json === true) {
-    io.stdout(toJsonText({ ...run.report, ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }) }));
+    const files = { ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }), ...(flags.trace === undefined ? {} : { trace: flags.trace }) };
+    io.stdout(toJsonText({ ...run.report, ...files }));
     return run.report;
   }
   io.stdout(simSummary(run.report));
   if (flags.ascii === true) io.stdout(ganttAscii(ganttChart(run, { maxBars: flags.ganttBars ?? 200 }), { width: 100 }));
   if (flags.gantt !== undefined) io.stdout(`wrote a Gantt chart of ${bars} tasks to ${flags.gantt}\n`);
+  if (flags.trace !== undefined) io.stdout(`wrote a trace of ${run.plan.program.n} tasks to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
   return run.report;
 }
 
@@ -318,6 +324,7 @@ export function registerSim(program: Command, io: CliIo): void {
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
     .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")
+    .option("--trace <file>", "write the timeline as Trace Event Format JSON (Perfetto, chrome://tracing; kpu report reads it)")
     .action((flags: SimFlags, command: Command) => {
       checkMappingFlags(flags, command);
       simCommand(flags, io);
