@@ -30,8 +30,11 @@
     if (off > 0) parent.appendChild(KPU.el("p", { class: "note", text: off + " layer(s) with no DRAM traffic or no MACs are not on the log-log roofline." }));
     if (on.length === 0) return null;
     var xs = on.map(function (l) { return l.roofline.intensity; });
-    var lo = Math.min.apply(null, xs) / 2, hi = Math.max.apply(null, xs) * 2;
     var peaks = on.map(function (l) { return l.roofline.peak; }).filter(function (p, i, a) { return p > 0 && a.indexOf(p) === i; });
+    var ridges = bw === null ? [] : peaks.map(function (p) { return p / bw; });
+    // whole decades around the points and the ridge points, so the memory roof's slope is in view
+    var lo = Math.pow(10, Math.floor(Math.log10(Math.min.apply(null, xs.concat(ridges)) / 2)));
+    var hi = Math.pow(10, Math.ceil(Math.log10(Math.max.apply(null, xs.concat(ridges)) * 2)));
     var roofs = peaks.map(function (peak) {
       var pts = [];
       if (bw !== null) {
@@ -53,7 +56,7 @@
         return l.id + " (" + l.op + ", bound: " + l.bound + ")\nintensity " + KPU.fmt(l.roofline.intensity) + " MAC/B\nattained " + KPU.fmt(l.roofline.attained) + " of peak " + KPU.fmt(l.roofline.peak) + " MAC/cycle";
       } },
       xAxis: { type: "log", name: "MACs per DRAM byte", nameLocation: "middle", nameGap: 25, min: lo, max: hi, axisLabel: { formatter: function (v) { return KPU.fmt(v); } } },
-      yAxis: { type: "log", name: "MACs per cycle", axisLabel: { formatter: function (v) { return KPU.fmt(v); } } },
+      yAxis: { type: "log", name: "MACs per cycle", min: function (v) { return Math.pow(10, Math.floor(Math.log10(Math.min(v.min, bw === null ? v.min : lo * bw)))); }, max: function (v) { return Math.pow(10, Math.ceil(Math.log10(v.max))); }, axisLabel: { formatter: function (v) { return KPU.fmt(v); } } },
       series: roofs.concat(points),
     });
   }

@@ -33,25 +33,33 @@
   }
 
   /**
-   * The items to draw for [t0, t1] at nsPerPx: bars at least a pixel wide as they are, runs of narrower ones (gaps
-   * under a pixel) merged into one aggregate with its count and busy time.
+   * The items to draw for [t0, t1] at nsPerPx: bars at least a pixel wide as they are; narrower ones are summed per
+   * pixel column (busy time / column time), and runs of adjacent columns with the same busy twentieth become one aggregate
+   * item [lane, start, end, aggregate, tasks, busy fraction, a task in it (for its colour)].
    */
-  function visibleItems(ids, starts, ends, lane, t0, t1, nsPerPx, single, aggregate) {
-    var out = [], g = null;
-    function flush() {
-      if (g === null) return;
-      out.push(g.count === 1 ? [lane, starts[g.first], ends[g.first], single, g.first, 1] : [lane, g.start, g.end, aggregate, g.count, g.busy / Math.max(g.end - g.start, 1e-12)]);
-      g = null;
-    }
+  function visibleItems(ids, starts, ends, lane, t0, t1, nsPerPx, single, aggregate, cover, count, last) {
+    var out = [], cols = cover.length;
+    cover.fill(0);
+    count.fill(0);
     for (var k = firstEnding(ids, ends, t0); k < ids.length; k++) {
       var i = ids[k], s = starts[i], e = ends[i];
       if (s > t1) break;
-      if (e - s >= nsPerPx) { flush(); out.push([lane, s, e, single, i, 1]); continue; }
-      if (g !== null && s - g.end < nsPerPx) { g.end = Math.max(g.end, e); g.count++; g.busy += e - s; continue; }
-      flush();
-      g = { first: i, start: s, end: e, count: 1, busy: e - s };
+      if (e - s >= nsPerPx) { out.push([lane, s, e, single, i, 1, i]); continue; }
+      var a = Math.max(0, Math.floor((s - t0) / nsPerPx)), b = Math.min(cols - 1, Math.floor((e - t0) / nsPerPx));
+      for (var c = a; c <= b; c++) {
+        var lo = Math.max(s, t0 + c * nsPerPx), hi = Math.min(e, t0 + (c + 1) * nsPerPx);
+        if (hi > lo) cover[c] += hi - lo;
+        count[c]++;
+        last[c] = i;
+      }
     }
-    flush();
+    var run = null;
+    for (var col = 0; col <= cols; col++) {
+      var q = col < cols && count[col] > 0 ? Math.max(1, Math.min(20, Math.round((cover[col] / nsPerPx) * 20))) : 0;
+      if (run !== null && q === run.q && col < cols) { run.end = col + 1; run.n += count[col]; continue; }
+      if (run !== null) out.push([lane, t0 + run.start * nsPerPx, t0 + run.end * nsPerPx, aggregate, run.n, run.q / 20, run.task]);
+      run = q > 0 ? { start: col, end: col + 1, q: q, n: count[col], task: last[col] } : null;
+    }
     return out;
   }
 
@@ -71,20 +79,27 @@
     parent.appendChild(KPU.el("div", { class: "controls" }, [zin, zout, reset, search, find, status]));
     parent.appendChild(KPU.el("div", { class: "controls" }, [range]));
     var tasksByLane = byLane(tl.lane.length, tl.lane, tl.lanes);
-    var stallsByLane = byLane(tl.stallLane.length, tl.stallLane, tl.lanes);
+    var stallsByLane = { data: [], credit: [] };
+    ["data", "credit"].forEach(function (cause) {
+      stallsByLane[cause] = tl.lanes.map(function () { return []; });
+      for (var i = 0; i < tl.stallLane.length; i++) if (tl.stallCause[i] === cause) stallsByLane[cause][tl.stallLane[i]].push(i);
+    });
     var highlight = -1;
     var view = [0, endNs];
 
     function items() {
-      var plotW = Math.max(1, chart.getWidth() - GRID.left - GRID.right);
+      var plotW = Math.max(1, Math.round(chart.getWidth() - GRID.left - GRID.right));
       var nsPerPx = (view[1] - view[0]) / plotW;
+      var cover = new Float64Array(plotW), count = new Int32Array(plotW), last = new Int32Array(plotW);
       var out = [];
       tl.lanes.forEach(function (_, lane) {
-        out = out.concat(visibleItems(tasksByLane[lane], tl.startNs, tl.endNs, lane, view[0], view[1], nsPerPx, TASK, AGG));
-        out = out.concat(visibleItems(stallsByLane[lane], tl.stallStartNs, tl.stallEndNs, lane, view[0], view[1], nsPerPx, STALL, STALL_AGG));
-        if (truncated) out.push([lane, tl.completeUntilNs, endNs, MISSING, 0, 0]);
+        out = out.concat(visibleItems(tasksByLane[lane], tl.startNs, tl.endNs, lane, view[0], view[1], nsPerPx, TASK, AGG, cover, count, last));
+        ["data", "credit"].forEach(function (cause) {
+          out = out.concat(visibleItems(stallsByLane[cause][lane], tl.stallStartNs, tl.stallEndNs, lane, view[0], view[1], nsPerPx, STALL, STALL_AGG, cover, count, last));
+        });
+        if (truncated) out.push([lane, tl.completeUntilNs, endNs, MISSING, 0, 0, 0]);
       });
-      if (highlight >= 0) out.push([tl.lane[highlight], tl.startNs[highlight], tl.endNs[highlight], HIGHLIGHT, highlight, 1]);
+      if (highlight >= 0) out.push([tl.lane[highlight], tl.startNs[highlight], tl.endNs[highlight], HIGHLIGHT, highlight, 1, highlight]);
       return out;
     }
 
@@ -99,9 +114,9 @@
       if (!rect) return null;
       var style;
       if (type === TASK) style = { fill: colorOf(tl, ref) };
-      else if (type === AGG) style = { fill: colorOf(tl, tasksByLane[lane][firstEnding(tasksByLane[lane], tl.endNs, api.value(1))]), opacity: 0.35 + 0.65 * api.value(5) };
+      else if (type === AGG) style = { fill: colorOf(tl, api.value(6)), opacity: 0.25 + 0.75 * api.value(5) };
       else if (type === STALL) style = { fill: COLORS[tl.stallCause[ref]] };
-      else if (type === STALL_AGG) style = { fill: COLORS.data, opacity: 0.6 };
+      else if (type === STALL_AGG) style = { fill: COLORS[tl.stallCause[api.value(6)]], opacity: 0.25 + 0.75 * api.value(5) };
       else if (type === MISSING) style = { fill: "#d0d7de", opacity: 0.5 };
       else style = { fill: "none", stroke: "#000", lineWidth: 2 };
       return { type: "rect", shape: rect, style: style };
@@ -113,9 +128,9 @@
       if (type === TASK || type === HIGHLIGHT) {
         return tl.label[i] + " on " + lane + "\n" + tl.kind[i] + (tl.bytes[i] > 0 ? " " + KPU.fmt(tl.bytes[i]) + " B" : "") + "\n" + KPU.fmt(tl.startNs[i]) + " \u2013 " + KPU.fmt(tl.endNs[i]) + " ns (" + KPU.fmt(tl.endNs[i] - tl.startNs[i]) + " ns)";
       }
-      if (type === AGG) return KPU.fmt(i) + " tasks on " + lane + " (each narrower than a pixel)\n" + KPU.fmt(v[1]) + " \u2013 " + KPU.fmt(v[2]) + " ns, busy " + KPU.pct(v[5]) + "\nzoom in to see single tasks";
+      if (type === AGG) return KPU.fmt(i) + " tasks on " + lane + " (each narrower than a pixel)\n" + KPU.fmt(v[1]) + " \u2013 " + KPU.fmt(v[2]) + " ns, busy about " + KPU.pct(v[5]) + "\nzoom in to see single tasks";
       if (type === STALL) return "stall on " + lane + ": waiting for " + tl.stallCause[i] + "\n" + KPU.fmt(v[1]) + " \u2013 " + KPU.fmt(v[2]) + " ns (" + KPU.fmt(v[2] - v[1]) + " ns)";
-      if (type === STALL_AGG) return KPU.fmt(i) + " stalls on " + lane + ", " + KPU.fmt(v[1]) + " \u2013 " + KPU.fmt(v[2]) + " ns\nzoom in to see each";
+      if (type === STALL_AGG) return KPU.fmt(i) + " stalls on " + lane + " waiting for " + tl.stallCause[v[6]] + ", " + KPU.fmt(v[1]) + " \u2013 " + KPU.fmt(v[2]) + " ns, about " + KPU.pct(v[5]) + " of the time\nzoom in to see each";
       return "not in this page: tasks after " + KPU.fmt(tl.completeUntilNs) + " ns were left out";
     }
 
@@ -179,12 +194,12 @@
     KPU.gantt = {
       chart: chart,
       range: function () { return view.slice(); },
-      /** The page pixel at the middle of task i's bar (for tests and scripted hovers). */
+      /** The viewport pixel at the middle of task i's bar (for tests and scripted hovers). */
       pixelOf: function (i) {
         var p = chart.convertToPixel({ xAxisIndex: 0, yAxisIndex: 0 }, [(tl.startNs[i] + tl.endNs[i]) / 2, tl.lane[i]]);
         var box = chart.getDom().getBoundingClientRect();
         var band = chart.convertToPixel({ yAxisIndex: 0 }, 1) - chart.convertToPixel({ yAxisIndex: 0 }, 0);
-        return [box.left + window.scrollX + p[0], box.top + window.scrollY + p[1] - Math.abs(band) * 0.11];
+        return [box.left + p[0], box.top + p[1] - Math.abs(band) * 0.11];
       },
       zoomTo: zoomTo,
     };
