@@ -84,7 +84,7 @@ export function compareScreenshot(actual: Buffer, storedPath: string, tolerance 
     return blur(c);
   };
   const x = crop(a), y = crop(b);
-  const diff = pixelmatch(x.data, y.data, null, x.width, x.height, { threshold: 0.15 });
+  const diff = pixelmatch(x.data, y.data, undefined, x.width, x.height, { threshold: 0.15 });
   const ratio = diff / (x.width * x.height);
   if (ratio > tolerance) writeFileSync(storedPath.replace(/\.png$/, ".actual.png"), actual);
   return { ratio, written: false };

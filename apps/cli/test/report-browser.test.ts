@@ -17,6 +17,19 @@ const dir = mkdtempSync(join(tmpdir(), "report-browser-"));
 const golden = (name: string) => join(import.meta.dirname, "golden", `report-${name}.png`);
 const fmt = (x: number, digits = 3) => x.toLocaleString("en-US", { maximumFractionDigits: digits });
 
+/** The page's globals, as the test scripts read them (the test's own TypeScript has no DOM library). */
+interface Box {
+  readonly left: number;
+  readonly top: number;
+}
+interface PageGlobals {
+  readonly KPU: {
+    readonly charts: Record<string, { convertToPixel: (f: unknown, v: unknown) => number[]; getDom: () => { getBoundingClientRect: () => Box; scrollIntoView: (o: unknown) => void } }>;
+    readonly gantt: { range: () => number[]; pixelOf: (i: number) => number[]; chart: { getOption: () => { series: { data: number[][] }[] } } };
+  };
+  readonly document: { getElementById: (id: string) => { textContent: string } | null };
+}
+
 async function cli(...argv: string[]): Promise<string> {
   const r = await kpu(...argv);
   expect(r.stderr).toBe("");
@@ -34,7 +47,7 @@ async function report(input: string, name: string): Promise<string> {
 async function pixel(page: Page, chart: string, finder: Record<string, number>, value: (number | string)[]): Promise<[number, number]> {
   return page.evaluate(
     ([id, f, v]) => {
-      const c = (window as unknown as { KPU: { charts: Record<string, { convertToPixel: (f: unknown, v: unknown) => number[]; getDom: () => HTMLElement }> } }).KPU.charts[id as string]!;
+      const c = (globalThis as unknown as PageGlobals).KPU.charts[id as string]!;
       c.getDom().scrollIntoView({ block: "center" });
       const p = c.convertToPixel(f, v);
       const box = c.getDom().getBoundingClientRect();
@@ -137,11 +150,11 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     await page.fill("#tile-search", target.name);
     await page.press("#tile-search", "Enter");
     expect(await page.locator("#tile-status").innerText()).toMatch(/^match 1 of 1: C\[i=2,j=1\] k=1 on Fabric/);
-    const [a, b] = await page.evaluate(() => (window as unknown as { KPU: { gantt: { range: () => number[] } } }).KPU.gantt.range());
+    const [a, b] = await page.evaluate(() => (globalThis as unknown as PageGlobals).KPU.gantt.range());
     expect(a!).toBeLessThanOrEqual(target.ts * 1000);
     expect(b!).toBeGreaterThanOrEqual((target.ts + target.dur!) * 1000);
-    const index = await page.evaluate((name) => (JSON.parse(document.getElementById("kpu-data")!.textContent!) as { data: { timeline: { label: string[] } } }).data.timeline.label.indexOf(name), target.name);
-    const [x, y] = await page.evaluate((i) => (window as unknown as { KPU: { gantt: { pixelOf: (i: number) => number[] } } }).KPU.gantt.pixelOf(i), index);
+    const index = await page.evaluate((name) => (JSON.parse((globalThis as unknown as PageGlobals).document.getElementById("kpu-data")!.textContent) as { data: { timeline: { label: string[] } } }).data.timeline.label.indexOf(name), target.name);
+    const [x, y] = await page.evaluate((i) => (globalThis as unknown as PageGlobals).KPU.gantt.pixelOf(i), index);
     const tip = await hoverText(page, "gantt-chart", x!, y!);
     expect(tip).toContain(target.name);
     expect(tip).toContain(`${fmt(target.ts * 1000)} – ${fmt((target.ts + target.dur!) * 1000)} ns`);
@@ -153,10 +166,7 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     const doc = JSON.parse(await cli("sim", "--hw", "edge-ai", "--m", "1024", "--n", "1024", "--k", "1024", "--strategy", "os", "--json", "--trace", join(dir, "trace-1024.json"))) as { timeNs: number; resources: { busyCycles: number; clockMhz: number; tasks: number }[] };
     writeFileSync(input, JSON.stringify(doc));
     const { page, problems } = await open(await report(input, "sim-1024"));
-    const drawn = await page.evaluate(() => {
-      const c = (window as unknown as { KPU: { gantt: { chart: { getOption: () => { series: { data: number[][] }[] } } } } }).KPU.gantt.chart;
-      return c.getOption().series[0]!.data;
-    });
+    const drawn = await page.evaluate(() => (globalThis as unknown as PageGlobals).KPU.gantt.chart.getOption().series[0]!.data);
     const tasks = doc.resources.reduce((s, r) => s + r.tasks, 0);
     expect(drawn.length).toBeLessThan(tasks / 2);
     expect(drawn.some((d) => d[3] === 1)).toBe(true);

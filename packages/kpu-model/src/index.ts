@@ -24,7 +24,7 @@ export { MAX_DIM } from "./workload.js";
 export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
 export { RESOURCES, TASK_KINDS, buildMapping, simulateMatmul, simulateSchedule, tileBudgetBytes } from "./sim.js";
 export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
-export { GANTT_LANES, ganttAscii, ganttChart, ganttHtml, ganttSvg } from "./gantt.js";
+export { GANTT_LANES, ganttAscii, ganttChart, ganttSvg, taskLabel, truncationNote } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";
 export { MAX_TRACE_TASKS, SIM_TRACE_KIND, SIM_TRACE_SCHEMA_VERSION, simTrace } from "./trace.js";
 export type { SimTraceDocument, TraceEvent } from "./trace.js";

@@ -42,12 +42,12 @@ const us = (ticks: number, timebaseMhz: number): number => Math.round((ticks / t
  * tile, one thread per engine (DMA engine, block mover, streamer, fabric), a complete event (ph X) per transfer and
  * compute step (args.deliveredUs: when its data arrived, after the level's latency), and a complete event per stall (cat "stall", args.cause data or credit) just before the task it delayed.
  */
-export function simTrace(run: SimRun): SimTraceDocument {
+export function simTrace(run: SimRun, options: { readonly where?: string } = {}): SimTraceDocument {
   const p = run.plan.program;
   const tr = run.trace;
   if (p.n > MAX_TRACE_TASKS) {
     throw new KpuError("KPU_TOO_LARGE", `a trace of ${p.n.toLocaleString("en-US")} tasks is more than kpu writes (at most ${MAX_TRACE_TASKS.toLocaleString("en-US")})`, {
-      where: "--trace",
+      where: options.where ?? "--trace",
       hint: "Trace a smaller problem, or larger tiles (fewer tasks).",
     });
   }

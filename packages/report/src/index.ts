@@ -1,4 +1,4 @@
-export { buildReport } from "./report.js";
+export { buildReport, simRunHtml } from "./report.js";
 export type { BuiltReport } from "./report.js";
 export { REPORT_KINDS, detectReport } from "./kinds/registry.js";
 export type { ReportKind, ReportSource } from "./kinds/registry.js";
@@ -9,6 +9,6 @@ export type { AnalysisDoc, AnalysisLayer, AnalysisView } from "./kinds/analysis.
 export { sweepView } from "./kinds/sweep.js";
 export type { SweepPoint, SweepView } from "./kinds/sweep.js";
 export { MAX_EMBEDDED_TASKS, simView, timelineOf } from "./kinds/sim.js";
-export type { SimView, Timeline } from "./kinds/sim.js";
+export type { SimView, Timeline, TraceInput } from "./kinds/sim.js";
 export { cpuView } from "./kinds/cpu.js";
 export type { CpuView } from "./kinds/cpu.js";

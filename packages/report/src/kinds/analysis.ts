@@ -82,7 +82,7 @@ export function parseAnalysis(doc: unknown, where: string): AnalysisDoc {
 
 /** The memory roof's slope: DRAM bandwidth of the whole chip in bytes per fabric cycle. */
 export function dramBytesPerFabricCycle(hardware: string): number | null {
-  if (!(PRESET_NAMES as readonly string[]).includes(hardware)) return null;
+  if (!PRESET_NAMES.includes(hardware)) return null;
   const hw = hardwarePreset(hardware);
   return (hw.derived.levels.dram.bandwidthGBps * 1000) / hw.clocks.fabricMhz;
 }

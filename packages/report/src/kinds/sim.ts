@@ -78,8 +78,27 @@ function parseReport(doc: unknown, where: string): SimReport {
   return r.data as unknown as SimReport;
 }
 
+/** The parts of a trace document the timeline reads. */
+export interface TraceInput {
+  readonly traceEvents: readonly {
+    readonly name: string;
+    readonly ph: string;
+    readonly ts: number;
+    readonly tid: number;
+    readonly dur?: number | undefined;
+    readonly cat?: string | undefined;
+    readonly args?: Readonly<Record<string, unknown>> | undefined;
+  }[];
+}
+
+/** An event argument as text (absent or not text: the fallback). */
+const argText = (args: Readonly<Record<string, unknown>> | undefined, key: string, fallback: string): string => {
+  const v = args?.[key];
+  return typeof v === "string" ? v : fallback;
+};
+
 /** The timeline of a `kpu sim --trace` file: the earliest MAX_EMBEDDED_TASKS tasks and their stalls. */
-export function timelineOf(trace: z.infer<typeof traceSchema>, maxTasks = MAX_EMBEDDED_TASKS): Timeline {
+export function timelineOf(trace: TraceInput, maxTasks = MAX_EMBEDDED_TASKS): Timeline {
   const ev = trace.traceEvents;
   const threads = ev.filter((e) => e.ph === "M" && e.name === "thread_name").sort((a, b) => a.tid - b.tid);
   const laneOf = new Map(threads.map((t, i) => [t.tid, i]));
@@ -90,17 +109,17 @@ export function timelineOf(trace: z.infer<typeof traceSchema>, maxTasks = MAX_EM
   const stalls = spans.filter((e) => e.cat === "stall" && e.ts * 1000 < completeUntilNs);
   const end = Math.max(0, ...tasks.map((e) => e.ts + (e.dur ?? 0)));
   return {
-    lanes: threads.map((t) => String(t.args?.name ?? `thread ${t.tid}`)),
+    lanes: threads.map((t) => argText(t.args, "name", `thread ${t.tid}`)),
     lane: kept.map((e) => laneOf.get(e.tid)!),
     startNs: kept.map((e) => e.ts * 1000),
     endNs: kept.map((e) => (e.ts + (e.dur ?? 0)) * 1000),
-    kind: kept.map((e) => String(e.args?.kind ?? e.cat ?? "")),
+    kind: kept.map((e) => argText(e.args, "kind", e.cat ?? "")),
     label: kept.map((e) => e.name),
     bytes: kept.map((e) => Number(e.args?.bytes ?? 0)),
     stallLane: stalls.map((e) => laneOf.get(e.tid)!),
     stallStartNs: stalls.map((e) => e.ts * 1000),
     stallEndNs: stalls.map((e) => (e.ts + (e.dur ?? 0)) * 1000),
-    stallCause: stalls.map((e) => String(e.args?.cause ?? "")),
+    stallCause: stalls.map((e) => argText(e.args, "cause", "")),
     totalTasks: tasks.length,
     embeddedTasks: kept.length,
     completeUntilNs: Number.isFinite(completeUntilNs) ? completeUntilNs : end * 1000,

@@ -1,4 +1,4 @@
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { KpuError, SCHEDULE_SCHEMA_VERSION, STRATEGIES, mappingToJson, mlpExample, parseMapping, type Schedule, type TileShape } from "@kpu/ir";
@@ -8,7 +8,6 @@ import {
   buildMapping,
   ganttAscii,
   ganttChart,
-  ganttHtml,
   ganttSvg,
   simulateMatmul,
   simulateSchedule,
@@ -20,6 +19,7 @@ import {
   type SimRun,
   type Strategy,
 } from "@kpu/kpu-model";
+import { simRunHtml } from "@kpu/report";
 import { TILE_RULES, parseTiles, type TileRule } from "@kpu/scheduler";
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
@@ -248,9 +248,14 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
       hint: "End the file name in .svg, .html (hover and zoom) or .txt (ASCII).",
     });
   }
+  if (ext === ".html") {
+    // the interactive page of `kpu report`: zoom, pan, tile search, aggregation of bars narrower than a pixel
+    const html = simRunHtml(run, { title: `kpu simulation: ${run.report.hardware} ${run.report.m}x${run.report.n}x${run.report.k}`, source: basename(path), where: flag, ...(maxBars === undefined ? {} : { maxTasks: maxBars }) });
+    writeFileAtomic(path, html, flag);
+    return Math.min(run.plan.program.n, maxBars ?? run.plan.program.n);
+  }
   const chart = ganttChart(run, maxBars === undefined ? {} : { maxBars });
-  const text = ext === ".svg" ? ganttSvg(chart) : ext === ".html" ? ganttHtml(chart) : ganttAscii(chart, { width: 160 });
-  writeFileAtomic(path, text, flag);
+  writeFileAtomic(path, ext === ".svg" ? ganttSvg(chart) : ganttAscii(chart, { width: 160 }), flag);
   return chart.bars.length;
 }
 
@@ -322,7 +327,7 @@ export function registerSim(program: Command, io: CliIo): void {
   addMatmulSimFlags(program.command("sim").description("event-driven timing simulation: DMA engine, block mover, streamer and fabric with credits"))
     .option("--schedule <file>", "simulate a memory-planner schedule (kpu compile --emit schedule --out f) instead of --m/--n/--k")
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
-    .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
+    .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000 for .svg and .txt, 200000 for .html; earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")
     .option("--trace <file>", "write the timeline as Trace Event Format JSON (Perfetto, chrome://tracing; kpu report reads it)")
     .action((flags: SimFlags, command: Command) => {
