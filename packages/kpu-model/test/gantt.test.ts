@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ganttAscii, ganttChart, ganttSvg, hardwarePreset, injectionCsv, injectionSchedule, simulateMatmul } from "../src/index.js";
+import { ganttAscii, ganttChart, ganttSvg, hardwarePreset, injectionCsv, injectionSchedule, simulateMatmul, truncationNote } from "../src/index.js";
 
 const run = simulateMatmul({ hardware: hardwarePreset("minimal"), m: 96, n: 64, k: 96, strategy: "ws", tiles: { m: 32, n: 32, k: 32 }, buffers: 1 });
 
@@ -47,6 +49,12 @@ describe("Gantt charts", () => {
     const svg = ganttSvg(small);
     expect(svg).toContain(`first 10 of ${run.plan.program.n} tasks: complete up to ${Math.round(small.completeUntilNs).toLocaleString("en-US")} ns of ${Math.round(run.report.timeNs).toLocaleString("en-US")} ns`);
     expect(svg).toContain("not drawn");
+  });
+
+  it("says what the README says for a cut 1024^3 run on edge-ai", () => {
+    const big = simulateMatmul({ hardware: hardwarePreset("edge-ai"), m: 1024, n: 1024, k: 1024, strategy: "os" });
+    const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
+    expect(readme).toContain(`\`${truncationNote(ganttChart(big))}\``);
   });
 
   it("draws bars without strokes, so bars narrower than a stroke stay visible", () => {

@@ -148,9 +148,12 @@
     chart.getDom().style.height = Math.max(220, 40 + tl.lanes.length * 46 + GRID.bottom) + "px";
     chart.resize();
 
-    function redraw() {
-      var dz = chart.getOption().dataZoom[0];
-      view = [dz.start / 100 * endNs, dz.end / 100 * endNs];
+    var zoomPct = [0, 100];
+    function redraw(e) {
+      // the zoom event carries the new range (getOption would copy every item); start/end are percentages
+      var z = e && (e.batch ? e.batch[0] : e);
+      if (z && typeof z.start === "number" && typeof z.end === "number") zoomPct = [z.start, z.end];
+      view = [zoomPct[0] / 100 * endNs, zoomPct[1] / 100 * endNs];
       chart.setOption({ series: [{ id: "gantt", data: items() }] });
       range.textContent = "showing " + KPU.fmt(view[0]) + " \u2013 " + KPU.fmt(view[1]) + " ns of " + KPU.fmt(endNs) + " ns (" + KPU.fmt(tl.totalTasks) + " tasks" + (truncated ? ", " + KPU.fmt(tl.embeddedTasks) + " in this page" : "") + ")";
     }
@@ -163,7 +166,7 @@
       zoomTo(a, a + 2 * half);
     }
     chart.on("datazoom", redraw);
-    window.addEventListener("resize", redraw);
+    window.addEventListener("resize", function () { redraw(); });
     zin.addEventListener("click", function () { zoomBy(0.5); });
     zout.addEventListener("click", function () { zoomBy(2); });
     reset.addEventListener("click", function () { zoomTo(0, endNs); });
