@@ -40,6 +40,6 @@ describe("tables that fit the terminal", () => {
     const r = spawnSync("script", ["-qc", cmd, "/dev/null"], { encoding: "utf8", cwd: join(import.meta.dirname, ".."), timeout: 60_000 });
     const table = lines(r.stdout.replace(/\r/g, "")).filter((l) => /^[┌│├└]/.test(l));
     expect(table.length).toBeGreaterThan(10);
-    for (const l of table) expect([...l].length).toBeLessThanOrEqual(100);
+    for (const l of table) expect(Array.from(l).length).toBeLessThanOrEqual(100);
   });
 });

@@ -47,7 +47,7 @@ async function report(input: string, name: string): Promise<string> {
 async function pixel(page: Page, chart: string, finder: Record<string, number>, value: (number | string)[]): Promise<[number, number]> {
   return page.evaluate(
     ([id, f, v]) => {
-      const c = (globalThis as unknown as PageGlobals).KPU.charts[id as string]!;
+      const c = (globalThis as unknown as PageGlobals).KPU.charts[id]!;
       c.getDom().scrollIntoView({ block: "center" });
       const p = c.convertToPixel(f, v);
       const box = c.getDom().getBoundingClientRect();
@@ -145,6 +145,15 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
     await page.mouse.wheel(0, -400);
     await expect.poll(range).not.toBe(zoomed);
+    // drag pans: the range moves, its span stays
+    const before = await page.evaluate(() => (globalThis as unknown as PageGlobals).KPU.gantt.range());
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 3, { steps: 5 });
+    await page.mouse.up();
+    const after = await page.evaluate(() => (globalThis as unknown as PageGlobals).KPU.gantt.range());
+    expect(after[0]!).toBeGreaterThan(before[0]!);
+    expect(after[1]! - after[0]!).toBeCloseTo(before[1]! - before[0]!, 3);
     // find a tile: the view moves to it and the tooltip shows its times as in the trace
     const target = events.find((e) => e.ph === "X" && e.name === "C[i=2,j=1] k=1")!;
     await page.fill("#tile-search", target.name);

@@ -49,7 +49,7 @@ export function fitColumns(natural: readonly number[], budget: number): number[]
 export function renderTable(head: readonly string[], rows: readonly (readonly (string | number)[])[], options: { readonly width?: number | undefined } = {}): string {
   const text = rows.map((row) => row.map((cell) => (typeof cell === "number" ? cell.toLocaleString("en-US") : cell)));
   const width = "width" in options ? options.width : terminalColumns();
-  const natural = head.map((h, i) => Math.max(stringWidth(h), ...text.map((r) => Math.max(0, ...String(r[i] ?? "").split("\n").map((l) => stringWidth(l))))));
+  const natural = head.map((h, i) => Math.max(stringWidth(h), ...text.map((r) => Math.max(0, ...(r[i] ?? "").split("\n").map((l) => stringWidth(l))))));
   // each column has 2 spaces of padding and one border, plus the closing border
   const budget = width === undefined ? Number.POSITIVE_INFINITY : width - 3 * head.length - 1;
   const fitted = natural.reduce((a, b) => a + b, 0) <= budget ? natural : fitColumns(natural, budget);
@@ -60,6 +60,6 @@ export function renderTable(head: readonly string[], rows: readonly (readonly (s
     colAligns: head.map((_, i) => (rows.length > 0 && typeof rows[0]![i] === "number" ? "right" : "left")),
     ...(fitted === natural ? {} : { colWidths: fitted.map((w) => w + 2) }),
   });
-  for (const row of text) table.push(row.map((cell, i) => wrap(String(cell), i)));
+  for (const row of text) table.push(row.map((cell, i) => wrap(cell, i)));
   return `${table.toString()}\n`;
 }
