@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { tinyAnalysis } from "../../../packages/report/test/fixtures.js";
 import { kpu } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "report-cli-"));
@@ -43,5 +45,24 @@ describe("kpu report and kpu sim --trace", () => {
       expect(r.stderr.split("\n")[0]).toContain(start);
       expect(r.stderr).toMatch(/hint: /);
     }
+  });
+
+  it("a mutated kpu.analysis document is reported or refused with a typed error, never a crash (property)", async () => {
+    const fields = ["kind", "schemaVersion", "hardware", "totals", "layers", "model"];
+    const layerFields = ["id", "op", "macs", "unit", "cycles", "bytes", "bound", "roofline", "mapping", "outputShape", "fabricUtilization"];
+    const value = fc.oneof(fc.constant(null), fc.integer({ min: -5, max: 5 }), fc.double({ noNaN: false }), fc.string({ maxLength: 4 }), fc.constant([]), fc.constant({}));
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.constantFrom(...fields), fc.constantFrom(...layerFields), fc.nat(3), value, async (inLayer, field, layerField, li, v) => {
+        const doc = tinyAnalysis() as { layers: Record<string, unknown>[] } & Record<string, unknown>;
+        if (inLayer) doc.layers[li]![layerField] = v;
+        else doc[field] = v;
+        const input = join(dir, "mutated.json");
+        writeFileSync(input, JSON.stringify(doc));
+        const r = await kpu("report", input, "--out", join(dir, "mutated.html"));
+        expect([0, 2]).toContain(r.code);
+        if (r.code === 2) expect(r.stderr).toMatch(/^error KPU_[A-Z_]+ at [^\n]+\n {2}hint: /);
+      }),
+      { numRuns: 40, seed: 16 },
+    );
   });
 });
