@@ -167,6 +167,14 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     const tip = await hoverText(page, "gantt-chart", x!, y!);
     expect(tip).toContain(target.name);
     expect(tip).toContain(`${fmt(target.ts * 1000)} – ${fmt((target.ts + target.dur!) * 1000)} ns`);
+    // an 800-pixel window shows the whole page width: nothing is clipped (wide tables scroll in their own box)
+    await page.setViewportSize({ width: 800, height: 800 });
+    const widths = await page.evaluate(() => {
+      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number }; getElementById: (id: string) => { getBoundingClientRect: () => { right: number } } } }).document;
+      return [d.documentElement.scrollWidth, d.getElementById("gantt-chart").getBoundingClientRect().right];
+    });
+    expect(widths[0]!).toBeLessThanOrEqual(800);
+    expect(widths[1]!).toBeLessThanOrEqual(800);
     expect(problems).toEqual([]);
   });
 

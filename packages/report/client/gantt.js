@@ -145,6 +145,12 @@
       ],
       series: [{ id: "gantt", type: "custom", renderItem: renderItem, encode: { x: [1, 2], y: 0 }, data: [], progressive: 0 }],
     }, "chart gantt");
+    var legend = [["A tile", COLORS.A], ["B tile", COLORS.B], ["C tile", COLORS.C], ["write-back", COLORS.writeback], ["compute", COLORS.compute], ["stall: data", COLORS.data], ["stall: credit", COLORS.credit]];
+    parent.appendChild(KPU.el("div", { class: "controls legend", id: "gantt-legend" }, legend.map(function (l) {
+      var swatch = KPU.el("i", { class: "swatch" });
+      swatch.style.background = l[1];
+      return KPU.el("span", {}, [swatch, l[0]]);
+    })));
     chart.getDom().style.height = Math.max(220, 40 + tl.lanes.length * 46 + GRID.bottom) + "px";
     chart.resize();
 
