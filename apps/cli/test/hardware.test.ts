@@ -72,7 +72,7 @@ describe("kpu sim and kpu timing", () => {
     expect(existsSync(page)).toBe(true);
     const html = readFileSync(page, "utf8");
     expect(html).toMatch(/<html/i);
-    expect(html).toContain("<svg");
+    expect(html).toContain('<script id="kpu-data" type="application/json">');
     expect(html).not.toMatch(/<script[^>]+src=/); // no external scripts
   });
 

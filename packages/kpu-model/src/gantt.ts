@@ -1,4 +1,4 @@
-import { KIND_COMPUTE, KIND_LOAD, KIND_WRITEBACK, TENSOR_A, TENSOR_B, WAIT_DATA } from "./internal/program.js";
+import { KIND_COMPUTE, KIND_LOAD, TENSOR_A, TENSOR_B, WAIT_DATA } from "./internal/program.js";
 import type { SimRun } from "./sim.js";
 
 /** One bar of the Gantt chart: a task on a resource lane, with the stall that preceded it. */
@@ -20,7 +20,12 @@ export interface GanttChart {
   readonly title: string;
   readonly lanes: readonly string[];
   readonly bars: readonly GanttBar[];
+  /** The end of the drawn bars (the whole run when nothing is cut). */
   readonly endNs: number;
+  /** The whole run, drawn or not. */
+  readonly runNs: number;
+  /** Every task that starts before this is drawn: the chart is complete up to here (runNs when nothing is cut). */
+  readonly completeUntilNs: number;
   /** True when only the first `maxBars` tasks (by start time) are drawn. */
   readonly truncated: boolean;
   readonly totalTasks: number;
@@ -36,6 +41,12 @@ function tileLabel(tensor: number, a: number, b: number): string {
   return `C[i=${a},j=${b}]`;
 }
 
+/** A task's tile label: `A[i=0,k=1]` for a load, `C[i=0,j=0] wb` for a write-back, `C[i=0,j=0] k=3` for a compute step. */
+export function taskLabel(kind: GanttBar["kind"], tensor: number, ti: number, tj: number, tk: number): string {
+  if (kind === "compute") return `C[i=${ti},j=${tj}] k=${tk}`;
+  return `${tileLabel(tensor, ti, tj)}${kind === "writeback" ? " wb" : ""}`;
+}
+
 /** Builds the chart model: the first `maxBars` tasks by start time (default 4000), one lane per resource. */
 export function ganttChart(run: SimRun, options: { maxBars?: number } = {}): GanttChart {
   const maxBars = options.maxBars ?? 4000;
@@ -47,9 +58,7 @@ export function ganttChart(run: SimRun, options: { maxBars?: number } = {}): Gan
   const bars: GanttBar[] = chosen.map((t) => {
     const kind = p.kind[t] === KIND_COMPUTE ? "compute" : p.kind[t] === KIND_LOAD ? "load" : "writeback";
     const tensor = TENSORS[p.tensor[t]!]!;
-    let label: string;
-    if (kind === "compute") label = `C[i=${p.ti[t]},j=${p.tj[t]}] k=${p.tk[t]}`;
-    else label = `${tileLabel(p.tensor[t]!, p.ti[t]!, p.tj[t]!)}${p.kind[t] === KIND_WRITEBACK ? " wb" : ""}`;
+    const label = taskLabel(kind, p.tensor[t]!, p.ti[t]!, p.tj[t]!, p.tk[t]!);
     const stall = tr.stallTicks[t]!;
     return {
       lane: p.res[t]!,
@@ -65,10 +74,12 @@ export function ganttChart(run: SimRun, options: { maxBars?: number } = {}): Gan
     };
   });
   bars.sort((a, b) => a.lane - b.lane || a.startNs - b.startNs);
-  const endNs = chosen.length === p.n ? tr.totalTicks * nsPerTick : Math.max(0, ...bars.map((b) => b.endNs));
+  const runNs = tr.totalTicks * nsPerTick;
+  const endNs = chosen.length === p.n ? runNs : Math.max(0, ...bars.map((b) => b.endNs));
+  const completeUntilNs = chosen.length === p.n ? runNs : tr.startTick[order[chosen.length]!]! * nsPerTick;
   const r = run.report;
   const title = `${r.hardware}: ${r.m}x${r.n}x${r.k} ${r.strategy.toUpperCase()}, tiles ${r.tiles.m}x${r.tiles.n}x${r.tiles.k}, buffers ${r.buffers.l1}`;
-  return { title, lanes: [...GANTT_LANES], bars, endNs, truncated: chosen.length < p.n, totalTasks: p.n };
+  return { title, lanes: [...GANTT_LANES], bars, endNs, runNs, completeUntilNs, truncated: chosen.length < p.n, totalTasks: p.n };
 }
 
 const COLORS: Readonly<Record<string, string>> = {
@@ -106,7 +117,17 @@ function barDetails(b: GanttBar): string {
   return `${b.label} step ${b.step}: ${what}, ${f2(b.startNs)}-${f2(b.endNs)} ns${stall}`;
 }
 
-/** A deterministic SVG: one lane per resource, bars labelled with their tile, stalls drawn in red (data) or yellow (credit). */
+/** What a cut chart says: how many tasks are drawn, and up to when the chart is complete. */
+export function truncationNote(chart: GanttChart): string {
+  const ns = (x: number) => Math.round(x).toLocaleString("en-US");
+  return `first ${chart.bars.length.toLocaleString("en-US")} of ${chart.totalTasks.toLocaleString("en-US")} tasks: complete up to ${ns(chart.completeUntilNs)} ns of ${ns(chart.runNs)} ns`;
+}
+
+/**
+ * A deterministic SVG: one lane per resource, bars labelled with their tile, stalls drawn in red (data) or yellow
+ * (credit). Bars have no stroke (a stroke wider than a bar would hide it); the time axis spans the whole run, and
+ * a cut chart shades the part it does not draw and says so.
+ */
 export function ganttSvg(chart: GanttChart, options: { width?: number } = {}): string {
   const width = options.width ?? 1400;
   const left = 170;
@@ -114,17 +135,23 @@ export function ganttSvg(chart: GanttChart, options: { width?: number } = {}): s
   const laneH = 34;
   const plotW = width - left - 20;
   const height = top + chart.lanes.length * laneH + 80;
-  const span = chart.endNs > 0 ? chart.endNs : 1;
+  const span = chart.runNs > 0 ? chart.runNs : 1;
   const x = (ns: number) => left + (ns / span) * plotW;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`);
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
-  out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(chart.title)}${chart.truncated ? esc(` (first ${chart.bars.length} of ${chart.totalTasks} tasks)`) : ""}</text>`);
+  out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(chart.title)}${chart.truncated ? esc(` (${truncationNote(chart)})`) : ""}</text>`);
   chart.lanes.forEach((lane, i) => {
     const y = top + i * laneH;
     out.push(`<rect x="${left}" y="${y}" width="${plotW}" height="${laneH - 4}" fill="${i % 2 === 0 ? "#f4f4f4" : "#fafafa"}"/>`);
     out.push(`<text x="${left - 8}" y="${y + laneH / 2 + 2}" text-anchor="end">${esc(lane)}</text>`);
   });
+  if (chart.truncated) {
+    const cx = x(chart.completeUntilNs);
+    const h = chart.lanes.length * laneH - 4;
+    out.push(`<rect x="${f2(cx)}" y="${top}" width="${f2(left + plotW - cx)}" height="${h}" fill="#d0d7de" opacity="0.6"><title>${esc(`not drawn: ${truncationNote(chart)}`)}</title></rect>`);
+    out.push(`<text x="${f2(Math.min(cx + 6, left + plotW - 120))}" y="${top + h / 2}" fill="#333">not drawn</text>`);
+  }
   const step = niceStep(span, 10);
   const axisY = top + chart.lanes.length * laneH + 4;
   out.push(`<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#333"/>`);
@@ -143,8 +170,8 @@ export function ganttSvg(chart: GanttChart, options: { width?: number } = {}): s
       );
     }
     const bx = x(b.startNs);
-    const bw = Math.max(0.5, x(b.endNs) - bx);
-    out.push(`<rect x="${f2(bx)}" y="${y}" width="${f2(bw)}" height="${h}" fill="${barColor(b)}" stroke="#fff" stroke-width="0.5"><title>${esc(barDetails(b))}</title></rect>`);
+    const bw = Math.max(0.1, x(b.endNs) - bx);
+    out.push(`<rect x="${f2(bx)}" y="${y}" width="${f2(bw)}" height="${h}" fill="${barColor(b)}"><title>${esc(barDetails(b))}</title></rect>`);
     if (bw > b.label.length * 6 + 4) {
       out.push(`<text x="${f2(bx + 2)}" y="${y + h / 2 + 4}" fill="#fff" font-size="10">${esc(b.label)}</text>`);
     }
@@ -167,132 +194,6 @@ export function ganttSvg(chart: GanttChart, options: { width?: number } = {}): s
 }
 
 /**
- * A self-contained HTML page (no external resources): the chart drawn from embedded data, details on hover, zoom with
- * the mouse wheel or the +/- buttons, pan by dragging.
- */
-export function ganttHtml(chart: GanttChart): string {
-  const data = {
-    title: chart.title,
-    lanes: chart.lanes,
-    endNs: chart.endNs,
-    truncated: chart.truncated,
-    totalTasks: chart.totalTasks,
-    colors: COLORS,
-    bars: chart.bars.map((b) => [b.lane, b.label, b.kind, b.tensor, b.step, b.startNs, b.endNs, b.bytes, b.stallStartNs, b.stallCause]),
-  };
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${esc(chart.title)}</title>
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 16px; color: #222; }
-#bar { margin: 8px 0; } button { font-size: 14px; min-width: 32px; }
-#chart { border: 1px solid #ccc; cursor: grab; user-select: none; }
-#info { font-family: monospace; min-height: 1.4em; margin-top: 6px; white-space: pre; }
-.legend span { display: inline-block; margin-right: 14px; } .legend i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; }
-</style>
-</head>
-<body>
-<h3 id="title"></h3>
-<div id="bar"><button id="zin" title="zoom in">+</button> <button id="zout" title="zoom out">&minus;</button> <button id="reset">reset</button>
-<span id="range"></span></div>
-<svg id="chart" xmlns="http://www.w3.org/2000/svg"></svg>
-<div id="info">hover a bar for details; wheel to zoom, drag to pan</div>
-<div class="legend" id="legend"></div>
-<script id="gantt-data" type="application/json">${json}</script>
-<script>
-(function () {
-  var D = JSON.parse(document.getElementById("gantt-data").textContent);
-  var svg = document.getElementById("chart"), info = document.getElementById("info");
-  var W = Math.max(900, window.innerWidth - 48), LEFT = 170, TOP = 10, LANE = 34, PW = W - LEFT - 20;
-  var H = TOP + D.lanes.length * LANE + 40;
-  svg.setAttribute("width", W); svg.setAttribute("height", H);
-  document.getElementById("title").textContent = D.title + (D.truncated ? " (first " + D.bars.length + " of " + D.totalTasks + " tasks)" : "");
-  var view = [0, D.endNs || 1];
-  var NS = "http://www.w3.org/2000/svg";
-  function el(name, attrs, text) { var e = document.createElementNS(NS, name); for (var k in attrs) e.setAttribute(k, attrs[k]); if (text !== undefined) e.textContent = text; return e; }
-  function color(b) { return b[2] === "compute" ? D.colors.compute : b[2] === "writeback" ? D.colors.wb : D.colors[b[3]]; }
-  function fmt(x) { return (Math.round(x * 100) / 100).toString(); }
-  function details(b) {
-    var what = b[2] === "compute" ? "compute" : (b[2] === "writeback" ? "write-back " : "load ") + b[7] + " B";
-    var s = b[1] + "  step " + b[4] + "  " + D.lanes[b[0]] + "\\n" + what + ", " + fmt(b[5]) + " - " + fmt(b[6]) + " ns (" + fmt(b[6] - b[5]) + " ns)";
-    if (b[9]) s += "\\nstalled " + fmt(b[5] - b[8]) + " ns before, waiting for " + b[9];
-    return s;
-  }
-  function draw() {
-    while (svg.firstChild) svg.removeChild(svg.firstChild);
-    var t0 = view[0], t1 = view[1], span = t1 - t0;
-    function x(t) { return LEFT + (t - t0) / span * PW; }
-    D.lanes.forEach(function (name, i) {
-      svg.appendChild(el("rect", { x: LEFT, y: TOP + i * LANE, width: PW, height: LANE - 4, fill: i % 2 ? "#fafafa" : "#f4f4f4" }));
-      svg.appendChild(el("text", { x: LEFT - 8, y: TOP + i * LANE + LANE / 2 + 2, "text-anchor": "end", "font-size": 11 }, name));
-    });
-    var g = el("g", {}); svg.appendChild(g);
-    D.bars.forEach(function (b) {
-      if (b[6] < t0 || b[8] > t1) return;
-      var y = TOP + b[0] * LANE + 3, h = LANE - 10;
-      if (b[9] && b[5] > b[8]) {
-        var sx = Math.max(LEFT, x(b[8]));
-        var st = el("rect", { x: sx, y: y + h / 2 - 3, width: Math.max(0.5, Math.min(x(b[5]), LEFT + PW) - sx), height: 6, fill: D.colors[b[9]], opacity: 0.8 });
-        st.addEventListener("mouseenter", function () { info.textContent = "stall before " + b[1] + ": waiting for " + b[9] + ", " + fmt(b[5] - b[8]) + " ns"; });
-        g.appendChild(st);
-      }
-      var bx = Math.max(LEFT, x(b[5])), bw = Math.max(0.5, Math.min(x(b[6]), LEFT + PW) - bx);
-      if (bw <= 0) return;
-      var r = el("rect", { x: bx, y: y, width: bw, height: h, fill: color(b), stroke: "#fff", "stroke-width": 0.5 });
-      r.addEventListener("mouseenter", function () { r.setAttribute("stroke", "#000"); info.textContent = details(b); });
-      r.addEventListener("mouseleave", function () { r.setAttribute("stroke", "#fff"); });
-      g.appendChild(r);
-      if (bw > b[1].length * 6 + 4) g.appendChild(el("text", { x: bx + 2, y: y + h / 2 + 4, fill: "#fff", "font-size": 10, "pointer-events": "none" }, b[1]));
-    });
-    var axisY = TOP + D.lanes.length * LANE + 4;
-    svg.appendChild(el("line", { x1: LEFT, y1: axisY, x2: LEFT + PW, y2: axisY, stroke: "#333" }));
-    var raw = span / 10, pow = Math.pow(10, Math.floor(Math.log10(raw))), step = pow * ([1, 2, 5, 10].find(function (m) { return m * pow >= raw; }));
-    for (var t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-      svg.appendChild(el("line", { x1: x(t), y1: axisY, x2: x(t), y2: axisY + 5, stroke: "#333" }));
-      svg.appendChild(el("text", { x: x(t), y: axisY + 17, "text-anchor": "middle", "font-size": 11 }, fmt(t) + " ns"));
-    }
-    document.getElementById("range").textContent = "showing " + fmt(t0) + " - " + fmt(t1) + " ns of " + fmt(D.endNs) + " ns";
-  }
-  function zoom(factor, centerNs) {
-    var span = (view[1] - view[0]) * factor, full = D.endNs || 1;
-    span = Math.min(full, Math.max(full / 1e6, span));
-    var c = centerNs === undefined ? (view[0] + view[1]) / 2 : centerNs;
-    var frac = (c - view[0]) / (view[1] - view[0]);
-    var a = c - frac * span; a = Math.max(0, Math.min(full - span, a));
-    view = [a, a + span]; draw();
-  }
-  svg.addEventListener("wheel", function (e) {
-    e.preventDefault();
-    var rect = svg.getBoundingClientRect(), px = e.clientX - rect.left - LEFT;
-    zoom(e.deltaY < 0 ? 0.8 : 1.25, view[0] + Math.max(0, Math.min(1, px / PW)) * (view[1] - view[0]));
-  }, { passive: false });
-  var drag = null;
-  svg.addEventListener("mousedown", function (e) { drag = { x: e.clientX, v: view.slice() }; svg.style.cursor = "grabbing"; });
-  window.addEventListener("mouseup", function () { drag = null; svg.style.cursor = "grab"; });
-  window.addEventListener("mousemove", function (e) {
-    if (!drag) return;
-    var span = drag.v[1] - drag.v[0], full = D.endNs || 1, d = -(e.clientX - drag.x) / PW * span;
-    var a = Math.max(0, Math.min(full - span, drag.v[0] + d)); view = [a, a + span]; draw();
-  });
-  document.getElementById("zin").onclick = function () { zoom(0.5); };
-  document.getElementById("zout").onclick = function () { zoom(2); };
-  document.getElementById("reset").onclick = function () { view = [0, D.endNs || 1]; draw(); };
-  var legend = document.getElementById("legend");
-  [["A tile", "A"], ["B tile", "B"], ["C tile", "C"], ["write-back", "wb"], ["compute", "compute"], ["stall: data", "data"], ["stall: credit", "credit"]].forEach(function (l) {
-    var s = document.createElement("span"), i = document.createElement("i"); i.style.background = D.colors[l[1]]; s.appendChild(i); s.appendChild(document.createTextNode(l[0])); legend.appendChild(s);
-  });
-  draw();
-})();
-</script>
-</body>
-</html>
-`;
-}
-
-/**
  * A terminal rendering: one row per lane, `width` columns over the chart's time span; each column shows what the lane
  * does at its midpoint: A/B/C a load of that tensor, w a write-back, # compute, ! a stall waiting for data, ~ a stall
  * waiting for credit, space idle.
@@ -301,7 +202,7 @@ export function ganttAscii(chart: GanttChart, options: { width?: number } = {}):
   const width = Math.max(20, options.width ?? 100);
   const span = chart.endNs > 0 ? chart.endNs : 1;
   const nameW = Math.max(...chart.lanes.map((l) => l.length));
-  const lines: string[] = [`${chart.title}${chart.truncated ? ` (first ${chart.bars.length} of ${chart.totalTasks} tasks)` : ""}`];
+  const lines: string[] = [`${chart.title}${chart.truncated ? ` (${truncationNote(chart)})` : ""}`];
   chart.lanes.forEach((lane, li) => {
     const bars = chart.bars.filter((b) => b.lane === li);
     let cursor = 0;

@@ -10,6 +10,9 @@ export interface LinePoint {
   readonly facet?: string;
 }
 
+const DASHES: readonly number[][] = [[1, 0], [6, 3], [2, 2], [8, 2, 2, 2]];
+const SHAPES = ["circle", "square", "triangle-up", "diamond", "cross"] as const;
+
 export interface LineChartOptions {
   readonly title: string;
   readonly xTitle: string;
@@ -23,17 +26,25 @@ export interface LineChartOptions {
 /** A line chart (optionally faceted into small multiples) as an SVG string. */
 export function lineChartSvg(points: readonly LinePoint[], options: LineChartOptions): Promise<string> {
   const faceted = points.some((p) => p.facet !== undefined);
+  const series = [...new Set(points.map((p) => p.series))];
   const encoding = {
     x: { field: "x", type: "quantitative" as const, title: options.xTitle, scale: { type: options.xLog === true ? ("log" as const) : ("linear" as const) } },
     y: { field: "y", type: "quantitative" as const, title: options.yTitle, scale: { type: options.yLog === true ? ("log" as const) : ("linear" as const) } },
-    color: { field: "series", type: "nominal" as const, title: null },
+    color: { field: "series", type: "nominal" as const, title: null, scale: { domain: series } },
+    // tied series draw on top of each other: the first is widest, later ones thinner, dashed and with other markers,
+    // so every line stays visible where they coincide
+    strokeDash: { field: "series", type: "nominal" as const, title: null, scale: { domain: series, range: series.map((_, i) => DASHES[i % DASHES.length]!) } },
+    strokeWidth: { field: "series", type: "ordinal" as const, sort: series, title: null, scale: { domain: series, range: series.map((_, i) => Math.max(1, 4 - 1.2 * i)) } },
+    shape: { field: "series", type: "nominal" as const, title: null, scale: { domain: series, range: series.map((_, i) => SHAPES[i % SHAPES.length]!) } },
   };
   const spec: TopLevelSpec = faceted
     ? {
         title: options.title,
         data: { values: points.map((p) => ({ ...p })) },
-        facet: { field: "facet", type: "nominal", title: null },
+        facet: { field: "facet", type: "nominal", title: null, header: { labelLimit: 0 } },
         columns: options.columns ?? 3,
+        // each panel has its own axes: shared ones hang under the last row's empty cells
+        resolve: { axis: { x: "independent", y: "independent" } },
         spec: { width: 220, height: 150, mark: { type: "line", point: true }, encoding },
       }
     : {
@@ -70,8 +81,9 @@ export interface HeatmapOptions {
 export function heatmapSvg(cells: readonly HeatCell[], options: HeatmapOptions): Promise<string> {
   const byLabel = options.colorBy === "label";
   const values = cells.map((c) => ({ ...c, label: c.label ?? String(Number(c.value.toPrecision(3))) }));
-  const x = { field: "x", type: "ordinal" as const, title: options.xTitle, ...(options.xSort ? { sort: [...options.xSort] } : {}) };
-  const y = { field: "y", type: "ordinal" as const, title: options.yTitle, ...(options.ySort ? { sort: [...options.ySort] } : {}) };
+  // labelLimit 0: whole names, never cut with an ellipsis
+  const x = { field: "x", type: "ordinal" as const, title: options.xTitle, axis: { labelLimit: 0 }, ...(options.xSort ? { sort: [...options.xSort] } : {}) };
+  const y = { field: "y", type: "ordinal" as const, title: options.yTitle, axis: { labelLimit: 0 }, ...(options.ySort ? { sort: [...options.ySort] } : {}) };
   const spec: TopLevelSpec = {
     title: options.title,
     data: { values },
@@ -85,7 +97,14 @@ export function heatmapSvg(cells: readonly HeatCell[], options: HeatmapOptions):
             : { field: "value", type: "quantitative", title: null, scale: { scheme: "viridis" } },
         },
       },
-      { mark: { type: "text", fontSize: 9 }, encoding: { text: { field: "label", type: "nominal" } } },
+      {
+        mark: { type: "text", fontSize: 9 },
+        encoding: {
+          text: { field: "label", type: "nominal" },
+          // readable on every cell: white text on dark colours, black on light ones (the cell colour's luminance)
+          color: { condition: { test: `luminance(scale('color', datum.${byLabel ? "label" : "value"})) < 0.4`, value: "#ffffff" }, value: "#000000" },
+        },
+      },
     ],
   };
   return renderVegaLiteSvg(spec);

@@ -3,25 +3,29 @@ import type { SweepRow } from "./sweep-rows.js";
 
 const MiB = 1024 * 1024;
 
-/** The best strategy per (workload, L3 size) of ok sweep rows: least DRAM reads + writes. */
-export function bestStrategies(rows: readonly SweepRow[]): { workload: string; l3Bytes: number; strategy: string; ratio: number }[] {
-  const best = new Map<string, { workload: string; l3Bytes: number; strategy: string; ratio: number; traffic: number }>();
+/** Traffic within this relative distance of the least counts as a tie (the models' byte counts are exact integers). */
+const TIE = 1e-9;
+
+/**
+ * The best strategy per (workload, L3 size) of ok sweep rows: least DRAM reads + writes. `strategies` lists every
+ * strategy that ties for least (in sweep order), so a tie is never shown as one strategy; `strategy` joins them with "=".
+ */
+export function bestStrategies(rows: readonly SweepRow[]): { workload: string; l3Bytes: number; strategy: string; strategies: string[]; ratio: number }[] {
+  const cells = new Map<string, { workload: string; l3Bytes: number; ratio: number; entries: { strategy: string; traffic: number }[] }>();
   for (const r of rows) {
     if (r.Status !== "ok") continue;
-    const traffic = Number(r.DRAM_Read_Bytes) + Number(r.DRAM_Write_Bytes);
     const key = `${r.Workload_Name}\u0000${r.L3_Bytes}`;
-    const cur = best.get(key);
-    if (cur === undefined || traffic < cur.traffic) {
-      best.set(key, {
-        workload: r.Workload_Name,
-        l3Bytes: Number(r.L3_Bytes),
-        strategy: r.Strategy,
-        ratio: Number(r.Traffic_Over_Compulsory),
-        traffic,
-      });
-    }
+    const traffic = Number(r.DRAM_Read_Bytes) + Number(r.DRAM_Write_Bytes);
+    const cell = cells.get(key) ?? { workload: r.Workload_Name, l3Bytes: Number(r.L3_Bytes), ratio: Number.POSITIVE_INFINITY, entries: [] };
+    if (traffic < Math.min(...cell.entries.map((e) => e.traffic))) cell.ratio = Number(r.Traffic_Over_Compulsory);
+    cell.entries.push({ strategy: r.Strategy, traffic });
+    cells.set(key, cell);
   }
-  return [...best.values()].map(({ traffic: _t, ...rest }) => rest);
+  return [...cells.values()].map((c) => {
+    const least = Math.min(...c.entries.map((e) => e.traffic));
+    const strategies = c.entries.filter((e) => e.traffic <= least * (1 + TIE)).map((e) => e.strategy);
+    return { workload: c.workload, l3Bytes: c.l3Bytes, strategy: strategies.join("="), strategies, ratio: c.ratio };
+  });
 }
 
 const sizeLabel = (bytes: number): string => (bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)}GiB` : bytes >= MiB ? `${bytes / MiB}MiB` : `${bytes / 1024}KiB`);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { SWEEP_COLUMNS, parseGridFile, parseSweepCsv, presetSpec, runSweep, sweepPlots, type SweepSpec } from "@kpu/scheduler";
+import { SWEEP_COLUMNS, bestStrategies, parseGridFile, parseSweepCsv, presetSpec, runSweep, sweepPlots, type SweepSpec } from "@kpu/scheduler";
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -90,6 +90,23 @@ describe("sweeps", () => {
     expect(plots.overfetchSvg).toMatch(/^<svg/);
     expect(plots.bestStrategySvg).toMatch(/^<svg/);
     expect(plots.bestStrategySvg).toContain("WS");
+  });
+
+  it("names every strategy that ties for least DRAM traffic, never just the first", async () => {
+    // at 64 MiB every strategy of a 512^3 matmul moves only the compulsory bytes
+    const spec: SweepSpec = { ...small, workloads: [{ name: "Small Square", category: "", aspect: "", m: 512, n: 512, k: 512 }], l3Bytes: [256 * 1024, 64 * 1024 * 1024] };
+    const r = await runSweep(spec, { outDir: tmp(), workers: 1 });
+    for (const cell of bestStrategies(r.rows)) {
+      // reference: every ok row of the cell at the least traffic, found by hand
+      const rows = r.rows.filter((x) => x.Status === "ok" && Number(x.L3_Bytes) === cell.l3Bytes);
+      const traffic = rows.map((x) => Number(x.DRAM_Read_Bytes) + Number(x.DRAM_Write_Bytes));
+      const least = Math.min(...traffic);
+      expect(cell.strategies).toEqual(rows.filter((_, i) => traffic[i] === least).map((x) => x.Strategy));
+      expect(cell.strategy).toBe(cell.strategies.join("="));
+    }
+    const big = bestStrategies(r.rows).find((c) => c.l3Bytes === 64 * 1024 * 1024)!;
+    expect(big.strategies.length).toBeGreaterThan(1);
+    expect(await sweepPlots(r.rows).then((p) => p.bestStrategySvg)).toContain(`>${big.strategy}<`);
   });
 });
 

@@ -10,6 +10,7 @@ import { registerFabric } from "./fabric/index.js";
 import { registerHw } from "./hw/index.js";
 import { registerL3 } from "./l3/index.js";
 import { registerMap } from "./map/index.js";
+import { registerReport } from "./report/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
 
@@ -26,5 +27,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerFabric(program, io);
   registerL3(program, io);
   registerMap(program, io);
+  registerReport(program, io);
   registerErrors(program, io);
 }

@@ -1,4 +1,4 @@
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { KpuError, SCHEDULE_SCHEMA_VERSION, STRATEGIES, mappingToJson, mlpExample, parseMapping, type Schedule, type TileShape } from "@kpu/ir";
@@ -8,10 +8,10 @@ import {
   buildMapping,
   ganttAscii,
   ganttChart,
-  ganttHtml,
   ganttSvg,
   simulateMatmul,
   simulateSchedule,
+  simTrace,
   type BufferDepths,
   type Dataflow,
   type LevelName,
@@ -19,6 +19,7 @@ import {
   type SimRun,
   type Strategy,
 } from "@kpu/kpu-model";
+import { simRunHtml } from "@kpu/report";
 import { TILE_RULES, parseTiles, type TileRule } from "@kpu/scheduler";
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
@@ -55,6 +56,8 @@ export interface SimFlags extends MatmulSimFlags {
   readonly schedule?: string;
   readonly gantt?: string;
   readonly ganttBars?: number;
+  /** Write the timeline in the Trace Event Format (Perfetto, chrome://tracing). */
+  readonly trace?: string;
   readonly ascii?: boolean;
 }
 
@@ -245,9 +248,14 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
       hint: "End the file name in .svg, .html (hover and zoom) or .txt (ASCII).",
     });
   }
+  if (ext === ".html") {
+    // the interactive page of `kpu report`: zoom, pan, tile search, aggregation of bars narrower than a pixel
+    const html = simRunHtml(run, { title: `kpu simulation: ${run.report.hardware} ${run.report.m}x${run.report.n}x${run.report.k}`, source: basename(path), where: flag, ...(maxBars === undefined ? {} : { maxTasks: maxBars }) });
+    writeFileAtomic(path, html, flag);
+    return Math.min(run.plan.program.n, maxBars ?? run.plan.program.n);
+  }
   const chart = ganttChart(run, maxBars === undefined ? {} : { maxBars });
-  const text = ext === ".svg" ? ganttSvg(chart) : ext === ".html" ? ganttHtml(chart) : ganttAscii(chart, { width: 160 });
-  writeFileAtomic(path, text, flag);
+  writeFileAtomic(path, ext === ".svg" ? ganttSvg(chart) : ganttAscii(chart, { width: 160 }), flag);
   return chart.bars.length;
 }
 
@@ -255,13 +263,16 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
 export function simCommand(flags: SimFlags, io: CliIo): SimReport {
   const run = runSimulation(flags);
   const bars = flags.gantt === undefined ? 0 : writeGantt(run, flags.gantt, flags.ganttBars);
+  if (flags.trace !== undefined) writeFileAtomic(flags.trace, JSON.stringify(simTrace(run)), "--trace");
   if (flags.json === true) {
-    io.stdout(toJsonText({ ...run.report, ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }) }));
+    const files = { ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }), ...(flags.trace === undefined ? {} : { trace: flags.trace }) };
+    io.stdout(toJsonText({ ...run.report, ...files }));
     return run.report;
   }
   io.stdout(simSummary(run.report));
   if (flags.ascii === true) io.stdout(ganttAscii(ganttChart(run, { maxBars: flags.ganttBars ?? 200 }), { width: 100 }));
   if (flags.gantt !== undefined) io.stdout(`wrote a Gantt chart of ${bars} tasks to ${flags.gantt}\n`);
+  if (flags.trace !== undefined) io.stdout(`wrote a trace of ${run.plan.program.n} tasks to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
   return run.report;
 }
 
@@ -316,8 +327,9 @@ export function registerSim(program: Command, io: CliIo): void {
   addMatmulSimFlags(program.command("sim").description("event-driven timing simulation: DMA engine, block mover, streamer and fabric with credits"))
     .option("--schedule <file>", "simulate a memory-planner schedule (kpu compile --emit schedule --out f) instead of --m/--n/--k")
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
-    .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000, earliest first)", positiveInt("--gantt-bars", 1_000_000))
+    .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000 for .svg and .txt, 200000 for .html; earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")
+    .option("--trace <file>", "write the timeline as Trace Event Format JSON (Perfetto, chrome://tracing; kpu report reads it)")
     .action((flags: SimFlags, command: Command) => {
       checkMappingFlags(flags, command);
       simCommand(flags, io);

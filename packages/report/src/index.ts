@@ -1,0 +1,14 @@
+export { buildReport, simRunHtml } from "./report.js";
+export type { BuiltReport } from "./report.js";
+export { REPORT_KINDS, detectReport } from "./kinds/registry.js";
+export type { ReportKind, ReportSource } from "./kinds/registry.js";
+export { reportHtml } from "./html.js";
+export type { ReportPage } from "./html.js";
+export { ANALYSIS_KIND, ANALYSIS_SCHEMA_VERSION, analysisSchema, analysisView, dramBytesPerFabricCycle, parseAnalysis } from "./kinds/analysis.js";
+export type { AnalysisDoc, AnalysisLayer, AnalysisView } from "./kinds/analysis.js";
+export { sweepView } from "./kinds/sweep.js";
+export type { SweepPoint, SweepView } from "./kinds/sweep.js";
+export { MAX_EMBEDDED_TASKS, simView, timelineOf } from "./kinds/sim.js";
+export type { SimView, Timeline, TraceInput } from "./kinds/sim.js";
+export { cpuView } from "./kinds/cpu.js";
+export type { CpuView } from "./kinds/cpu.js";
