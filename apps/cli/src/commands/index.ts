@@ -10,6 +10,8 @@ import { registerHw } from "./hw/index.js";
 import { registerL3 } from "./l3/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
+import { registerQueue } from "./queue/index.js";
+import { registerWorker } from "./worker/index.js";
 
 /** Every command registers itself here; one folder per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -23,4 +25,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerFabric(program, io);
   registerL3(program, io);
   registerErrors(program, io);
+  registerWorker(program, io);
+  registerQueue(program, io);
 }
