@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { PREFIX, queueName, toolVersion } from "../src/index.js";
 import { HAVE_REDIS, kpuRun, kpuSpawn, smallGrid, startRedis, startWorker, stopProcess, tempDir, until, type KpuProcess, type RedisServer } from "./harness.js";
 
 const grid = smallGrid();
@@ -147,10 +148,8 @@ describe.skipIf(!HAVE_REDIS)("queued sweeps on real Redis and worker processes",
     redis = await startRedis();
     const out = tempDir("old");
     const p = producer(out);
-    await until("the jobs to be queued", async () => {
-      const s = await kpuRun(["queue", "status", "--redis", redis!.url, "--json"]);
-      return s.code === 0 && (JSON.parse(s.stdout) as { queues: { waiting: number }[] }).queues.some((q) => q.waiting === 12);
-    });
+    // BullMQ's list of waiting job ids
+    await until("the jobs to be queued", () => redis!.cli("LLEN", `${PREFIX}:${queueName("sweep", toolVersion())}:wait`) === "12");
     const old = await worker("old", { KPU_FAULT_QUEUE: "version:0.0.1" });
     await until("the refusal", () => /refused by version: 12 sweep job\(s\) of kpu \d+\.\d+\.\d+ wait/.test(old.stderr));
     expect(old.events().find((e) => e.event === "ready")).toMatchObject({ version: "0.0.1", queues: ["sweep@0.0.1"] });
