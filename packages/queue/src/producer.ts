@@ -62,6 +62,8 @@ async function runQueue<P, R>(
   const queue = new Queue(name, { connection, prefix: PREFIX });
   const events = new QueueEvents(name, { connection, prefix: PREFIX });
   let failure: unknown;
+  // read through a function: the closures below set it, which the compiler's narrowing does not see
+  const broken = (): boolean => failure !== undefined;
   queue.on("error", () => undefined); // a Redis restart: commands wait for the reconnection
   events.on("error", () => undefined); // QueueEvents reconnects by itself; the reconcile loop covers the gap
   const pending = new Set(jobs.keys());
@@ -114,7 +116,7 @@ async function runQueue<P, R>(
   try {
     await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const client = redisClient(target);
-    await client.sadd(QUEUES_KEY, name).finally(() => client.disconnect());
+    await client.sadd(QUEUES_KEY, name).finally(() => { client.disconnect(); });
     const ids = [...jobs.keys()];
     const chunk = options.chunk ?? 500;
     for (let i = 0; i < ids.length; i += chunk) {
@@ -122,7 +124,7 @@ async function runQueue<P, R>(
     }
     await reconcileAll(ids);
     const reconcileMs = options.reconcileMs ?? 2_000;
-    while (pending.size > 0 && failure === undefined) {
+    while (pending.size > 0 && !broken()) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -130,7 +132,7 @@ async function runQueue<P, R>(
       });
       clearTimeout(timer);
       wake = undefined;
-      if (failure === undefined && pending.size > 0 && Date.now() - lastEvent >= reconcileMs) {
+      if (!broken() && pending.size > 0 && Date.now() - lastEvent >= reconcileMs) {
         await reconcileAll([...pending]);
         lastEvent = Date.now();
       }
@@ -140,10 +142,10 @@ async function runQueue<P, R>(
   } finally {
     await Promise.allSettled([events.close(), queue.close()]);
   }
-  if (failure !== undefined) throw failure instanceof KpuError ? failure : redisError(target, failure);
+  if (broken()) throw failure instanceof KpuError ? failure : redisError(target, failure);
 
   async function reconcileAll(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length && failure === undefined; i += 200) await Promise.all(ids.slice(i, i + 200).map((id) => (pending.has(id) ? reconcileOne(id) : undefined)));
+    for (let i = 0; i < ids.length && !broken(); i += 200) await Promise.all(ids.slice(i, i + 200).filter((id) => pending.has(id)).map(reconcileOne));
   }
 }
 

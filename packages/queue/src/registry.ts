@@ -6,8 +6,8 @@ import { toolVersion } from "./version.js";
 
 /** Every job kind this version runs, by name (`dse` joins when the design-space explorer lands). */
 export const JOB_KINDS: Readonly<Record<string, AnyJobKind>> = {
-  sweep: SWEEP_KIND as unknown as AnyJobKind,
-  tune: TUNE_KIND as unknown as AnyJobKind,
+  sweep: SWEEP_KIND,
+  tune: TUNE_KIND,
 };
 
 /** Parses `--kinds sweep,tune`; an unknown kind is KPU_BAD_FLAG listing the known ones. */

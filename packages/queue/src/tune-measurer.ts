@@ -16,7 +16,7 @@ export function queueMeasurer(target: RedisTarget, options: SubmitOptions = {}):
         .filter((k) => measure[k] !== undefined)
         .map((k) => [k, measure[k]]),
     );
-    const out: (Measurement & { measuredOn?: string })[] = new Array(candidates.length);
+    const out: (Measurement & { measuredOn?: string })[] = [];
     await runOnQueue(
       target,
       TUNE_KIND,

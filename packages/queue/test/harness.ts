@@ -104,8 +104,8 @@ export function kpuSpawn(argv: readonly string[], env: Record<string, string> = 
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     exited: new Promise((resolve) => child.on("close", (code, signal) => { resolve({ code, signal }); })),
   };
-  child.stdout!.on("data", (d: Buffer) => (p.stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (p.stderr += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (p.stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (p.stderr += d.toString()));
   return p;
 }
 

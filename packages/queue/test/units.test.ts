@@ -31,7 +31,7 @@ describe("content keys", () => {
         const reversed = Object.fromEntries(Object.entries(obj).reverse());
         expect(contentKey("k", "1", reversed)).toBe(contentKey("k", "1", obj));
         const first = Object.keys(obj)[0]!;
-        const changed = { ...obj, [first]: typeof obj[first] === "number" ? (obj[first] as number) + 1 : `${String(obj[first])}!` };
+        const changed = { ...obj, [first]: typeof obj[first] === "number" ? (obj[first]) + 1 : `${String(obj[first])}!` };
         expect(contentKey("k", "1", changed)).not.toBe(contentKey("k", "1", obj));
         expect(contentKey("k", "2", obj)).not.toBe(contentKey("k", "1", obj));
         expect(contentKey("j", "1", obj)).not.toBe(contentKey("k", "1", obj));

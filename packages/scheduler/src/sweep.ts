@@ -129,7 +129,8 @@ export function sweepJobPool(threads: number): SweepJobPool {
     ...(fromSource ? { execArgv: [...withoutConditions(process.execArgv), "--conditions=@kpu/source"] } : {}),
   });
   return {
-    run: async (spec, job) => (await pool.run({ spec, job })) as SweepRow[],
+    // a job needs its own workload only: sending the whole spec would copy every workload to the thread per job
+    run: async (spec, job) => (await pool.run({ spec: { ...spec, workloads: [job.workload] }, job })) as SweepRow[],
     destroy: () => pool.destroy(),
   };
 }

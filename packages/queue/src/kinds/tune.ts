@@ -108,7 +108,7 @@ function tuneRunner(): JobRunner<TunePayload, TuneOutcome> {
       const [measurement] = await measureKernels([{ id: "trial", kind: "nest", nest: v.nest }], { ...(p.measure as MeasureOptions), host: p.host, threads: p.threads });
       return { measurement: measurement!, measuredOn };
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 

@@ -69,7 +69,7 @@ export async function workerCommand(flags: WorkerFlags, io: CliIo, until?: Promi
   if (flags.json !== true) io.stderr(`worker ${worker.name}: kpu ${toolVersion()}, queues ${worker.queues.join(", ")} at ${target.shown}, concurrency ${flags.concurrency}; stop with SIGTERM or Ctrl-C\n`);
   try {
     const why = await Promise.race([signals.stopped, ...(until === undefined ? [] : [until.then(() => "stop")])]);
-    if (flags.json !== true) io.stderr(`worker ${worker.name}: ${String(why)}: finishing the jobs in flight (again to give them back)\n`);
+    if (flags.json !== true) io.stderr(`worker ${worker.name}: ${why}: finishing the jobs in flight (again to give them back)\n`);
     await worker.close(forced);
   } finally {
     signals.release();
