@@ -2,6 +2,7 @@
 // issue 15. Every queued sweep must give the local run's sweep.csv and results.json byte for byte.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseGridFile, runSweep } from "@kpu/scheduler";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PREFIX, queueName, toolVersion } from "../src/index.js";
 import { HAVE_REDIS, kpuRun, kpuSpawn, smallGrid, startRedis, startWorker, stopProcess, tempDir, until, type KpuProcess, type RedisServer } from "./harness.js";
@@ -48,9 +49,9 @@ function doneBy(...workers: KpuProcess[]): number {
 
 describe.skipIf(!HAVE_REDIS)("queued sweeps on real Redis and worker processes", () => {
   beforeAll(async () => {
+    // the local run, in this process: what `kpu l3 sweep --grid` without --queue runs
     local = tempDir("local");
-    const r = await kpuRun(["l3", "sweep", "--grid", grid, "--out", local, "--no-plots", "--json"]);
-    expect(r.code).toBe(0);
+    await runSweep(parseGridFile(readFileSync(grid, "utf8"), grid), { outDir: local, workers: 1 });
   });
 
   afterEach(async () => {
