@@ -73,39 +73,30 @@ export async function queueStatus(target: RedisTarget, client: Redis, options: {
   return out;
 }
 
-/** Removes the jobs that wait (waiting, delayed): no worker starts them. Jobs in flight finish. Returns per queue how many. */
-export async function drainQueues(target: RedisTarget, client: Redis, only?: string): Promise<{ queue: string; removed: number }[]> {
+/** Runs `f` on every kpu queue (or the one named), returning how many jobs it removed from each. */
+async function removeFrom(target: RedisTarget, client: Redis, only: string | undefined, f: (q: Queue, name: string) => Promise<number>): Promise<{ queue: string; removed: number }[]> {
   const out: { queue: string; removed: number }[] = [];
-  for (const name of await queueNames(client, only)) {
-    out.push(
-      await withQueue(target, name, async (q) => {
-        const before = await q.getJobCountByTypes("waiting", "prioritized", "delayed");
-        await q.drain(true);
-        return { queue: name, removed: before };
-      }),
-    );
-  }
+  for (const name of await queueNames(client, only)) out.push({ queue: name, removed: await withQueue(target, name, (q) => f(q, name)) });
   return out;
 }
 
+/** Removes the jobs that wait (waiting, delayed): no worker starts them. Jobs in flight finish. Returns per queue how many. */
+export function drainQueues(target: RedisTarget, client: Redis, only?: string): Promise<{ queue: string; removed: number }[]> {
+  return removeFrom(target, client, only, async (q) => {
+    const before = await q.getJobCountByTypes("waiting", "prioritized", "delayed");
+    await q.drain(true);
+    return before;
+  });
+}
+
 /** Removes finished jobs (completed with their results, and failed) and the per-worker counts: frees Redis memory. */
-export async function cleanQueues(target: RedisTarget, client: Redis, only?: string): Promise<{ queue: string; removed: number }[]> {
-  const out: { queue: string; removed: number }[] = [];
-  for (const name of await queueNames(client, only)) {
-    out.push(
-      await withQueue(target, name, async (q) => {
-        let removed = 0;
-        for (const state of ["completed", "failed"] as const) {
-          for (;;) {
-            const ids = await q.clean(0, 10_000, state);
-            removed += ids.length;
-            if (ids.length === 0) break;
-          }
-        }
-        await client.del(statsKey(name));
-        return { queue: name, removed };
-      }),
-    );
-  }
-  return out;
+export function cleanQueues(target: RedisTarget, client: Redis, only?: string): Promise<{ queue: string; removed: number }[]> {
+  return removeFrom(target, client, only, async (q, name) => {
+    let removed = 0;
+    for (const state of ["completed", "failed"] as const) {
+      for (let ids = await q.clean(0, 10_000, state); ids.length > 0; ids = await q.clean(0, 10_000, state)) removed += ids.length;
+    }
+    await client.del(statsKey(name));
+    return removed;
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * Fault injection for the queue's fault tests, read from `KPU_FAULT_QUEUE` (like `KPU_FAULT_RUN`): a list of
+ * Fault injection for the queue's fault tests, read from the environment variable KPU_FAULT_QUEUE (like KPU_FAULT_RUN): a list of
  * `slow:MS` (each job waits MS before it runs, so a test can kill a worker mid-job), `throw:NAME` (a job whose
  * description contains NAME throws a plain Error) and `version:X` (the process poses as kpu X). Unset: no faults.
  */
