@@ -22,7 +22,22 @@ export interface TrialRecord {
   readonly p10Us?: number;
   readonly gflops?: number;
   readonly reason?: string;
+  /** The machine that measured the trial, when it was not this one (a `kpu worker` through `--queue`). */
+  readonly measuredOn?: string;
 }
+
+/** A candidate to measure: its id within the batch, its parameters and the validated loop nest they give. */
+export interface TuneCandidate {
+  readonly id: string;
+  readonly params: TiledParams;
+  readonly nest: LoopNest;
+}
+
+/** Measures a batch of candidates, one measurement each in order; `measuredOn` names a remote machine. */
+export type CandidateMeasurer = (candidates: readonly TuneCandidate[], options: MeasureOptions) => Promise<(Measurement & { readonly measuredOn?: string })[]>;
+
+/** The local measurer: every candidate compiled and timed here, together (`measureKernels`). */
+export const measureHere: CandidateMeasurer = (candidates, options) => measureKernels(candidates.map((c) => ({ id: c.id, kind: "nest" as const, nest: c.nest })), options);
 
 export interface TuneProgress {
   readonly shape: MatmulShape;
@@ -52,6 +67,8 @@ export interface TuneOptions {
   readonly verifyTop?: number;
   readonly verifyMeasure?: Omit<MeasureOptions, "host" | "threads">;
   readonly onProgress?: (p: TuneProgress) => void;
+  /** Where trials are measured (default `measureHere`; `@kpu/queue` measures on `kpu worker` processes of the host's class). */
+  readonly measurer?: CandidateMeasurer;
 }
 
 export interface TuneResult {
@@ -280,10 +297,13 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
     trials.push(rec);
     if (options.logPath !== undefined) appendFileSync(options.logPath, `${JSON.stringify(rec)}\n`);
   };
-  const toRecord = (m: Measurement, params: TiledParams, source: TrialRecord["source"]): TrialRecord =>
-    m.ok
-      ? { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: true, medianUs: m.medianUs, p10Us: m.p10Us, gflops: shapeFlops(shape) / m.medianUs / 1e3 }
-      : { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: false, reason: m.reason };
+  const measure = options.measurer ?? measureHere;
+  const toRecord = (m: Measurement & { readonly measuredOn?: string }, params: TiledParams, source: TrialRecord["source"]): TrialRecord => {
+    const on = m.measuredOn === undefined ? {} : { measuredOn: m.measuredOn };
+    return m.ok
+      ? { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: true, medianUs: m.medianUs, p10Us: m.p10Us, gflops: shapeFlops(shape) / m.medianUs / 1e3, ...on }
+      : { shape: key, trial: trials.length, round, source, key: tiledKey(params), params, ok: false, reason: m.reason, ...on };
+  };
   progress();
   while (searched().length < budget) {
     const want = Math.min(batchSize, budget - searched().length);
@@ -325,8 +345,8 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
       for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");
     }
     if (batch.length === 0) break; // the space is exhausted
-    const specs = batch.map((b, n) => ({ id: `c${n}`, kind: "nest" as const, nest: b.nest }));
-    const results: Measurement[] = await measureKernels(specs, { maxSecondsPerKernel: 1, ...(options.measure ?? {}), host: options.host, threads: options.threads });
+    const candidates = batch.map((b, n) => ({ id: `c${n}`, params: b.params, nest: b.nest }));
+    const results = await measure(candidates, { maxSecondsPerKernel: 1, ...(options.measure ?? {}), host: options.host, threads: options.threads });
     results.forEach((m, n) => { record(toRecord(m, batch[n]!.params, batch[n]!.source)); });
     round++;
     progress();
@@ -340,8 +360,8 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
       const nest = legal(t.params);
       return nest === undefined ? [] : [{ t, nest }];
     });
-    const specs = top.map((c, n) => ({ id: `v${n}`, kind: "nest" as const, nest: c.nest }));
-    const results = specs.length === 0 ? [] : await measureKernels(specs, { minWindowMs: 100, maxAttempts: 3, ...(options.verifyMeasure ?? {}), host: options.host, threads: options.threads });
+    const candidates = top.map((c, n) => ({ id: `v${n}`, params: c.t.params, nest: c.nest }));
+    const results = candidates.length === 0 ? [] : await measure(candidates, { minWindowMs: 100, maxAttempts: 3, ...(options.verifyMeasure ?? {}), host: options.host, threads: options.threads });
     results.forEach((m, n) => { record(toRecord(m, top[n]!.t.params, "verify")); });
   }
   let bestSoFar = 0;

@@ -121,12 +121,21 @@ const INTERNAL = {
   KPU_MEM_BAD_UOPS: internal("bad micro-op stream", "the micro-ops are not the output of lowering"),
 } as const satisfies Record<string, KpuErrorSpec>;
 
+const QUEUE = {
+  KPU_QUEUE_BAD_URL: input("bad Redis URL", '"<url>" is not a redis:// or rediss:// URL', "Give the Redis server as redis://host:port (redis://:password@host:port with a password)."),
+  KPU_QUEUE_UNREACHABLE: environment("Redis unreachable", "cannot reach Redis at <url> (<reason>)", "Start redis-server there, or check the host, port and firewall."),
+  KPU_QUEUE_AUTH: input("Redis refused the password", "Redis at <url> refused the connection's password (<reply>)", "Put the server's requirepass in the URL: redis://:PASSWORD@host:port."),
+  KPU_QUEUE_VERSION: input("job of another kpu version", "job <id> was made by kpu <version>; this is kpu <version>", "Run a worker of the job's version, or clean the queue (kpu queue clean) and resubmit."),
+  KPU_QUEUE_BAD_PAYLOAD: input("bad job payload", "job <id> of kind <kind> has a payload that does not validate: <issue>", "Submit jobs with kpu's producers (--queue); clean the queue of hand-made jobs (kpu queue clean)."),
+  KPU_QUEUE_BAD_RESULT: input("bad job result", "job <id> returned a result that does not validate: <issue>", "Clean the queue (kpu queue clean) and resubmit; a worker of another build wrote it."),
+} as const satisfies Record<string, KpuErrorSpec>;
+
 const CHECK = {
   KPU_CHECK_FAILED: { title: "check failed", description: "a verification ran and found a mismatch", hint: "Read the report above: which output or invariant failed.", category: "check" },
 } as const satisfies Record<string, KpuErrorSpec>;
 
 /** Every kpu error code with its title, description, default hint and category. */
-export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
+export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...QUEUE, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
 
 /** A code in the catalogue; `new KpuError` takes only these. */
 export type KpuErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -87,6 +87,11 @@ function failedRow(w: Workload, strategy: Strategy, l3Bytes: number, spec: Sweep
   };
 }
 
+/** The rows of a job that failed as a whole (every L3 size of its workload and strategy), with the reason. */
+export function failedSweepRows(spec: SweepSpec, job: SweepJob, reason: string): SweepRow[] {
+  return spec.l3Bytes.map((b) => failedRow(job.workload, job.strategy, b, spec, reason));
+}
+
 /** Runs one job; an expected failure (bad dimensions, L3 below a tile) becomes failed rows with the reason. */
 export function runSweepJob(spec: SweepSpec, job: SweepJob): SweepRow[] {
   const w = job.workload;
@@ -103,7 +108,7 @@ export function runSweepJob(spec: SweepSpec, job: SweepJob): SweepRow[] {
   } catch (error) {
     if (!isKpuError(error)) throw error;
     const reason = `${error.code}${error.where === undefined ? "" : ` at ${error.where}`}: ${error.message}`;
-    return spec.l3Bytes.map((b) => failedRow(w, job.strategy, b, spec, reason));
+    return failedSweepRows(spec, job, reason);
   }
 }
 

@@ -32,6 +32,20 @@ export interface SweepOptions {
   readonly onWarning?: (message: string) => void;
   /** The flag that named outDir, for error locations (e.g. `--out`). */
   readonly outFlag?: string;
+  /**
+   * Runs the jobs somewhere else (e.g. `@kpu/queue`'s BullMQ workers) instead of this machine's worker threads; it must
+   * call `done` once per job with the rows `runSweepJob` gives. Rows, resume and output files stay this function's.
+   */
+  readonly executor?: SweepExecutor;
+}
+
+/** Runs a sweep's jobs, calling `done` with each job's rows as it finishes (in any order). */
+export type SweepExecutor = (spec: SweepSpec, jobs: readonly SweepJob[], done: (job: SweepJob, rows: SweepRow[]) => void) => Promise<void>;
+
+/** A pool of worker threads that run sweep jobs (the same code as `runSweepJob`); destroy it when done. */
+export interface SweepJobPool {
+  run(spec: SweepSpec, job: SweepJob): Promise<SweepRow[]>;
+  destroy(): Promise<void>;
 }
 
 export interface SweepOutcome {
@@ -95,9 +109,14 @@ function loadLog(path: string, spec: SweepSpec, warn: (message: string) => void)
   return [...byKey.values()].filter((v): v is { row: SweepRow; line: number } => v !== null).map((v) => v.row);
 }
 
-/** A tinypool over the sweep's worker entry. */
-function workerPool(threads: number): Tinypool {
-  return createWorkerPool(import.meta.url, { built: "./sweep-worker.js", source: "./sweep-worker-source.mjs" }, threads);
+/** A pool of sweep worker threads (the shared worker-pool entry: built JS, or the tsx bootstrap from sources). */
+export function sweepJobPool(threads: number): SweepJobPool {
+  const pool: Tinypool = createWorkerPool(import.meta.url, { built: "./sweep-worker.js", source: "./sweep-worker-source.mjs" }, threads);
+  return {
+    // a job needs its own workload only: sending the whole spec would copy every workload to the thread per job
+    run: async (spec, job) => (await pool.run({ spec: { ...spec, workloads: [job.workload] }, job })) as SweepRow[],
+    destroy: () => pool.destroy(),
+  };
 }
 
 /** Runs jobs on worker threads (or inline), calling `done` as each finishes. */
@@ -112,11 +131,11 @@ async function runJobs(spec: SweepSpec, jobs: SweepJob[], workers: number, done:
   }
   // biggest jobs first, so the last one to finish is short
   const queue = [...jobs].sort((a, b) => cost(b) - cost(a));
-  const pool = workerPool(Math.min(workers, queue.length));
+  const pool = sweepJobPool(Math.min(workers, queue.length));
   try {
     await Promise.all(
       queue.map(async (job) => {
-        const rows = (await pool.run({ spec, job })) as SweepRow[];
+        const rows = await pool.run(spec, job);
         done(job, rows);
       }),
     );
@@ -174,7 +193,8 @@ async function sweepLocked(spec: SweepSpec, dir: string, options: SweepOptions, 
   let computed = 0;
   const all = [...previous];
   options.onProgress?.(doneRows, totalRows);
-  await runJobs(spec, todo, options.workers ?? availableParallelism(), (_job, rows) => {
+  const run: SweepExecutor = options.executor ?? ((s, j, done) => runJobs(s, [...j], options.workers ?? availableParallelism(), done));
+  await run(spec, todo, (_job, rows) => {
     const fresh = rows.filter((r) => !have.has(rowKey(r.Workload_Name, r.Strategy, r.L3_Bytes)));
     try {
       if (fresh.length > 0) appendFileSync(logPath, fresh.map(csvLine).join(""));

@@ -13,6 +13,8 @@ import { registerMap } from "./map/index.js";
 import { registerReport } from "./report/index.js";
 import { registerSim } from "./sim/index.js";
 import { registerTiming } from "./timing/index.js";
+import { registerQueue } from "./queue/index.js";
+import { registerWorker } from "./worker/index.js";
 
 /** Every command registers itself here; one folder per command. */
 export function registerCommands(program: Command, io: CliIo): void {
@@ -29,4 +31,6 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerMap(program, io);
   registerReport(program, io);
   registerErrors(program, io);
+  registerWorker(program, io);
+  registerQueue(program, io);
 }

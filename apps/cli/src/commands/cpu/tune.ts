@@ -1,4 +1,5 @@
-import { shapeKey, trialScore, tuneCurveSvg, tuneShape, type TuneResult } from "@kpu/cpu-matmul";
+import { shapeKey, trialScore, tuneCurveSvg, tuneShape, type CandidateMeasurer, type TuneResult } from "@kpu/cpu-matmul";
+import { connectChecked, parseRedisUrl, queueMeasurer } from "@kpu/queue";
 import type { Command } from "commander";
 import { dirname } from "node:path";
 import type { CliIo } from "../../main.js";
@@ -13,7 +14,14 @@ export interface TuneFlags extends HostFlags, ShapeFlags {
   readonly seed: number;
   readonly log?: string;
   readonly curve?: string;
+  readonly queue?: string;
   readonly json?: boolean;
+}
+
+async function queueMeasurerOf(url: string): Promise<CandidateMeasurer> {
+  const target = parseRedisUrl(url, "--queue");
+  (await connectChecked(target, 3_000, "--queue")).disconnect();
+  return queueMeasurer(target);
 }
 
 /** `kpu cpu tune`: the autotuner baseline per shape; appends every trial to the log and resumes from it. */
@@ -22,6 +30,8 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
   const host = loadHost(flags);
   const threads = threadsOf(flags, host, io);
   const log = flags.log ?? DEFAULT_TUNE_LOG;
+  // trials measured on `kpu worker --kinds tune` processes of this host's class; Redis checked before anything is written
+  const measurer = flags.queue === undefined ? undefined : await queueMeasurerOf(flags.queue);
   ensureOutputDir(dirname(log), "--log");
   const out: TuneResult[] = [];
   for (const shape of shapes) {
@@ -34,6 +44,7 @@ export async function cpuTuneCommand(flags: TuneFlags, io: CliIo): Promise<TuneR
       seed: flags.seed,
       logPath: log,
       measure: { minWindowMs: 30, maxAttempts: 1 },
+      ...(measurer === undefined ? {} : { measurer }),
       onProgress: (p) => {
         bar.tick(p.trials, `best ${p.bestGflops.toFixed(1)} GFLOP/s`);
       },
@@ -81,6 +92,7 @@ export function registerCpuTune(cpu: Command, io: CliIo): void {
         .option("--seed <n>", "random seed", positiveInt("--seed"), 1)
         .option("--log <file>", `JSON Lines trial log, resumed when it exists (default ${DEFAULT_TUNE_LOG})`)
         .option("--curve <file.svg>", "write the best-so-far curve as SVG")
+        .option("--queue <url>", "measure the trials on `kpu worker --kinds tune` processes of this host's class through Redis")
         .option("--json", "machine-readable output"),
     ),
   ).action(async (flags: TuneFlags) => {

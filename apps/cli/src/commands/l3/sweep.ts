@@ -12,13 +12,15 @@ import {
   sweepPlots,
   type CAccounting,
   type L3Model,
+  type SweepExecutor,
   type SweepSpec,
 } from "@kpu/scheduler";
+import { connectChecked, parseRedisUrl, queueSweepExecutor } from "@kpu/queue";
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
 import { guardSignals } from "../../util/process.js";
-import { renderTable, toJsonText } from "../../util/print.js";
+import { renderTable, toJsonText, warn } from "../../util/print.js";
 import { size } from "./common.js";
 
 const PRESETS = ["focused", "comprehensive"] as const;
@@ -31,6 +33,7 @@ export interface L3SweepFlags {
   readonly out?: string;
   readonly workers?: number;
   readonly plots?: boolean;
+  readonly queue?: string;
   readonly json?: boolean;
 }
 
@@ -50,16 +53,26 @@ export function sweepSpecOf(
   return { ...spec, ...(flags.model ? { model: flags.model } : {}), ...(flags.cAccounting ? { cAccounting: flags.cAccounting } : {}) };
 }
 
+/** The executor of `--queue URL`: the URL checked (reachable, password) first. */
+async function queueExecutor(url: string): Promise<SweepExecutor> {
+  const target = parseRedisUrl(url, "--queue");
+  (await connectChecked(target, 3_000, "--queue")).disconnect();
+  return queueSweepExecutor(target);
+}
+
 /**
  * `kpu l3 sweep`: every (workload, strategy, L3 size) of a preset or grid, on every core. Rows are appended to
  * <out>/rows.csv as jobs finish; running the same command again resumes. Writes sweep.csv, results.json and two SVGs.
  */
 export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<void> {
-  const warn = (message: string): void => { io.stderr(`warning: ${message}\n`); };
-  const spec = sweepSpecOf(flags, warn);
+  const onWarning = (message: string): void => { warn(io, message); };
+  const spec = sweepSpecOf(flags, onWarning);
   if (flags.out === undefined) {
     throw new KpuError("KPU_USAGE", "--out is required", { where: "--out", hint: "Give an output directory, e.g. --out l3-sweep." });
   }
+  if (flags.queue !== undefined && flags.workers !== undefined) warn(io, "--workers does nothing with --queue (the workers are `kpu worker` processes)");
+  // a queued sweep checks Redis before it writes anything
+  const executor = flags.queue === undefined ? undefined : await queueExecutor(flags.queue);
   const useBar = flags.json !== true && process.stderr.isTTY;
   const bar = useBar ? new cliProgress.SingleBar({ format: "l3 sweep [{bar}] {value}/{total} rows | {eta}s left" }, cliProgress.Presets.shades_classic) : undefined;
   let started = false;
@@ -70,8 +83,9 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
   const outcome = await runSweep(spec, {
     outDir: flags.out,
     outFlag: "--out",
-    onWarning: warn,
+    onWarning,
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    ...(executor === undefined ? {} : { executor }),
     onProgress: (done, total) => {
       if (bar === undefined) return;
       if (!started) {
@@ -128,6 +142,7 @@ export function registerL3Sweep(l3: Command, io: CliIo): void {
     .option("--out <dir>", "output directory (rows.csv, sweep.csv, results.json, SVG plots)")
     .option("--workers <n>", "worker threads (default: every core)", positiveInt("--workers", 256))
     .option("--no-plots", "skip the SVG plots")
+    .option("--queue <url>", "run the jobs on `kpu worker` processes through this Redis (redis://host:port)")
     .option("--json", "machine-readable summary")
     .action(async (flags: L3SweepFlags) => {
       await l3SweepCommand(flags, io);
