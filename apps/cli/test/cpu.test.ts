@@ -84,6 +84,36 @@ describe("kpu cpu bench", () => {
   });
 });
 
+describe("kpu cpu bench with the peer libraries", () => {
+  it("times OpenBLAS, BLIS and oneDNN beside the host rules, names what each selected, and reports the roofline per shape", async () => {
+    const out = join(dir, "peers.json");
+    const shapes = join(dir, "primes.json");
+    writeFileSync(shapes, JSON.stringify([{ m: 31, n: 67, k: 59, kernel: "p", shapeClass: "primes" }]));
+    const r = await kpu("cpu", "bench", "--shapes", shapes, "--variants", "host-rules,peers", "--threads", "1", "--runs", "5", "--peak", "--out", out, "--json");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(out, "utf8")) as {
+      schemaVersion: number;
+      peers: Record<string, { available: boolean; core?: string; note: string }>;
+      bandwidthGBps: { l2: number; l3: number; dram: number };
+      results: { variant: string; shapeClass?: string }[];
+      failures: { variant: string; reason: string }[];
+    };
+    expect(doc.schemaVersion).toBe(4);
+    expect(Object.keys(doc.peers).sort()).toEqual(["blis", "onednn", "openblas"]);
+    for (const [peer, status] of Object.entries(doc.peers)) {
+      // CI installs all three; elsewhere a missing one is a failure naming its Debian package, never a crash.
+      if (status.available) expect(doc.results.find((x) => x.variant === peer)).toMatchObject({ shapeClass: "primes" });
+      else expect(doc.failures.find((f) => f.variant === peer)?.reason).toMatch(/install lib(openblas|blis|dnnl)-dev/);
+    }
+    expect(doc.bandwidthGBps.l2).toBeGreaterThan(doc.bandwidthGBps.dram);
+    const rep = await kpu("cpu", "report", out, "--out-dir", join(dir, "peer-plots"));
+    expect(rep.stderr).toBe("");
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toMatch(/per class: host-rules geomean/);
+    expect(rep.stdout).toMatch(/│ primes +│ 31x67x59 +│ compute +│ L2 +│/);
+  });
+});
+
 describe("kpu cpu report", () => {
   /** A results file made here, not measured: each variant runs every BERT shape at a fixed GFLOP/s. */
   function syntheticResults(): string {
