@@ -43,6 +43,8 @@ export type { LevelBandwidth, PeakResult } from "./peak.js";
 export { MANUAL_VARIANTS, manualSchedule, seedRules, seedTm } from "./seed.js";
 export type { ManualVariant, RuleDecision } from "./seed.js";
 export { EDGE_SLOWDOWN, PREFETCH_ROWS, hostRules } from "./rules.js";
+export { GEMV_MAX_M, PREFILL_MIN_TILES, regimeOf, regimeRules } from "./regimes.js";
+export type { Regime } from "./regimes.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";
 export type { TiledParams } from "./template.js";

@@ -13,6 +13,7 @@ import {
   measureKernels,
   measurePeak,
   peerMissingReason,
+  regimeOf,
   PEERS,
   seedRules,
   tiledSchedule,
@@ -199,6 +200,28 @@ describe("generated kernels are checked against the reference", () => {
       expect(blas.relErr).toBeLessThanOrEqual(1e-5);
       expect(blas.runs).toBeGreaterThanOrEqual(30);
     }
+  }, 120_000);
+
+  it("every regime's kernel (GEMV, B streamed, B packed per block) is checked against the reference on primes", async () => {
+    // A host whose L3 is 256 KiB puts B beyond half of it at small sizes, so H12 and H13 run here in milliseconds.
+    const small = { ...RUN_HOST, l3: { ...RUN_HOST.l3, bytes: 256 * 1024 }, l2: { ...RUN_HOST.l2, bytes: Math.min(RUN_HOST.l2.bytes, 256 * 1024) } };
+    const shapes: [MatmulShape, string][] = [
+      [{ m: 1, n: 1031, k: 263 }, "gemv"],
+      [{ m: 3, n: 127, k: 997 }, "gemv"],
+      [{ m: 4, n: 64, k: 64 }, "gemv"],
+      [{ m: 13, n: 1031, k: 263 }, "weights-stream"],
+      [{ m: 97, n: 1031, k: 263 }, "weights-block"],
+      [{ m: 131, n: 769, k: 521 }, "weights-block"],
+    ];
+    const specs: KernelSpec[] = shapes.map(([shape, regime]) => {
+      const plan = hostRules(shape, small, 2);
+      expect(regimeOf(shape, small, plan.params.mr)).toBe(regime);
+      const v = validateSchedule(plan.schedule, shape, small);
+      if (!v.ok) throw new Error(v.reason);
+      return { id: `${regime}/${shape.m}`, kind: "nest", nest: v.nest };
+    });
+    const out = await measureKernels(specs, { ...quick, host: small });
+    for (const m of out) expect(m, m.id).toMatchObject({ ok: true });
   }, 120_000);
 
   it("BLIS and oneDNN are checked against the reference on prime sizes and report their kernel / ISA (skipped when absent)", async (ctx) => {
