@@ -24,6 +24,18 @@ describe("kpu cpu schedule", () => {
     for (const d of doc.decisions) expect(d.because.length).toBeGreaterThan(10);
   });
 
+  it("--explain names the regime rule of a GEMV and of a B beyond L3", async () => {
+    const decisionsOf = async (m: string, n: string, k: string): Promise<Map<string, string>> => {
+      const r = await kpu("cpu", "schedule", "--m", m, "--n", n, "--k", k, "--explain", "--host-config", host, "--json");
+      expect(r.code).toBe(0);
+      return new Map((JSON.parse(r.stdout) as { decisions: { id: string; value: string }[] }).decisions.map((d) => [d.id, d.value]));
+    };
+    expect((await decisionsOf("1", "4096", "4096")).get("H11")).toMatch(/^MR = M = 1, NR = 64/);
+    expect((await decisionsOf("16", "14336", "4096")).get("H12")).toMatch(/one column slab per thread/);
+    expect((await decisionsOf("512", "4096", "4096")).get("H13")).toMatch(/^pack B once per KC x NC/);
+    expect((await decisionsOf("64", "768", "768")).get("H11-H13")).toBe("none");
+  });
+
   it("emits C for the seed rules", async () => {
     const r = await kpu("cpu", "schedule", "--m", "32", "--n", "768", "--k", "768", "--rules", "seed", "--emit", "c", "--host-config", host);
     expect(r.code).toBe(0);
