@@ -286,7 +286,8 @@ describe("generated kernels are checked against the reference", () => {
 
 describe("peak probe", () => {
   it("measures an FMA peak, a register-kernel ceiling no faster than it, and the bandwidth of L2, L3 and DRAM", async () => {
-    const [r] = await measurePeak(RUN_HOST, [1], { iterations: 2_000_000, repeats: 2, cacheDir: cache });
+    // Best of 5: the peak and the ceiling run at different moments, and a machine shared with other guests slows either.
+    const [r] = await measurePeak(RUN_HOST, [1], { iterations: 2_000_000, repeats: 5, cacheDir: cache });
     expect(r!.gflops).toBeGreaterThan(0);
     expect(r!.kernelGflops).toBeGreaterThan(0);
     // The ceiling adds loads to the same FMAs: it cannot beat register-only chains (margin for a noisy machine).
