@@ -24,6 +24,18 @@ describe("kpu cpu schedule", () => {
     for (const d of doc.decisions) expect(d.because.length).toBeGreaterThan(10);
   });
 
+  it("--explain names the regime rule of a GEMV and of a B beyond L3", async () => {
+    const decisionsOf = async (m: string, n: string, k: string): Promise<Map<string, string>> => {
+      const r = await kpu("cpu", "schedule", "--m", m, "--n", n, "--k", k, "--explain", "--host-config", host, "--json");
+      expect(r.code).toBe(0);
+      return new Map((JSON.parse(r.stdout) as { decisions: { id: string; value: string }[] }).decisions.map((d) => [d.id, d.value]));
+    };
+    expect((await decisionsOf("1", "4096", "4096")).get("H11")).toMatch(/^MR = M = 1, NR = 64/);
+    expect((await decisionsOf("16", "14336", "4096")).get("H12")).toMatch(/one column slab per thread/);
+    expect((await decisionsOf("512", "4096", "4096")).get("H13")).toMatch(/^pack B once per KC x NC/);
+    expect((await decisionsOf("64", "768", "768")).get("H11-H13")).toBe("none");
+  });
+
   it("emits C for the seed rules", async () => {
     const r = await kpu("cpu", "schedule", "--m", "32", "--n", "768", "--k", "768", "--rules", "seed", "--emit", "c", "--host-config", host);
     expect(r.code).toBe(0);
@@ -81,6 +93,36 @@ describe("kpu cpu bench", () => {
       expect(x.p10Us).toBeLessThanOrEqual(x.medianUs);
       expect(x.gflops).toBeCloseTo((2 * 37 * 53 * 41) / (x.medianUs * 1e3), 6);
     }
+  });
+});
+
+describe("kpu cpu bench with the peer libraries", () => {
+  it("times OpenBLAS, BLIS and oneDNN beside the host rules, names what each selected, and reports the roofline per shape", async () => {
+    const out = join(dir, "peers.json");
+    const shapes = join(dir, "primes.json");
+    writeFileSync(shapes, JSON.stringify([{ m: 31, n: 67, k: 59, kernel: "p", shapeClass: "primes" }]));
+    const r = await kpu("cpu", "bench", "--shapes", shapes, "--variants", "host-rules,peers", "--threads", "1", "--runs", "5", "--peak", "--out", out, "--json");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(out, "utf8")) as {
+      schemaVersion: number;
+      peers: Record<string, { available: boolean; core?: string; note: string }>;
+      bandwidthGBps: { l2: number; l3: number; dram: number };
+      results: { variant: string; shapeClass?: string }[];
+      failures: { variant: string; reason: string }[];
+    };
+    expect(doc.schemaVersion).toBe(4);
+    expect(Object.keys(doc.peers).sort()).toEqual(["blis", "onednn", "openblas"]);
+    for (const [peer, status] of Object.entries(doc.peers)) {
+      // CI installs all three; elsewhere a missing one is a failure naming its Debian package, never a crash.
+      if (status.available) expect(doc.results.find((x) => x.variant === peer)).toMatchObject({ shapeClass: "primes" });
+      else expect(doc.failures.find((f) => f.variant === peer)?.reason).toMatch(/install lib(openblas|blis|dnnl)-dev/);
+    }
+    expect(doc.bandwidthGBps.l2).toBeGreaterThan(doc.bandwidthGBps.dram);
+    const rep = await kpu("cpu", "report", out, "--out-dir", join(dir, "peer-plots"));
+    expect(rep.stderr).toBe("");
+    expect(rep.code).toBe(0);
+    expect(rep.stdout).toMatch(/per class: host-rules geomean/);
+    expect(rep.stdout).toMatch(/│ primes +│ 31x67x59 +│ compute +│ L2 +│/);
   });
 });
 

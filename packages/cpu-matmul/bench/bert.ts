@@ -1,15 +1,18 @@
-// `pnpm bench`: the issue's benchmark on the 24 BERT-base shapes with 2 threads, in one run: the autotuner (256 trials
-// per shape, resumable log), then, when the machine is quiet, the peak probes, one final measurement of seed rules, host
-// rules, the tuner's best and OpenBLAS, and the probes again. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes, 8 trials,
-// < 1 minute.
+// `pnpm bench`: the issue's benchmark on the 24 BERT-base shapes (KPU_BENCH_SHAPES=bert,llm,odd for the other sets)
+// with 2 threads, in one run: the autotuner (256 trials per shape, resumable log), then, when the machine is quiet, the
+// peak probes, one final measurement of seed rules, host rules, the tuner's best, OpenBLAS, BLIS and oneDNN, and the
+// probes again. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes, 8 trials, < 1 minute.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   bertShapes,
+  classSummary,
   describeHost,
   detectHost,
   headline,
+  isPeer,
   measurePeak,
+  namedShapeSets,
   pivotTables,
   runBench,
   shapeKey,
@@ -26,7 +29,10 @@ const trials = Number(process.env.KPU_BENCH_TRIALS ?? (smoke ? 8 : 256));
 const outDir = process.env.KPU_BENCH_OUT ?? join(process.cwd(), "bench-results");
 mkdirSync(outDir, { recursive: true });
 const host = detectHost();
-const shapes = smoke ? bertShapes().filter((s) => s.m === 16) : bertShapes();
+const setSpec = process.env.KPU_BENCH_SHAPES ?? "bert";
+const sets = namedShapeSets(setSpec);
+if (sets === undefined) throw new Error(`KPU_BENCH_SHAPES=${setSpec}: not a list of bert, llm, odd`);
+const shapes = smoke ? bertShapes().filter((s) => s.m === 16) : sets;
 const log = join(outDir, smoke ? "cpu-tune-smoke.jsonl" : "cpu-tune.jsonl");
 const t0 = Date.now();
 const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
@@ -75,7 +81,7 @@ const benchOptions = {
   tuned,
   measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: 6 },
 };
-let doc: ResultsDoc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas"], benchOptions);
+let doc: ResultsDoc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas", "blis", "onednn"], benchOptions);
 // Measurements still disturbed by other processes after the runner's own re-measuring are taken again later, when
 // the machine is quiet, keeping the least-disturbed window (up to 3 passes).
 for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {
@@ -96,9 +102,14 @@ doc = {
   ...doc,
   peakGflops: Math.max(before.gflops, after.gflops),
   kernelCeilingGflops: Math.max(before.kernelGflops, after.kernelGflops),
-  streamGBps: Math.max(before.streamGBps, after.streamGBps),
+  bandwidthGBps: {
+    l2: Math.max(before.bandwidthGBps.l2, after.bandwidthGBps.l2),
+    l3: Math.max(before.bandwidthGBps.l3, after.bandwidthGBps.l3),
+    dram: Math.max(before.bandwidthGBps.dram, after.bandwidthGBps.dram),
+  },
 };
-console.log(`probes before / after: FMA peak ${before.gflops.toFixed(1)} / ${after.gflops.toFixed(1)} GFLOP/s, ceiling ${before.kernelGflops.toFixed(1)} / ${after.kernelGflops.toFixed(1)}, stream ${before.streamGBps.toFixed(1)} / ${after.streamGBps.toFixed(1)} GB/s`);
+const bw = (p: typeof before): string => `${p.bandwidthGBps.l2.toFixed(0)} / ${p.bandwidthGBps.l3.toFixed(0)} / ${p.bandwidthGBps.dram.toFixed(1)}`;
+console.log(`probes before / after: FMA peak ${before.gflops.toFixed(1)} / ${after.gflops.toFixed(1)} GFLOP/s, ceiling ${before.kernelGflops.toFixed(1)} / ${after.kernelGflops.toFixed(1)}, L2 / L3 / DRAM ${bw(before)} and ${bw(after)} GB/s`);
 const file = join(outDir, smoke ? "cpu-results-smoke.json" : "cpu-results.json");
 writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 for (const t of pivotTables(doc)) {
@@ -108,4 +119,8 @@ for (const t of pivotTables(doc)) {
 console.log(`\n${headline(doc).join("\n")}`);
 for (const f of doc.failures) console.log(`failed ${f.variant} ${f.m}x${f.n}x${f.k}: ${f.reason}`);
 console.log(`[${elapsed()}] wrote ${file}`);
-if (smoke && doc.results.filter((r) => r.variant !== "openblas").length < shapes.length * 3) process.exitCode = 1;
+if (smoke && doc.results.filter((r) => !isPeer(r.variant)).length < shapes.length * 3) process.exitCode = 1;
+for (const c of classSummary(doc)) {
+  const peers = c.peers.map((p) => `${p.peer} ${p.gflops.toFixed(1)} (${p.ratio.toFixed(3)}x, worst ${p.worst.toFixed(2)}x)`).join(", ");
+  console.log(`class ${c.shapeClass} (${c.shapes} shapes): host-rules ${c.hostRulesGflops.toFixed(1)} GFLOP/s; ${peers}${c.rooflineShare === undefined ? "" : `; ${(100 * c.rooflineShare).toFixed(1)}% of roofline`}`);
+}

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { findCompiler, type CCompiler } from "./compiler.js";
 import type { HostModel } from "./host.js";
 import { measureKernels, type KernelSpec, type MeasureOptions } from "./measure.js";
+import { PEERS, PEER_INFO, isPeer, peerMissingReason, type PeerName, type PeerStatus } from "./peers.js";
 import { RESULTS_SCHEMA_VERSION, type BenchFailure, type BenchResult, type ResultsDoc } from "./results.js";
 import { validateSchedule } from "./schedule.js";
 import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
@@ -40,6 +41,22 @@ export function bestFromTuneLog(path: string): Map<string, TiledParams> {
   return out;
 }
 
+/** How a peer was called and what it selected, or why it is missing. */
+function peerStatus(peer: PeerName, host: HostModel, missing: boolean, core: string | undefined): PeerStatus {
+  const info = PEER_INFO[peer];
+  if (missing) return { available: false, note: `${info.library} not found: no ${peer} numbers. Debian: apt-get install ${info.debian}` };
+  const avx512 = host.isa === "avx512";
+  const how =
+    peer === "openblas" && avx512
+      ? " with OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels)"
+      : peer === "blis" && avx512
+        ? " with BLIS_ARCH_TYPE = its skx configuration (AVX-512 kernels) unless set"
+        : peer === "onednn"
+          ? " (row-major, OpenMP threads)"
+          : "";
+  return { available: true, ...(core === undefined ? {} : { core }), note: `${info.call} via dlopen(${info.library})${how}` };
+}
+
 /**
  * Measures variants x shapes in one runner (one compile of every kernel, then the runs); failures are records.
  */
@@ -56,8 +73,8 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
       const id = `${variant}/${shapeKey(shape)}`;
       if (meta.has(id)) continue;
       meta.set(id, { variant, shape });
-      if (variant === "openblas") {
-        specs.push({ id, kind: "openblas", shape });
+      if (isPeer(variant)) {
+        specs.push({ id, kind: "peer", peer: variant, shape });
         continue;
       }
       const tuned = options.tuned?.get(shapeKey(shape));
@@ -76,16 +93,16 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
   }
   const measured = await measureKernels(specs, { ...(options.measure ?? {}), host: options.host, threads: options.threads, compiler: cc });
   const results: BenchResult[] = [];
-  let blasCore: string | undefined;
-  let blasMissing = false;
+  const cores = new Map<PeerName, string>();
+  const missing = new Set<PeerName>();
   for (const m of measured) {
     const { variant, shape } = meta.get(m.id)!;
     if (!m.ok) {
-      if (variant === "openblas" && m.reason.startsWith("OpenBLAS not found")) blasMissing = true;
+      if (isPeer(variant) && m.reason === peerMissingReason(variant)) missing.add(variant);
       fail(variant, shape, m.reason);
       continue;
     }
-    if (m.blasCore !== undefined) blasCore = m.blasCore;
+    if (isPeer(variant) && m.blasCore !== undefined) cores.set(variant, m.blasCore);
     results.push({
       variant,
       ...(shape.kernel === undefined ? {} : { kernel: shape.kernel }),
@@ -101,25 +118,19 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
       stolenFraction: m.stolenFraction,
       slowdown: m.slowdown,
       noisy: m.noisy,
+      ...(shape.shapeClass === undefined ? {} : { shapeClass: shape.shapeClass }),
     });
   }
-  const askedBlas = variants.includes("openblas");
-  const openblas = !askedBlas
-    ? { available: false, note: "not requested" }
-    : blasMissing
-      ? { available: false, note: "OpenBLAS is not installed (libopenblas.so.0 not found): no vendor BLAS numbers. Debian: apt-get install libopenblas-dev" }
-      : {
-          available: true,
-          ...(blasCore === undefined ? {} : { core: blasCore }),
-          note: `cblas_sgemm via dlopen(libopenblas.so.0)${options.host.isa === "avx512" ? " with OPENBLAS_CORETYPE=SkylakeX (AVX-512 kernels)" : ""}`,
-        };
+  const peers: Partial<Record<PeerName, PeerStatus>> = {};
+  for (const peer of PEERS.filter((p) => variants.includes(p))) peers[peer] = peerStatus(peer, options.host, missing.has(peer), cores.get(peer));
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     kind: "kpu.cpu.results",
     host: options.host,
     compiler: { command: cc.command, version: cc.version, flags: cc.flags },
     threads: options.threads,
-    openblas,
+    openblas: peers.openblas ?? { available: false, note: "not requested" },
+    peers,
     ...(options.peakGflops === undefined ? {} : { peakGflops: options.peakGflops }),
     results,
     failures,

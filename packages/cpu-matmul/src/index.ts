@@ -1,5 +1,24 @@
-export { BERT_KERNELS, BERT_M_VALUES, MAX_EXTENT, MAX_MACS, bertShapes, parseShapesText, shapeFlops, shapeKey, validateShape } from "./shapes.js";
-export type { MatmulShape } from "./shapes.js";
+export {
+  BERT_KERNELS,
+  BERT_M_VALUES,
+  LLM_M_VALUES,
+  LLM_PROJECTIONS,
+  MAX_EXTENT,
+  MAX_MACS,
+  ODD_SHAPES,
+  SHAPE_SETS,
+  bertShapes,
+  llmShapes,
+  namedShapeSets,
+  oddShapes,
+  parseShapesText,
+  shapeFlops,
+  shapeKey,
+  validateShape,
+} from "./shapes.js";
+export type { MatmulShape, ShapeSetName } from "./shapes.js";
+export { PEERS, PEER_INFO, isPeer, peerMissingReason } from "./peers.js";
+export type { PeerInfo, PeerName, PeerStatus } from "./peers.js";
 export { HOST_CONFIG_KEYS, VECTOR_ISAS, applyHostConfig, checkHost, describeHost, detectHost, hostConfigSchema, loadHostConfig, supportedLanes, vectorLanes } from "./host.js";
 export type { CacheLevel, HostConfig, HostModel, VectorIsa } from "./host.js";
 export {
@@ -19,11 +38,13 @@ export { DEFAULT_CFLAGS, cacheDir, findCompiler } from "./compiler.js";
 export type { CCompiler } from "./compiler.js";
 export { MAX_REL_ERR, STEAL_THRESHOLD, measureKernels, windowDisturbance } from "./measure.js";
 export type { KernelSpec, MeasureOptions, Measurement } from "./measure.js";
-export { measurePeak } from "./peak.js";
-export type { PeakResult } from "./peak.js";
+export { DRAM_PROBE_BYTES, bandwidthProbeBytes, measurePeak } from "./peak.js";
+export type { LevelBandwidth, PeakResult } from "./peak.js";
 export { MANUAL_VARIANTS, manualSchedule, seedRules, seedTm } from "./seed.js";
 export type { ManualVariant, RuleDecision } from "./seed.js";
 export { EDGE_SLOWDOWN, PREFETCH_ROWS, hostRules } from "./rules.js";
+export { GEMV_MAX_M, PREFILL_MIN_TILES, regimeOf, regimeRules } from "./regimes.js";
+export type { Regime } from "./regimes.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";
 export type { TiledParams } from "./template.js";
@@ -31,8 +52,21 @@ export { TiledSpace, measureHere, trialScore, tuneShape } from "./tuner.js";
 export type { CandidateMeasurer, TrialRecord, TuneCandidate, TuneOptions, TuneProgress, TuneResult } from "./tuner.js";
 export { VARIANTS, isVariant, parseVariants, variantSchedule } from "./variants.js";
 export type { Variant } from "./variants.js";
-export { RESULTS_SCHEMA_VERSION, geomean, parseResultsText, resultsDocSchema, geomeanRatio, rooflineGeomean, rooflineGflops, variantSummary } from "./results.js";
-export type { BenchFailure, BenchResult, ResultsDoc } from "./results.js";
+export {
+  RESULTS_SCHEMA_VERSION,
+  docRoofline,
+  geomean,
+  geomeanRatio,
+  parseResultsText,
+  resultsDocSchema,
+  rooflineGeomean,
+  rooflineGflops,
+  rooflineOf,
+  streamLevel,
+  variantSummary,
+} from "./results.js";
+export type { BenchFailure, BenchResult, ResultsDoc, Roofline, StreamLevel } from "./results.js";
 export { bestFromTuneLog, runBench } from "./benchmark.js";
 export type { BenchOptions } from "./benchmark.js";
-export { headline, pivotTables, reportSvgs, tuneCurveSvg } from "./report.js";
+export { classSummary, headline, pivotTables, reportSvgs, rooflineRows, tuneCurveSvg } from "./report.js";
+export type { ClassSummary, RooflineRow } from "./report.js";

@@ -6,12 +6,13 @@ import { cacheDir, compileObject, contentHash, findCompiler, linkBinary, type CC
 import type { HostModel } from "./host.js";
 import { CANARY_SLOWDOWN, HARNESS_MAIN } from "./internal/harness-c.js";
 import type { LoopNest } from "./schedule.js";
+import { PEER_INFO, type PeerName } from "./peers.js";
 import type { MatmulShape } from "./shapes.js";
 
-/** A kernel to measure: a validated loop nest compiled to C, or OpenBLAS's cblas_sgemm on the shape. */
+/** A kernel to measure: a validated loop nest compiled to C, or a peer library's GEMM (`PEERS`) on the shape. */
 export type KernelSpec =
   | { readonly id: string; readonly kind: "nest"; readonly nest: LoopNest }
-  | { readonly id: string; readonly kind: "openblas"; readonly shape: MatmulShape }
+  | { readonly id: string; readonly kind: "peer"; readonly peer: PeerName; readonly shape: MatmulShape }
   /** Hand-written C defining `void KPU_FN(const float *restrict A, const float *restrict B, float *restrict C)`. */
   | { readonly id: string; readonly kind: "c"; readonly shape: MatmulShape; readonly code: string };
 
@@ -35,6 +36,7 @@ export type Measurement =
       /** True when no window was clean within maxAttempts (the least-disturbed one is reported). */
       readonly noisy: boolean;
       readonly relErr: number;
+      /** A peer's selected kernel or ISA (OpenBLAS's core, BLIS's architecture, oneDNN's ISA). */
       readonly blasCore?: string;
     }
   | { readonly id: string; readonly ok: false; readonly reason: string };
@@ -89,6 +91,7 @@ interface Entry {
 
 /** Compiles the kernels (translation units in parallel, cached), links one runner binary, and returns failures. */
 async function build(
+  blisArch: string,
   entries: readonly Entry[],
   cc: CCompiler,
   dir: string,
@@ -97,7 +100,7 @@ async function build(
 ): Promise<{ binary?: string; failed: Map<string, string>; table: Entry[] }> {
   const failed = new Map<string, string>();
   const units: Entry[][] = [];
-  const kernels = entries.filter((e) => e.spec.kind !== "openblas");
+  const kernels = entries.filter((e) => e.spec.kind !== "peer");
   const unique = [...new Map(kernels.map((e) => [e.fn, e])).values()];
   for (let n = 0; n < unique.length; n += perUnit) units.push(unique.slice(n, n + perUnit));
   const objects: string[] = [];
@@ -115,13 +118,13 @@ async function build(
   };
   const limit = pLimit(Math.max(1, jobs));
   await Promise.all(units.map((unit) => limit(() => compileUnit(unit))));
-  const table = entries.filter((e) => e.spec.kind === "openblas" || !failed.has(e.fn));
-  const tableFns = [...new Set(table.filter((e) => e.spec.kind !== "openblas").map((e) => e.fn))];
+  const table = entries.filter((e) => e.spec.kind === "peer" || !failed.has(e.fn));
+  const tableFns = [...new Set(table.filter((e) => e.spec.kind !== "peer").map((e) => e.fn))];
   const decls = tableFns.map((f) => `void ${f}(const float *restrict A, const float *restrict B, float *restrict C);`).join("\n");
   const rows = table
-    .map((e) => `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${e.spec.kind === "openblas" ? "kpu_openblas" : e.fn}, ${e.spec.kind === "openblas" ? 1 : 0} },`)
+    .map((e) => `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${e.fn}, ${e.spec.kind === "peer" ? PEER_INFO[e.spec.peer].code : 0} },`)
     .join("\n");
-  const main = HARNESS_MAIN.replace("/*KERNELS*/", `${decls}\nstatic const struct kpu_entry KPU_TABLE[] = {\n${rows}\n  { 0, 0, 0, 0, 0 }\n};`);
+  const main = HARNESS_MAIN.replace("/*BLIS_ARCH*/", `#define KPU_BLIS_ARCH "${blisArch}"`).replace("/*KERNELS*/", `${decls}\nstatic const struct kpu_entry KPU_TABLE[] = {\n${rows}\n  { 0, 0, 0, 0, 0 }\n};`);
   const mainObj = await compileObject(cc, main, dir);
   if (!mainObj.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `the runner does not compile: ${mainObj.error}`, { where: cc.command, hint: "Check that the compiler supports -fopenmp (gcc, or clang with libomp)." });
   const bin = await linkBinary(cc, [mainObj.path, ...objects.sort()], dir);
@@ -190,13 +193,13 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   const cc = options.compiler ?? findCompiler(options.env);
   const dir = options.cacheDir ?? cacheDir(options.env);
   const entries: Entry[] = specs.map((spec) => {
-    if (spec.kind === "openblas") return { spec, fn: "kpu_openblas", code: "", shape: spec.shape };
+    if (spec.kind === "peer") return { spec, fn: `kpu_${spec.peer}`, code: "", shape: spec.shape };
     const body = spec.kind === "c" ? spec.code : emitKernelC(spec.nest, options.host, "KPU_FN");
     const fn = `kpu_k_${contentHash(body)}`;
     return { spec, fn, code: body.replaceAll("KPU_FN", fn), shape: spec.kind === "c" ? spec.shape : spec.nest.shape };
   });
   options.onPhase?.("compile");
-  const { binary, failed, table } = await build(entries, cc, dir, options.kernelsPerUnit ?? 8, Math.max(1, options.host.cores));
+  const { binary, failed, table } = await build(options.host.isa === "avx512" ? "skx" : "", entries, cc, dir, options.kernelsPerUnit ?? 8, Math.max(1, options.host.cores));
   const out = new Map<string, Measurement>();
   const record = (m: Measurement): void => {
     out.set(m.id, m);
@@ -204,7 +207,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   };
   for (const e of entries) {
     const reason = failed.get(e.fn);
-    if (reason !== undefined && e.spec.kind !== "openblas") record({ id: e.spec.id, ok: false, reason });
+    if (reason !== undefined && e.spec.kind !== "peer") record({ id: e.spec.id, ok: false, reason });
   }
   options.onPhase?.("run");
   const args = [

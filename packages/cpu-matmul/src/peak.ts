@@ -6,6 +6,30 @@ import { ceilingMain } from "./internal/ceiling-c.js";
 import { PEAK_MAIN } from "./internal/harness-c.js";
 import { hostRules } from "./rules.js";
 
+/** Read bandwidth (GB/s, all threads together) of data resident in L2, in L3, and in DRAM. */
+export interface LevelBandwidth {
+  readonly l2: number;
+  readonly l3: number;
+  readonly dram: number;
+}
+
+/** Smallest DRAM probe, in bytes over all threads: far beyond any L3 (the issue's 512 MiB). */
+export const DRAM_PROBE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Bytes each thread reads in the bandwidth probe of each level: half its L2 (the rest holds the stack and code), half
+ * the shared L3 split over the threads (so the sum stays in L3 and beyond every L2), and max(512 MiB, 16 x L3) split
+ * over the threads for DRAM (no cache level holds any useful part of it).
+ */
+export function bandwidthProbeBytes(host: HostModel, threads: number): LevelBandwidth {
+  const line = (b: number): number => Math.max(64 * 1024, Math.floor(b / 4096) * 4096);
+  return {
+    l2: line(host.l2.bytes / 2),
+    l3: line(host.l3.bytes / 2 / threads),
+    dram: line(Math.max(DRAM_PROBE_BYTES, 16 * host.l3.bytes) / threads),
+  };
+}
+
 export interface PeakResult {
   readonly threads: number;
   /** FMA peak: independent register-only FMA chains. */
@@ -15,8 +39,8 @@ export interface PeakResult {
    * loads, NR/lanes vector loads, MR x NR/lanes FMAs per k): what the register kernel reaches with no cache misses at all.
    */
   readonly kernelGflops: number;
-  /** Sequential read bandwidth of a buffer 4x the L2 per thread (where a streamed B comes from), GB/s. */
-  readonly streamGBps: number;
+  /** Sequential read bandwidth of each level on all threads, GB/s, with buffers sized for it (`bandwidthProbeBytes`). */
+  readonly bandwidthGBps: LevelBandwidth;
   /** The tile the ceiling was measured with. */
   readonly tile: string;
 }
@@ -24,7 +48,8 @@ export interface PeakResult {
 /**
  * Measures the FMA peak: every thread runs 16 independent vector FMA chains (more than FMA units x latency) at the
  * host's widest vector width, for `iterations` steps; best of `repeats`. GFLOP/s = threads * iterations * 16 * lanes * 2 / s.
- * Also the register-kernel ceiling and the stream bandwidth (see PeakResult), which bound what a schedule can reach.
+ * Also the register-kernel ceiling and the read bandwidth of L2, L3 and DRAM (see PeakResult), which bound what a
+ * schedule can reach.
  */
 export async function measurePeak(
   host: HostModel,
@@ -51,8 +76,10 @@ export async function measurePeak(
   const out: PeakResult[] = [];
   for (const threads of threadCounts) {
     const peak = JSON.parse(await runProbe(bin.path, [threads, iterations, repeats], threads)) as { gflops: number };
-    const ceiling = JSON.parse(await runProbe(cbin.path, [threads, reps, repeats, 4 * host.l2.bytes * threads], threads)) as { kernelGflops: number; streamGBps: number };
-    out.push({ threads, gflops: peak.gflops, kernelGflops: ceiling.kernelGflops, streamGBps: ceiling.streamGBps, tile: `${p.mr} x ${p.nrVectors * p.lanes}` });
+    const sizes = bandwidthProbeBytes(host, threads);
+    const ceiling = JSON.parse(await runProbe(cbin.path, [threads, reps, repeats, sizes.l2, sizes.l3, sizes.dram], threads)) as { kernelGflops: number; l2GBps: number; l3GBps: number; dramGBps: number };
+    const bandwidthGBps = { l2: ceiling.l2GBps, l3: ceiling.l3GBps, dram: ceiling.dramGBps };
+    out.push({ threads, gflops: peak.gflops, kernelGflops: ceiling.kernelGflops, bandwidthGBps, tile: `${p.mr} x ${p.nrVectors * p.lanes}` });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { heatmapSvg, lineChartSvg } from "@kpu/plot";
 import { describeHost } from "./host.js";
-import { geomeanRatio, rooflineGeomean, variantSummary, type BenchResult, type ResultsDoc } from "./results.js";
+import { PEERS, isPeer, type PeerName } from "./peers.js";
+import { docRoofline, geomean, geomeanRatio, rooflineGeomean, rooflineOf, variantSummary, type BenchResult, type ResultsDoc, type StreamLevel } from "./results.js";
 import { VARIANTS, type Variant } from "./variants.js";
 
 function kernelOf(r: { kernel?: string; n: number; k: number }): string {
@@ -29,15 +30,25 @@ export function headline(doc: ResultsDoc): string[] {
   const lines: string[] = [];
   lines.push(`host: ${describeHost(doc.host)}`);
   lines.push(`compiler: ${doc.compiler.command} (${doc.compiler.version}) ${doc.compiler.flags.join(" ")}`);
-  lines.push(`threads: ${doc.threads}; OpenBLAS: ${doc.openblas.available ? `${doc.openblas.core ?? "?"} core; ` : ""}${doc.openblas.note}`);
+  const peers = doc.peers ?? { openblas: doc.openblas };
+  lines.push(`threads: ${doc.threads}`);
+  for (const peer of PEERS) {
+    const p = peers[peer];
+    if (p !== undefined && (p.available || doc.results.some((r) => r.variant === peer) || doc.failures.some((f) => f.variant === peer))) {
+      lines.push(`${peer}: ${p.available ? `selected ${p.core ?? "?"}; ` : "missing; "}${p.note}`);
+    }
+  }
   if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
   const roof = rooflineGeomean(doc, "host-rules");
-  if (doc.kernelCeilingGflops !== undefined && doc.streamGBps !== undefined) {
+  const bw = doc.bandwidthGBps;
+  if (doc.kernelCeilingGflops !== undefined && (doc.streamGBps !== undefined || bw !== undefined)) {
     const share = doc.peakGflops === undefined ? "" : ` (${((100 * doc.kernelCeilingGflops) / doc.peakGflops).toFixed(1)}% of FMA peak)`;
-    lines.push(`register-kernel ceiling (L1-resident panels): ${doc.kernelCeilingGflops.toFixed(1)} GFLOP/s${share}; stream bandwidth beyond L2: ${doc.streamGBps.toFixed(1)} GB/s`);
+    const bandwidth = bw !== undefined ? `read bandwidth L2 ${bw.l2.toFixed(1)}, L3 ${bw.l3.toFixed(1)}, DRAM ${bw.dram.toFixed(1)} GB/s` : `stream bandwidth beyond L2: ${doc.streamGBps!.toFixed(1)} GB/s`;
+    lines.push(`register-kernel ceiling (L1-resident panels): ${doc.kernelCeilingGflops.toFixed(1)} GFLOP/s${share}; ${bandwidth}`);
     if (roof !== undefined) {
       const ofPeak = doc.peakGflops === undefined ? "" : ` = ${((100 * roof) / doc.peakGflops).toFixed(1)}% of FMA peak`;
-      lines.push(`roofline bound (ceiling, or streaming B at that bandwidth), geomean over the host-rules shapes: ${roof.toFixed(1)} GFLOP/s${ofPeak}`);
+      const what = bw !== undefined ? "ceiling, or moving the operands from the level they stream from" : "ceiling, or streaming B at that bandwidth";
+      lines.push(`roofline bound (${what}), geomean over the host-rules shapes: ${roof.toFixed(1)} GFLOP/s${ofPeak}`);
     }
   }
   const pct = (g: number): string => (doc.peakGflops === undefined ? "" : ` ${((100 * g) / doc.peakGflops).toFixed(1).padStart(5)}% of peak`);
@@ -55,6 +66,9 @@ export function headline(doc: ResultsDoc): string[] {
     lines.push(`host-rules at ${((100 * hostRules.geomeanGflops) / roof).toFixed(1)}% of the roofline bound (geomean)`);
   }
   if (has("host-rules") && has("openblas")) lines.push(`host-rules / openblas throughput: ${both("host-rules", "openblas", false)} (target >= 1.25x)`);
+  for (const peer of ["blis", "onednn"] as const) {
+    if (has("host-rules") && has(peer)) lines.push(`host-rules / ${peer} throughput: ${both("host-rules", peer, false)}`);
+  }
   if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${both("host-rules", "tuned", true)} (target <= 1.05x)`);
   if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${both("seed-rules", "tuned", true)} (the seed reported 1.23-1.32x vs MetaSchedule)`);
   if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${both("host-rules", "seed-rules", false)}`);
@@ -62,6 +76,87 @@ export function headline(doc: ResultsDoc): string[] {
   if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed disturbed after re-measuring (stolen CPU time or a slow canary; flagged noisy)`);
   if (doc.failures.length > 0) lines.push(`failed: ${doc.failures.length} variant x shape (see failures)`);
   return lines;
+}
+
+/** Geomeans of one workload class: host rules, each peer, the ratio host rules / peer, and against the best peer. */
+export interface ClassSummary {
+  readonly shapeClass: string;
+  readonly shapes: number;
+  readonly hostRulesGflops: number;
+  readonly peers: readonly { readonly peer: PeerName; readonly gflops: number; readonly ratio: number; readonly worst: number }[];
+  /** Host rules over the fastest peer of the class (by geomean), when any peer was measured. */
+  readonly vsBestPeer?: { readonly peer: PeerName; readonly ratio: number };
+  /** Host rules' geomean share of the roofline bound, when the doc has the probe's figures. */
+  readonly rooflineShare?: number;
+}
+
+const classOf = (r: { shapeClass?: string }): string => r.shapeClass ?? "all";
+const shapeId = (r: { m: number; n: number; k: number }): string => `${r.m}x${r.n}x${r.k}`;
+
+/** Per workload class (`shapeClass`; `all` for shapes without one): host rules against every peer measured. */
+export function classSummary(doc: ResultsDoc): ClassSummary[] {
+  const host = doc.results.filter((r) => r.variant === "host-rules");
+  const classes = [...new Set(host.map(classOf))];
+  return classes.map((shapeClass) => {
+    const mine = host.filter((r) => classOf(r) === shapeClass);
+    const peers = PEERS.flatMap((peer) => {
+      const theirs = new Map(doc.results.filter((r) => r.variant === peer && classOf(r) === shapeClass).map((r) => [shapeId(r), r]));
+      const pairs = mine.filter((r) => theirs.has(shapeId(r))).map((r) => [r, theirs.get(shapeId(r))!] as const);
+      if (pairs.length === 0) return [];
+      const ratios = pairs.map(([a, b]) => b.medianUs / a.medianUs);
+      return [{ peer, gflops: geomean(pairs.map(([, b]) => b.gflops)), ratio: geomean(ratios), worst: Math.min(...ratios) }];
+    });
+    const best = [...peers].sort((a, b) => b.gflops - a.gflops)[0];
+    const bounds = mine.map((r) => docRoofline(doc, r));
+    const share = bounds.every((b) => b !== undefined) ? geomean(mine.map((r, n) => r.gflops / bounds[n]!)) : undefined;
+    return {
+      shapeClass,
+      shapes: mine.length,
+      hostRulesGflops: geomean(mine.map((r) => r.gflops)),
+      peers,
+      ...(best === undefined ? {} : { vsBestPeer: { peer: best.peer, ratio: best.ratio } }),
+      ...(share === undefined ? {} : { rooflineShare: share }),
+    };
+  });
+}
+
+/** One shape's roofline next to what the host rules and the fastest peer reached. */
+export interface RooflineRow {
+  readonly shapeClass: string;
+  readonly kernel?: string;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly level: StreamLevel;
+  readonly bound: "compute" | "bandwidth";
+  readonly boundGflops: number;
+  readonly hostRulesGflops: number;
+  readonly bestPeer?: { readonly peer: PeerName; readonly gflops: number };
+}
+
+/** The roofline bound per host-rules shape (schemaVersion 4 files, which carry the bandwidth of every level). */
+export function rooflineRows(doc: ResultsDoc): RooflineRow[] {
+  const ceiling = doc.kernelCeilingGflops;
+  const bw = doc.bandwidthGBps;
+  if (ceiling === undefined || bw === undefined) return [];
+  return doc.results
+    .filter((r) => r.variant === "host-rules")
+    .map((r) => {
+      const roof = rooflineOf(r, doc.host, doc.threads, ceiling, bw);
+      const peer = doc.results.filter((p) => isPeer(p.variant) && shapeId(p) === shapeId(r)).sort((a, b) => b.gflops - a.gflops)[0];
+      return {
+        shapeClass: classOf(r),
+        ...(r.kernel === undefined ? {} : { kernel: r.kernel }),
+        m: r.m,
+        n: r.n,
+        k: r.k,
+        level: roof.level,
+        bound: roof.bound,
+        boundGflops: roof.gflops,
+        hostRulesGflops: r.gflops,
+        ...(peer === undefined ? {} : { bestPeer: { peer: peer.variant as PeerName, gflops: peer.gflops } }),
+      };
+    });
 }
 
 /** SVG plots: latency against M per variant, one chart per kernel, and a heatmap of speed-up over the baseline. */

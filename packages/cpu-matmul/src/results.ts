@@ -1,7 +1,10 @@
 import { KpuError, issuePath, issueRule } from "@kpu/ir";
 import { z } from "zod";
 import type { CCompiler } from "./compiler.js";
+import { ioLowerBoundWords } from "@kpu/scheduler";
 import { VECTOR_ISAS, type HostModel } from "./host.js";
+import type { LevelBandwidth } from "./peak.js";
+import { PEERS, type PeerName, type PeerStatus } from "./peers.js";
 import { VARIANTS, type Variant } from "./variants.js";
 
 /** One measured variant x shape, as in `kpu cpu bench --json` (`results`). */
@@ -21,6 +24,8 @@ export interface BenchResult {
   /** The runner's compute-canary slowdown around the kept window (schemaVersion 3; absent in older files). */
   readonly slowdown?: number;
   readonly noisy: boolean;
+  /** The workload class of the shape (`bert`, `llm-prefill`, `llm-decode`, `gemv`, `odd`, ...; schemaVersion 4). */
+  readonly shapeClass?: string;
 }
 
 /** A variant x shape that could not be measured, with the reason (illegal schedule, compile error, crash, wrong result). */
@@ -36,9 +41,11 @@ export interface BenchFailure {
 
 /**
  * 2: `host.prefetchStreams`, `kernelCeilingGflops` and `streamGBps` added. 3: `results[].slowdown` (the compute canary)
- * added. `kpu cpu report` still reads 1 and 2.
+ * added. 4: `bandwidthGBps` (L2, L3 and DRAM read bandwidth) replaces `streamGBps`, `peers` (OpenBLAS, BLIS, oneDNN:
+ * available, kernel or ISA selected) beside `openblas`, `results[].shapeClass`. `kpu cpu report` still reads 1 to 3
+ * (their roofline uses the one stream bandwidth they carry).
  */
-export const RESULTS_SCHEMA_VERSION = 3;
+export const RESULTS_SCHEMA_VERSION = 4;
 
 /** The results file: host, compiler, OpenBLAS status, the FMA peak when measured, and every measurement. */
 export interface ResultsDoc {
@@ -47,10 +54,14 @@ export interface ResultsDoc {
   readonly host: HostModel;
   readonly compiler: Pick<CCompiler, "command" | "version" | "flags">;
   readonly threads: number;
-  readonly openblas: { readonly available: boolean; readonly core?: string; readonly note: string };
+  readonly openblas: PeerStatus;
+  /** Every peer library asked for (schemaVersion 4): loaded or missing, and the kernel or ISA it selected. */
+  readonly peers?: Partial<Record<PeerName, PeerStatus>>;
   readonly peakGflops?: number;
-  /** The register-kernel ceiling and stream bandwidth measured with the peak (`measurePeak`). */
+  /** The register-kernel ceiling and the bandwidth of each level measured with the peak (`measurePeak`). */
   readonly kernelCeilingGflops?: number;
+  readonly bandwidthGBps?: LevelBandwidth;
+  /** schemaVersion 2-3 only: one read bandwidth of a buffer 4x L2 per thread. */
   readonly streamGBps?: number;
   readonly results: readonly BenchResult[];
   readonly failures: readonly BenchFailure[];
@@ -60,6 +71,7 @@ const positive = z.number().positive();
 const count = z.number().int().positive();
 const cacheLevel = z.looseObject({ bytes: count, ways: count, lineBytes: count });
 const shapeFields = { variant: z.enum(VARIANTS), kernel: z.string().optional(), m: count, n: count, k: count, threads: count };
+const peerSchema = z.looseObject({ available: z.boolean(), core: z.string().optional(), note: z.string() });
 const benchResultSchema = z
   .looseObject({
     ...shapeFields,
@@ -71,12 +83,13 @@ const benchResultSchema = z
     stolenFraction: z.number().min(0).max(1),
     slowdown: positive.optional(),
     noisy: z.boolean(),
+    shapeClass: z.string().optional(),
   })
   .refine((r) => r.p10Us <= r.medianUs, { message: "p10Us is larger than medianUs", path: ["p10Us"] });
 
 /** What `kpu cpu report` accepts: a results file of any schema version, every measurement a positive number. */
 export const resultsDocSchema = z.looseObject({
-  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(RESULTS_SCHEMA_VERSION)]),
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(RESULTS_SCHEMA_VERSION)]),
   kind: z.literal("kpu.cpu.results"),
   host: z.looseObject({
     name: z.string(),
@@ -92,9 +105,11 @@ export const resultsDocSchema = z.looseObject({
   }),
   compiler: z.looseObject({ command: z.string(), version: z.string(), flags: z.array(z.string()) }),
   threads: count,
-  openblas: z.looseObject({ available: z.boolean(), core: z.string().optional(), note: z.string() }),
+  openblas: peerSchema,
+  peers: z.partialRecord(z.enum(PEERS), peerSchema).optional(),
   peakGflops: positive.optional(),
   kernelCeilingGflops: positive.optional(),
+  bandwidthGBps: z.looseObject({ l2: positive, l3: positive, dram: positive }).optional(),
   streamGBps: positive.optional(),
   results: z.array(benchResultSchema),
   failures: z.array(z.looseObject({ ...shapeFields, reason: z.string() })),
@@ -163,9 +178,49 @@ export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant, at: "media
   return geomean(ratios);
 }
 
+/** Where a shape's operands come from on every call of a repeated kernel (the level below the one that holds them). */
+export type StreamLevel = "l2" | "l3" | "dram";
+
 /**
- * Roofline bound of one shape (GFLOP/s): the register-kernel ceiling, or, when a thread's share of B exceeds its L2
- * (so every call streams B from L3 / DRAM), the time to stream B at the measured bandwidth if that is longer.
+ * The level a shape's operands stream from: L2 while a thread's share of B fits its L2 (H4; A's rows and the C block
+ * are smaller there), L3 while A, B and C together fit half the L3 (the bench calls the kernel repeatedly, so they stay
+ * there between calls), else DRAM.
+ */
+export function streamLevel(shape: { m: number; n: number; k: number }, host: HostModel, threads: number, elementBytes = 4): StreamLevel {
+  if (elementBytes * shape.k * Math.ceil(shape.n / threads) <= host.l2.bytes) return "l2";
+  const bytes = elementBytes * (shape.m * shape.k + shape.k * shape.n) + 4 * shape.m * shape.n;
+  return bytes <= host.l3.bytes / 2 ? "l3" : "dram";
+}
+
+/** One shape's roofline: the bound, what binds it, the level its operands stream from and the bytes moved from there. */
+export interface Roofline {
+  readonly gflops: number;
+  readonly bound: "compute" | "bandwidth";
+  readonly level: StreamLevel;
+  readonly bytes: number;
+}
+
+/**
+ * Roofline bound of one shape: the register-kernel ceiling, or the time to move the operands from the level they stream
+ * from (`streamLevel`) at its measured bandwidth if that is longer. The bytes are the matmul I/O lower bound
+ * (`ioLowerBoundWords`, Hong-Kung: at least A and B read and C written once, more when the levels above hold fewer
+ * than MNK / sqrt(S) words) for the capacity S above that level: the L1s of all threads (from L2), their L2s (from L3),
+ * the L3 (from DRAM). `elementBytes` is 4 for fp32 operands and 2 for bf16 (C stays fp32).
+ */
+export function rooflineOf(shape: { m: number; n: number; k: number }, host: HostModel, threads: number, ceilingGflops: number, bw: LevelBandwidth, elementBytes = 4): Roofline {
+  const flops = 2 * shape.m * shape.n * shape.k;
+  const level = streamLevel(shape, host, threads, elementBytes);
+  const above = level === "l2" ? threads * host.l1d.bytes : level === "l3" ? threads * host.l2.bytes : host.l3.bytes;
+  const words = ioLowerBoundWords(shape.m, shape.n, shape.k, Math.floor(above / elementBytes));
+  const bytes = words * elementBytes + shape.m * shape.n * (4 - elementBytes);
+  const compute = flops / (ceilingGflops * 1e9);
+  const move = bytes / (bw[level] * 1e9);
+  return { gflops: flops / Math.max(compute, move) / 1e9, bound: move > compute ? "bandwidth" : "compute", level, bytes };
+}
+
+/**
+ * Roofline bound of one shape (GFLOP/s) as schemaVersion 2-3 files define it: the register-kernel ceiling, or, when a
+ * thread's share of B exceeds its L2, the time to stream B at the one measured bandwidth if that is longer.
  */
 export function rooflineGflops(shape: { m: number; n: number; k: number }, host: HostModel, threads: number, ceilingGflops: number, streamGBps: number): number {
   const flops = 2 * shape.m * shape.n * shape.k;
@@ -175,10 +230,18 @@ export function rooflineGflops(shape: { m: number; n: number; k: number }, host:
   return flops / seconds / 1e9;
 }
 
+/** The roofline bound of one measured shape in a results file (undefined without the probe's figures). */
+export function docRoofline(doc: ResultsDoc, shape: { m: number; n: number; k: number }): number | undefined {
+  if (doc.kernelCeilingGflops === undefined) return undefined;
+  if (doc.bandwidthGBps !== undefined) return rooflineOf(shape, doc.host, doc.threads, doc.kernelCeilingGflops, doc.bandwidthGBps).gflops;
+  if (doc.streamGBps !== undefined) return rooflineGflops(shape, doc.host, doc.threads, doc.kernelCeilingGflops, doc.streamGBps);
+  return undefined;
+}
+
 /** Geometric mean of the roofline bound over the shapes measured for `variant`, when the doc has the probe's figures. */
 export function rooflineGeomean(doc: ResultsDoc, variant: Variant): number | undefined {
-  if (doc.kernelCeilingGflops === undefined || doc.streamGBps === undefined) return undefined;
   const shapes = doc.results.filter((r) => r.variant === variant);
-  if (shapes.length === 0) return undefined;
-  return geomean(shapes.map((r) => rooflineGflops(r, doc.host, doc.threads, doc.kernelCeilingGflops!, doc.streamGBps!)));
+  const bounds = shapes.map((r) => docRoofline(doc, r));
+  if (shapes.length === 0 || bounds.some((b) => b === undefined)) return undefined;
+  return geomean(bounds as number[]);
 }

@@ -2,6 +2,7 @@ import { vectorLanes, type HostModel } from "./host.js";
 import type { Schedule } from "./schedule.js";
 import type { RuleDecision } from "./seed.js";
 import type { MatmulShape } from "./shapes.js";
+import { regimeRules } from "./regimes.js";
 import { tiledSchedule, type TiledParams } from "./template.js";
 
 /** The rule engine's output: the parameters, the schedule, and every rule's decision with its reason. */
@@ -71,7 +72,7 @@ export const PREFETCH_ROWS = 8;
  * The host rule set H1-H10: every choice derived from the host model and the shape, no search (BLIS analytical model,
  * Low et al., "Analytical modeling is enough for high-performance BLIS", TOMS 2016).
  */
-export function hostRules(shape: MatmulShape, host: HostModel, threads: number): RulePlan {
+export function hostRules(shape: MatmulShape, host: HostModel, threads: number, options: { readonly regimes?: boolean } = {}): RulePlan {
   const d: RuleDecision[] = [];
   // H1: vector width.
   const lanes = Math.max(4, vectorLanes(host));
@@ -198,6 +199,11 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number):
     value: prefetchB > 0 ? `${prefetchB} rows ahead` : "no",
     because: `B ${streamB ? "streams from beyond L2 (H4)" : "stays in L2 (H4)"} and a ${PAGE_BYTES} B page holds ${rowsPerPage} of its ${strideBytes} B rows; hardware prefetchers stop at pages, so a streamed B with <= 2 rows per page is prefetched in software ${PREFETCH_ROWS} rows ahead (calibrated)`,
   });
-  const params: TiledParams = { mr, nrVectors: nv, lanes, kc, mc, nc, order: "ji", kUnroll: 1, packA: false, packB, ...(prefetchB > 0 ? { prefetchB } : {}) };
+  const base: TiledParams = { mr, nrVectors: nv, lanes, kc, mc, nc, order: "ji", kUnroll: 1, packA: false, packB, ...(prefetchB > 0 ? { prefetchB } : {}) };
+  // H11-H13: GEMV, and B beyond L3 (read at memory bandwidth, or packed once per block).
+  // `regimes: false` gives H1-H10 alone (the alternative the README measures H11-H13 against).
+  const regime = options.regimes === false ? undefined : regimeRules(shape, host, threads, base, kcL1);
+  const params = regime?.params ?? base;
+  d.push(...(regime?.decisions ?? [{ id: "H11-H13", decides: "regime", value: "none", because: `M = ${shape.m} > 4 and B (${shape.k * shape.n * 4} B) fits L3 / 2 = ${host.l3.bytes / 2} B: H1-H10 as they are` }]));
   return { params, schedule: tiledSchedule("host-rules", params), decisions: d };
 }

@@ -2,12 +2,16 @@ import { KpuError, issuePath, issueRule } from "@kpu/ir";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
-/** One matmul C[M,N] = A[M,K] * B[K,N], float32, row-major. `kernel` names the workload it comes from. */
+/**
+ * One matmul C[M,N] = A[M,K] * B[K,N], float32, row-major. `kernel` names the workload it comes from; `shapeClass` the
+ * class it is summarised in (`bert`, `llm-prefill`, `llm-decode`, `gemv`, `odd`, or a user's own name).
+ */
 export interface MatmulShape {
   readonly m: number;
   readonly n: number;
   readonly k: number;
   readonly kernel?: string;
+  readonly shapeClass?: string;
 }
 
 /** Largest accepted extent per axis and largest M*N*K (MACs): bigger problems are rejected as user errors. */
@@ -24,7 +28,70 @@ export const BERT_M_VALUES = [16, 32, 64, 96, 128, 192, 256, 384] as const;
 
 /** The 24 BERT shapes, kernel-major then M ascending (the seed's order). */
 export function bertShapes(): MatmulShape[] {
-  return BERT_KERNELS.flatMap((b) => BERT_M_VALUES.map((m) => ({ m, n: b.n, k: b.k, kernel: b.kernel })));
+  return BERT_KERNELS.flatMap((b) => BERT_M_VALUES.map((m) => ({ m, n: b.n, k: b.k, kernel: b.kernel, shapeClass: "bert" })));
+}
+
+/**
+ * Linear projections of public decoder LLMs (N output features, K input features), from their Hugging Face
+ * `config.json`: Meta-Llama-3-8B (hidden_size 4096, intermediate_size 14336, 32 attention heads, 8 key-value heads of
+ * 128, so K and V project to 1024) and Mistral-7B-v0.1 (the same four numbers, so the same shapes); Qwen2-7B
+ * (hidden_size 3584, intermediate_size 18944, 28 heads, 4 key-value heads of 128: 512). Q and O are N = K = hidden;
+ * gate and up are hidden -> intermediate, down intermediate -> hidden.
+ */
+export const LLM_PROJECTIONS = [
+  { kernel: "llama3_8b.q_o", n: 4096, k: 4096 },
+  { kernel: "llama3_8b.k_v", n: 1024, k: 4096 },
+  { kernel: "llama3_8b.gate_up", n: 14336, k: 4096 },
+  { kernel: "llama3_8b.down", n: 4096, k: 14336 },
+  { kernel: "qwen2_7b.q_o", n: 3584, k: 3584 },
+  { kernel: "qwen2_7b.k_v", n: 512, k: 3584 },
+  { kernel: "qwen2_7b.gate_up", n: 18944, k: 3584 },
+  { kernel: "qwen2_7b.down", n: 3584, k: 18944 },
+] as const;
+
+/** Rows of A per class: prefill chunks of 128 and 512 tokens, batched decode of 16 sequences, GEMV decode of 1 and 4. */
+export const LLM_M_VALUES = { "llm-prefill": [128, 512], "llm-decode": [16], gemv: [1, 4] } as const;
+
+/** The LLM set: every projection at every M of LLM_M_VALUES (40 shapes), projection-major then M ascending. */
+export function llmShapes(): MatmulShape[] {
+  const ms = Object.entries(LLM_M_VALUES).flatMap(([shapeClass, list]) => list.map((m) => ({ m, shapeClass })));
+  ms.sort((a, b) => a.m - b.m);
+  return LLM_PROJECTIONS.flatMap((p) => ms.map(({ m, shapeClass }) => ({ m, n: p.n, k: p.k, kernel: p.kernel, shapeClass })));
+}
+
+/**
+ * Odd and prime sizes (no power of two in sight, edge tiles in every axis): primes from 3 to 5003 in each axis, a few
+ * odd composites (333 x 777 x 555, 1023 x 1025), one GEMV-like and one tall-skinny shape.
+ */
+export const ODD_SHAPES: readonly (readonly [number, number, number])[] = [
+  [1, 1009, 1013],
+  [3, 5003, 4001],
+  [17, 3079, 769],
+  [61, 1021, 1031],
+  [97, 2053, 509],
+  [127, 769, 773],
+  [131, 4099, 1021],
+  [211, 1543, 2039],
+  [333, 777, 555],
+  [509, 509, 509],
+  [1023, 1025, 127],
+  [251, 257, 4093],
+];
+
+/** The odd set: ODD_SHAPES as MatmulShapes of class `odd`. */
+export function oddShapes(): MatmulShape[] {
+  return ODD_SHAPES.map(([m, n, k]) => ({ m, n, k, kernel: `odd_${m}x${n}x${k}`, shapeClass: "odd" }));
+}
+
+/** The named shape sets `--shapes` accepts. */
+export const SHAPE_SETS = { bert: bertShapes, llm: llmShapes, odd: oddShapes } as const;
+export type ShapeSetName = keyof typeof SHAPE_SETS;
+
+/** A comma-separated list of set names (`bert,llm`) as shapes, or undefined when it is not one (a file path). */
+export function namedShapeSets(spec: string): MatmulShape[] | undefined {
+  const names = spec.split(",").map((x) => x.trim());
+  if (!names.every((x): x is ShapeSetName => Object.hasOwn(SHAPE_SETS, x))) return undefined;
+  return [...new Set(names)].flatMap((x) => SHAPE_SETS[x]());
 }
 
 export function shapeKey(s: MatmulShape): string {
@@ -53,6 +120,12 @@ export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
       hint: "Benchmark a smaller problem; the runner allocates A, B and C in memory.",
     });
   }
+  if (s.shapeClass !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(s.shapeClass)) {
+    throw new KpuError("KPU_BAD_NAME", `shape class "${s.shapeClass}" has characters other than letters, digits, _ . -`, {
+      where,
+      hint: "Use a short name such as llm-prefill.",
+    });
+  }
   if (s.kernel !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(s.kernel)) {
     throw new KpuError("KPU_BAD_NAME", `kernel name "${s.kernel}" has characters other than letters, digits, _ . -`, {
       where,
@@ -67,11 +140,12 @@ const shapeSchema = z.object({
   n: z.number(),
   k: z.number(),
   kernel: z.string().optional(),
+  shapeClass: z.string().optional(),
 });
 const shapeListSchema = z.array(shapeSchema);
 
 /**
- * Parses a shapes file: JSON or YAML, either a list of {m, n, k, kernel?} or {shapes: [...]}. Every shape is validated.
+ * Parses a shapes file: JSON or YAML, either a list of {m, n, k, kernel?, shapeClass?} or {shapes: [...]}. Every shape is validated.
  */
 export function parseShapesText(text: string, where: string): MatmulShape[] {
   let raw: unknown;
@@ -108,7 +182,7 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
   }
   return list.map((s, idx) =>
     validateShape(
-      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }) },
+      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }), ...(s.shapeClass === undefined ? {} : { shapeClass: s.shapeClass }) },
       `${where}:${idx}`,
     ),
   );

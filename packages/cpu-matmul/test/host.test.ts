@@ -30,8 +30,8 @@ describe("shapes", () => {
   it("lists the 24 BERT shapes", () => {
     const s = bertShapes();
     expect(s).toHaveLength(24);
-    expect(s[0]).toEqual({ m: 16, n: 768, k: 768, kernel: "qkv" });
-    expect(s.find((x) => x.kernel === "mlp_reduce" && x.m === 384)).toEqual({ m: 384, n: 768, k: 3072, kernel: "mlp_reduce" });
+    expect(s[0]).toEqual({ m: 16, n: 768, k: 768, kernel: "qkv", shapeClass: "bert" });
+    expect(s.find((x) => x.kernel === "mlp_reduce" && x.m === 384)).toEqual({ m: 384, n: 768, k: 3072, kernel: "mlp_reduce", shapeClass: "bert" });
   });
 
   it("rejects non-positive and huge shapes, parses shape files", () => {

@@ -79,7 +79,7 @@ describe("host rules (README worked example)", () => {
     // B's share per thread, 768 x 384 x 4 B = 1.18 MB, fits the 2 MiB L2; KC: 9 + 2 of 11 L1 ways at 192; a packed
     // panel is reused by 8 register tiles, so it is packed one KC x NR panel per task (NC = NR).
     expect(plan.params).toEqual({ mr: 8, nrVectors: 3, lanes: 16, kc: 192, mc: 64, nc: 48, order: "ji", kUnroll: 1, packA: false, packB: true });
-    expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10"]);
+    expect(plan.decisions.map((d) => d.id)).toEqual(["H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8", "H9", "H10", "H11-H13"]);
     expect(plan.decisions.find((d) => d.id === "H4")?.value).toBe("stays in L2");
     expect(plan.decisions.find((d) => d.id === "H8")?.value).toBe("NC = 48; fuse(ic, jc): 1 x 16 = 16 tasks of 64 x 48");
     expect(micros).toBeLessThan(50_000);

@@ -1,3 +1,5 @@
+import { peerMissingReason } from "../peers.js";
+
 /**
  * The native runner's main translation unit: checks against a reference, warms up, times, and watches for disturbance
  * two ways. /proc/stat shows CPU time other processes of this machine used (and hypervisor steal); a compute canary
@@ -20,16 +22,26 @@ export const HARNESS_MAIN = String.raw`#define _GNU_SOURCE
 
 typedef void (*kpu_fn)(const float *restrict, const float *restrict, float *restrict);
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+typedef int (*dnnl_sgemm_fn)(char, char, long long, long long, long long, float, const float *, long long, const float *, long long, float, float *, long long);
+/* blas: 0 a generated kernel, 1 OpenBLAS, 2 BLIS (cblas_sgemm), 3 oneDNN (dnnl_sgemm). */
 struct kpu_entry { long m, n, k; kpu_fn fn; int blas; };
 
-static sgemm_fn p_sgemm;
-static const char *blas_core = "";
-static int blas_tried;
+static sgemm_fn p_openblas, p_blis;
+static dnnl_sgemm_fn p_dnnl;
+static const char *peer_core[4] = { "", "", "", "" };
+static int peer_tried[4];
 static long g_m, g_n, g_k;
 static void kpu_openblas(const float *restrict A, const float *restrict B, float *restrict C) {
-  p_sgemm(101, 111, 111, (int)g_m, (int)g_n, (int)g_k, 1.0f, A, (int)g_k, B, (int)g_n, 0.0f, C, (int)g_n);
+  p_openblas(101, 111, 111, (int)g_m, (int)g_n, (int)g_k, 1.0f, A, (int)g_k, B, (int)g_n, 0.0f, C, (int)g_n);
+}
+static void kpu_blis(const float *restrict A, const float *restrict B, float *restrict C) {
+  p_blis(101, 111, 111, (int)g_m, (int)g_n, (int)g_k, 1.0f, A, (int)g_k, B, (int)g_n, 0.0f, C, (int)g_n);
+}
+static void kpu_onednn(const float *restrict A, const float *restrict B, float *restrict C) {
+  p_dnnl('N', 'N', g_m, g_n, g_k, 1.0f, A, g_k, B, g_n, 0.0f, C, g_n);
 }
 
+/*BLIS_ARCH*/
 /*KERNELS*/
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + (double)t.tv_nsec * 1e-9; }
@@ -104,20 +116,66 @@ static void prepare(long m, long n, long k) {
   cur_m = m; cur_n = n; cur_k = k;
 }
 
-static int load_blas(int threads) {
-  if (blas_tried) return p_sgemm != NULL;
-  blas_tried = 1;
-  const char *names[] = { "libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0", NULL };
-  for (int x = 0; names[x] != NULL && p_sgemm == NULL; x++) {
-    void *h = dlopen(names[x], RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) continue;
-    p_sgemm = (sgemm_fn)dlsym(h, "cblas_sgemm");
+static void *open_first(const char *const *names) {
+  for (int x = 0; names[x] != NULL; x++) { void *h = dlopen(names[x], RTLD_NOW | RTLD_LOCAL); if (h != NULL) return h; }
+  return NULL;
+}
+/* oneDNN's dnnl_cpu_isa_t values (dnnl_types.h) to names. */
+static const char *dnnl_isa_name(int isa) {
+  switch (isa) {
+    case 0x1: return "sse41"; case 0x3: return "avx"; case 0x7: return "avx2"; case 0x407: return "avx2_vnni";
+    case 0x27: return "avx512_core"; case 0x67: return "avx512_core_vnni"; case 0xe7: return "avx512_core_bf16";
+    case 0x3e7: return "avx512_core_amx"; default: return "unknown isa";
+  }
+}
+/* Loads peer number which once; returns whether its GEMM is callable. */
+static int load_peer(int which, int threads) {
+  if (peer_tried[which]) return which == 1 ? p_openblas != NULL : which == 2 ? p_blis != NULL : p_dnnl != NULL;
+  peer_tried[which] = 1;
+  /* KPU_HIDE_PEERS="blis,onednn" makes the listed peers look absent (tests check how a missing library is reported). */
+  static const char *peer_names[4] = { "", "openblas", "blis", "onednn" };
+  const char *hide = getenv("KPU_HIDE_PEERS");
+  if (hide != NULL && strstr(hide, peer_names[which]) != NULL) return 0;
+  if (which == 1) {
+    const char *names[] = { "libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0", NULL };
+    void *h = open_first(names);
+    if (h == NULL) return 0;
+    p_openblas = (sgemm_fn)dlsym(h, "cblas_sgemm");
     void (*set_threads)(int) = (void (*)(int))dlsym(h, "openblas_set_num_threads");
     char *(*core)(void) = (char *(*)(void))dlsym(h, "openblas_get_corename");
     if (set_threads) set_threads(threads);
-    if (core) blas_core = core();
+    if (core) peer_core[1] = core();
+    return p_openblas != NULL;
   }
-  return p_sgemm != NULL;
+  if (which == 2) {
+    const char *names[] = { "libblis.so.4", "libblis.so", "libblis-mt.so.4", NULL };
+    void *h = open_first(names);
+    if (h == NULL) return 0;
+    p_blis = (sgemm_fn)dlsym(h, "cblas_sgemm");
+    void (*set_threads)(long) = (void (*)(long))dlsym(h, "bli_thread_set_num_threads");
+    int (*arch_id)(void) = (int (*)(void))dlsym(h, "bli_arch_query_id");
+    const char *(*arch_str)(int) = (const char *(*)(int))dlsym(h, "bli_arch_string");
+    void (*init)(void) = (void (*)(void))dlsym(h, "bli_init");
+    /* BLIS 0.9 knows no CPU newer than its release and falls back to its slow "generic" kernels there: on AVX-512 hosts
+       ask for its skx configuration (as OpenBLAS is given SkylakeX), unless the user set BLIS_ARCH_TYPE. The variable
+       takes BLIS's arch id, found by name; it must be set before BLIS initialises. */
+    if (KPU_BLIS_ARCH[0] != '\0' && getenv("BLIS_ARCH_TYPE") == NULL && arch_str != NULL) {
+      for (int id = 0; id < 64 && arch_str(id) != NULL; id++) {
+        if (strcmp(arch_str(id), KPU_BLIS_ARCH) == 0) { char v[16]; snprintf(v, sizeof v, "%d", id); setenv("BLIS_ARCH_TYPE", v, 1); break; }
+      }
+    }
+    if (init) init();
+    if (set_threads) set_threads(threads);
+    if (arch_id && arch_str) peer_core[2] = arch_str(arch_id());
+    return p_blis != NULL;
+  }
+  const char *names[] = { "libdnnl.so.2", "libdnnl.so", NULL };
+  void *h = open_first(names);
+  if (h == NULL) return 0;
+  p_dnnl = (dnnl_sgemm_fn)dlsym(h, "dnnl_sgemm");
+  int (*isa)(void) = (int (*)(void))dlsym(h, "dnnl_get_effective_cpu_isa");
+  if (isa) peer_core[3] = dnnl_isa_name(isa());
+  return p_dnnl != NULL;
 }
 
 int main(int argc, char **argv) {
@@ -148,7 +206,8 @@ int main(int argc, char **argv) {
     printf("BEGIN %ld\n", idx); fflush(stdout);
     kpu_fn fn = e->fn;
     if (e->blas) {
-      if (!load_blas(threads)) { printf("RESULT %ld {\"ok\":false,\"reason\":\"OpenBLAS not found (libopenblas.so.0); install libopenblas-dev\"}\n", idx); fflush(stdout); continue; }
+      static const char *missing[4] = { "", "${peerMissingReason("openblas")}", "${peerMissingReason("blis")}", "${peerMissingReason("onednn")}" };
+      if (!load_peer(e->blas, threads)) { printf("RESULT %ld {\"ok\":false,\"reason\":\"%s\"}\n", idx, missing[e->blas]); fflush(stdout); continue; }
       g_m = e->m; g_n = e->n; g_k = e->k;
     }
     prepare(e->m, e->n, e->k);
@@ -185,7 +244,7 @@ int main(int argc, char **argv) {
     }
     if (attempt > max_attempts) attempt = max_attempts;
     printf("RESULT %ld {\"ok\":true,\"medianUs\":%.3f,\"p10Us\":%.3f,\"runs\":%d,\"attempts\":%d,\"stolenFraction\":%.4f,\"slowdown\":%.4f,\"noisy\":%s,\"relErr\":%.3g,\"blasCore\":\"%s\"}\n",
-           idx, best_med * 1e6, best_p10 * 1e6, best_runs, attempt, best_frac, best_slow < 0 ? 0.0 : best_slow, best_score > 1.0 ? "true" : "false", rel, e->blas ? blas_core : "");
+           idx, best_med * 1e6, best_p10 * 1e6, best_runs, attempt, best_frac, best_slow < 0 ? 0.0 : best_slow, best_score > 1.0 ? "true" : "false", rel, peer_core[e->blas]);
     fflush(stdout);
   }
   return 0;

@@ -5,7 +5,7 @@ import { writeFileAtomic } from "../../util/files.js";
 import { positiveInt } from "../../util/flags.js";
 import { toJsonText } from "../../util/print.js";
 import { DEFAULT_RESULTS, DEFAULT_TUNE_LOG, addHostFlags, addShapeFlags, loadHost, progressBar, resolveShapes, threadsOf, type HostFlags, type ShapeFlags } from "./common.js";
-import { printPivot } from "./report.js";
+import { printClasses, printPivot } from "./report.js";
 
 export interface BenchFlags extends HostFlags, ShapeFlags {
   readonly variants: string;
@@ -38,7 +38,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
   });
   bar.stop();
   const peak = flags.peak === true ? (await measurePeak(host, [threads]))[0] : undefined;
-  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, streamGBps: peak.streamGBps };
+  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, bandwidthGBps: peak.bandwidthGBps };
   const out = flags.out ?? DEFAULT_RESULTS;
   writeFileAtomic(out, toJsonText(full), "--out");
   if (flags.json === true) {
@@ -46,6 +46,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
     return full;
   }
   printPivot(full, io);
+  printClasses(full, io);
   io.stdout(`${headline(full).join("\n")}\n`);
   for (const f of full.failures) io.stdout(`failed ${f.variant} ${f.m}x${f.n}x${f.k}: ${f.reason}\n`);
   io.stdout(`wrote ${out}\n`);
@@ -58,10 +59,10 @@ export function registerCpuBench(cpu: Command, io: CliIo): void {
       cpu
         .command("bench")
         .description("compile, check and time schedule variants on shapes; write the results JSON")
-        .option("--variants <list>", `comma-separated: ${VARIANTS.join(", ")} (or all, manual)`, "seed-rules,host-rules,openblas")
+        .option("--variants <list>", `comma-separated: ${VARIANTS.join(", ")} (or all, manual, peers)`, "seed-rules,host-rules,openblas")
         .option("--runs <n>", "timed runs per kernel (at least 30 recommended)", positiveInt("--runs", 100_000))
         .option("--tune-log <file>", `tune log for the tuned variant (default ${DEFAULT_TUNE_LOG})`)
-        .option("--peak", "also measure the FMA peak and report the share of it")
+        .option("--peak", "also measure the FMA peak, kernel ceiling and bandwidth per level, and report the shares of them and the roofline per shape")
         .option("--out <file>", `results JSON (default ${DEFAULT_RESULTS})`)
         .option("--json", "machine-readable output"),
     ),

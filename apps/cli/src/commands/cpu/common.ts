@@ -1,4 +1,4 @@
-import { HOST_CONFIG_KEYS, bertShapes, detectHost, loadHostConfig, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
+import { HOST_CONFIG_KEYS, SHAPE_SETS, detectHost, loadHostConfig, namedShapeSets, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
 import { KpuError } from "@kpu/ir";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
@@ -36,7 +36,10 @@ export function threadsOf(flags: HostFlags, host: HostModel, io?: CliIo): number
   return threads;
 }
 
-/** `--shapes bert` (the 24 BERT shapes), `--shapes file.json|yaml`, or one shape from `--m --n --k`. */
+/**
+ * `--shapes bert|llm|odd` (named sets, comma-separated to combine them), `--shapes file.json|yaml`, or one shape from
+ * `--m --n --k`.
+ */
 export function resolveShapes(flags: ShapeFlags): MatmulShape[] {
   const single = flags.m !== undefined || flags.n !== undefined || flags.k !== undefined;
   if (single && flags.shapes !== undefined) {
@@ -49,8 +52,7 @@ export function resolveShapes(flags: ShapeFlags): MatmulShape[] {
     return [validateShape({ m: flags.m, n: flags.n, k: flags.k }, "--m/--n/--k")];
   }
   const spec = flags.shapes ?? "bert";
-  if (spec === "bert") return bertShapes();
-  return parseShapesText(readTextFile(spec), spec);
+  return namedShapeSets(spec) ?? parseShapesText(readTextFile(spec), spec);
 }
 
 const dim = (flag: string): ((text: string) => number) => positiveInt(flag, 1 << 16);
@@ -63,7 +65,10 @@ export function addHostFlags(command: Command): Command {
 
 export function addShapeFlags(command: Command): Command {
   return command
-    .option("--shapes <bert|file>", "bert (the 24 BERT-base shapes) or a JSON/YAML list of {m, n, k, kernel}")
+    .option(
+      "--shapes <set|file>",
+      `${Object.keys(SHAPE_SETS).join(", ")} (24 BERT-base shapes, 40 LLM projections at prefill / decode / GEMV sizes, 12 odd and prime shapes; comma-separated to combine) or a JSON/YAML list of {m, n, k, kernel, shapeClass}`,
+    )
     .option("--m <n>", "rows of A and C (one shape)", dim("--m"))
     .option("--n <n>", "columns of B and C (one shape)", dim("--n"))
     .option("--k <n>", "reduction length (one shape)", dim("--k"));

@@ -1,4 +1,4 @@
-import { describeHost, measurePeak, type PeakResult } from "@kpu/cpu-matmul";
+import { bandwidthProbeBytes, describeHost, measurePeak, type PeakResult } from "@kpu/cpu-matmul";
 import { KpuError } from "@kpu/ir";
 import type { Command } from "commander";
 import type { CliIo } from "../../main.js";
@@ -18,6 +18,8 @@ function parseThreadList(text: string): number[] {
   return list;
 }
 
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0);
+
 /** `kpu cpu peak`: the host's FMA peak in GFLOP/s per thread count. */
 export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakResult[]> {
   const host = loadHost(flags);
@@ -27,13 +29,26 @@ export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakR
     io.stdout(toJsonText({ host: describeHost(host), results }));
     return results;
   }
-  io.stdout(`FMA peak, register-kernel ceiling and stream bandwidth on ${describeHost(host)}\n`);
+  io.stdout(`FMA peak, register-kernel ceiling and read bandwidth of each level on ${describeHost(host)}\n`);
   io.stdout(
     renderTable(
-      ["threads", "FMA peak GFLOP/s", "kernel ceiling GFLOP/s", "ceiling / peak", "stream GB/s"],
-      results.map((r) => [r.threads, r.gflops.toFixed(1), `${r.kernelGflops.toFixed(1)} (${r.tile})`, `${((100 * r.kernelGflops) / r.gflops).toFixed(1)}%`, r.streamGBps.toFixed(1)]),
+      ["threads", "FMA peak GFLOP/s", "kernel ceiling GFLOP/s", "ceiling / peak", "L2 GB/s", "L3 GB/s", "DRAM GB/s"],
+      results.map((r) => [
+        r.threads,
+        r.gflops.toFixed(1),
+        `${r.kernelGflops.toFixed(1)} (${r.tile})`,
+        `${((100 * r.kernelGflops) / r.gflops).toFixed(1)}%`,
+        r.bandwidthGBps.l2.toFixed(1),
+        r.bandwidthGBps.l3.toFixed(1),
+        r.bandwidthGBps.dram.toFixed(1),
+      ]),
     ),
   );
+  const sizes = counts.map((t) => {
+    const b = bandwidthProbeBytes(host, t);
+    return `${t} thread(s): ${mib(b.l2)} / ${mib(b.l3)} / ${mib(b.dram)} MiB per thread`;
+  });
+  io.stdout(`bandwidth buffers (L2 / L3 / DRAM): ${sizes.join("; ")}\n`);
   return results;
 }
 
@@ -41,7 +56,7 @@ export function registerCpuPeak(cpu: Command, io: CliIo): void {
   addHostFlags(
     cpu
       .command("peak")
-      .description("measure the host's FMA peak (independent vector FMA chains on every thread), the register-kernel ceiling and the stream bandwidth")
+      .description("measure the host's FMA peak (independent vector FMA chains on every thread), the register-kernel ceiling and the read bandwidth of L2, L3 and DRAM")
       .option("--thread-list <list>", "comma-separated thread counts (default: 1 and all cores)")
       .option("--json", "machine-readable output"),
   ).action(async (flags: PeakFlags) => {

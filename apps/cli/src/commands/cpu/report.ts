@@ -1,4 +1,4 @@
-import { headline, parseResultsText, pivotTables, reportSvgs, type ResultsDoc } from "@kpu/cpu-matmul";
+import { classSummary, headline, parseResultsText, pivotTables, reportSvgs, rooflineRows, type ResultsDoc } from "@kpu/cpu-matmul";
 import type { Command } from "commander";
 import { join } from "node:path";
 import type { CliIo } from "../../main.js";
@@ -21,6 +21,48 @@ export function printPivot(doc: ResultsDoc, io: CliIo): void {
   }
 }
 
+/** Per-class geomeans of the host rules against each peer, and the roofline bound of every shape. */
+export function printClasses(doc: ResultsDoc, io: CliIo): void {
+  const classes = classSummary(doc);
+  const peers = [...new Set(classes.flatMap((c) => c.peers.map((p) => p.peer)))];
+  if (classes.length > 0 && (peers.length > 0 || classes.some((c) => c.rooflineShare !== undefined))) {
+    io.stdout("\nper class: host-rules geomean GFLOP/s; per peer its geomean and host-rules / peer (worst shape)\n");
+    io.stdout(
+      renderTable(
+        ["class", "shapes", "host-rules", ...peers, "vs best peer", "of roofline"],
+        classes.map((c) => [
+          c.shapeClass,
+          c.shapes,
+          c.hostRulesGflops.toFixed(1),
+          ...peers.map((p) => {
+            const x = c.peers.find((q) => q.peer === p);
+            return x === undefined ? "-" : `${x.gflops.toFixed(1)}: ${x.ratio.toFixed(2)}x (${x.worst.toFixed(2)}x)`;
+          }),
+          c.vsBestPeer === undefined ? "-" : `${c.vsBestPeer.ratio.toFixed(2)}x ${c.vsBestPeer.peer}`,
+          c.rooflineShare === undefined ? "-" : `${(100 * c.rooflineShare).toFixed(1)}%`,
+        ]),
+      ),
+    );
+  }
+  const rows = rooflineRows(doc);
+  if (rows.length === 0) return;
+  io.stdout("\nroofline per shape: bound, the level the operands stream from, host rules and the fastest peer (GFLOP/s)\n");
+  io.stdout(
+    renderTable(
+      ["class", "M x N x K", "bound", "from", "roofline", "host-rules", "best peer"],
+      rows.map((r) => [
+        r.shapeClass,
+        `${r.m}x${r.n}x${r.k}`,
+        r.bound,
+        r.level.toUpperCase(),
+        r.boundGflops.toFixed(1),
+        `${r.hostRulesGflops.toFixed(1)} (${((100 * r.hostRulesGflops) / r.boundGflops).toFixed(0)}%)`,
+        r.bestPeer === undefined ? "-" : `${r.bestPeer.gflops.toFixed(1)} ${r.bestPeer.peer}`,
+      ]),
+    ),
+  );
+}
+
 /** Reads and validates a results file (every field checked; errors name the field path). */
 export function readResults(path: string): ResultsDoc {
   return parseResultsText(readTextFile(path), path);
@@ -35,10 +77,11 @@ export async function cpuReportCommand(file: string | undefined, flags: ReportFl
   if (svgs.length > 0) ensureOutputDir(outDir, "--out-dir");
   for (const s of svgs) writeFileAtomic(join(outDir, s.name), s.svg, "--out-dir");
   if (flags.json === true) {
-    io.stdout(toJsonText({ headline: headline(doc), tables: pivotTables(doc), plots: svgs.map((s) => join(outDir, s.name)) }));
+    io.stdout(toJsonText({ headline: headline(doc), tables: pivotTables(doc), classes: classSummary(doc), roofline: rooflineRows(doc), plots: svgs.map((s) => join(outDir, s.name)) }));
     return;
   }
   printPivot(doc, io);
+  printClasses(doc, io);
   io.stdout(`\n${headline(doc).join("\n")}\n`);
   io.stdout(`p10 and stolen-time share of every measurement are in ${path}\n`);
   if (svgs.length > 0) io.stdout(`plots: ${svgs.map((s) => join(outDir, s.name)).join(", ")}\n`);
