@@ -56,15 +56,35 @@ describe("kpu analyze", () => {
     expect(readFileSync(join(out, "roofline.svg"), "utf8")).toMatch(/^<svg/);
   });
 
-  it("refuses the mapper that is not built in yet, and flags that would be ignored", async () => {
+  it("refuses the exact mapper (not wired into analyze), warns of flags that do nothing, refuses decode without a context", async () => {
     const exact = await kpu("analyze", "--example", "mlp", "--mapper", "exact");
     expect(exact.code).toBe(2);
     expect(exact.stderr).toMatch(/KPU_BAD_FLAG at --mapper/);
-    const batch = await kpu("analyze", "--example", "mlp", "--batch", "4");
-    expect(batch.code).toBe(2);
-    expect(batch.stderr).toMatch(/--batch/);
+    const batch = await kpu("analyze", "--example", "mlp", "--batch", "4", "--json");
+    expect(batch.code).toBe(0);
+    expect(batch.stderr).toMatch(/warning: --batch has no effect on --example mlp/);
+    const decode = await kpu("analyze", "--example", "gpt2", "--phase", "decode", "--json");
+    expect(decode.code).toBe(2);
+    expect(decode.stderr).toMatch(/--context/);
     const hw = await kpu("analyze", "--example", "mlp", "--hw", "nope");
     expect(hw.code).toBe(2);
     expect(hw.stderr).toMatch(/KPU_HW_UNKNOWN_PRESET/);
+  });
+  it("analyses the workload library: published parameter counts and MACs (ResNet-50, LLaMA-3-8B)", async () => {
+    const totals = async (...args: string[]): Promise<{ params: number; macs: number; throughput: { unit: string } }> => {
+      const r = await kpu("analyze", ...args, "--json");
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as { totals: { params: number; macs: number; throughput: { unit: string } } }).totals;
+    };
+    // He et al. 2016 / torchvision: 25,557,032 parameters, 4.09 GMACs at 224x224
+    const resnet = await totals("--example", "resnet50", "--hw", "edge-ai");
+    expect(Math.abs(resnet.params / 25_557_032 - 1)).toBeLessThan(0.001);
+    expect(Math.abs(resnet.macs / 4.09e9 - 1)).toBeLessThan(0.01);
+    // Meta-Llama-3-8B: 8.03 B parameters; prefill MACs ~ params x tokens plus attention (QK^T and AV: 2 x L x S^2 x d)
+    const llama = await totals("--example", "llama3-8b", "--seq", "64", "--hw", "datacenter");
+    expect(Math.abs(llama.params / 8.03e9 - 1)).toBeLessThan(0.001);
+    const attention = 2 * 32 * 64 * 64 * 4096;
+    expect(Math.abs(llama.macs / (8_030_261_248 * 64 - 128256 * 4096 * 64 + attention) - 1)).toBeLessThan(0.01);
+    expect(llama.throughput.unit).toBe("tokens/s");
   });
 });

@@ -169,6 +169,8 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     expect(tip).toContain(`${fmt(target.ts * 1000)} – ${fmt((target.ts + target.dur!) * 1000)} ns`);
     // an 800-pixel window shows the whole page width: nothing is clipped (wide tables scroll in their own box)
     await page.setViewportSize({ width: 800, height: 800 });
+    // the charts redraw on the window's resize event: give a loaded machine time to run it (a clipped page still fails)
+    await page.waitForFunction(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth <= 800, null, { timeout: 10_000 }).catch(() => undefined);
     const widths = await page.evaluate(() => {
       const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number }; getElementById: (id: string) => { getBoundingClientRect: () => { right: number } } } }).document;
       return [d.documentElement.scrollWidth, d.getElementById("gantt-chart").getBoundingClientRect().right];

@@ -39,9 +39,9 @@ export interface AnalyzeFiles {
 /** Loads the model and hardware and runs the analysis, with a progress bar on an interactive terminal. */
 export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: CliIo): Analysis {
   if (flags.mapper === "exact") {
-    throw new KpuError("KPU_BAD_FLAG", "the exact mapper is not in this build", {
+    throw new KpuError("KPU_BAD_FLAG", "the exact mapper is not wired into kpu analyze yet (it takes seconds per GEMM)", {
       where: "--mapper",
-      hint: "Use --mapper rule (kpu's auto strategy and tile rule); the exact search plugs in at the same option.",
+      hint: "Use --mapper rule (kpu's auto strategy and tile rule) here, and `kpu map --m M --n N --k K --hw H` for one layer's exact mapping.",
     });
   }
   const source = { file: model, example: flags.example, seq: flags.seq, batch: flags.batch, phase: flags.phase, context: flags.context, allowUnsupported: flags.allowUnsupported };
