@@ -56,6 +56,21 @@ describe("kpu analyze", () => {
     expect(readFileSync(join(out, "roofline.svg"), "utf8")).toMatch(/^<svg/);
   });
 
+  it("--trace writes the network's timeline: one process per compute tile, every layer in order", async () => {
+    const trace = join(dir, "timeline.json");
+    const r = await kpu("analyze", "--example", "mlp", "--hw", "edge-ai", "--json", "--trace", trace);
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout) as { layers: { id: string }[]; totals: { latencyNs: number } };
+    const doc = JSON.parse(readFileSync(trace, "utf8")) as { traceEvents: { name: string; ph: string; pid: number; tid: number; dur?: number; args?: { name?: string } }[]; otherData: { kind: string } };
+    expect(doc.otherData.kind).toBe("kpu.analysis.trace");
+    expect(doc.traceEvents.filter((e) => e.name === "process_name").map((e) => e.args?.name)).toEqual(["compute tile 0", "compute tile 1"]);
+    const layers = doc.traceEvents.filter((e) => e.ph === "X" && e.pid === 1 && e.tid === 1);
+    expect(layers.map((e) => e.name)).toEqual(a.layers.map((l) => l.id));
+    expect(layers.reduce((s, e) => s + e.dur!, 0)).toBeCloseTo(a.totals.latencyNs / 1000, 5);
+    const human = await kpu("analyze", "--example", "mlp", "--hw", "edge-ai", "--trace", trace);
+    expect(human.stdout).toMatch(/wrote the timeline of 3 layers on 2 compute tile\(s\) to .*timeline\.json/);
+  });
+
   it("refuses the exact mapper (not wired into analyze), warns of flags that do nothing, refuses decode without a context", async () => {
     const exact = await kpu("analyze", "--example", "mlp", "--mapper", "exact");
     expect(exact.code).toBe(2);

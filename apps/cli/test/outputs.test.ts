@@ -37,6 +37,7 @@ const cases: [string, () => string[], string][] = [
   ["compile --out f/x.json", () => ["compile", "--example", "mlp", "--tile", "32", "--emit", "tiled", "--out", join(file, "x.json")], `--out ${join(file, "x.json")}`],
   ["sim --gantt f/g.svg", () => ["sim", "--hw", "edge-ai", "--m", "64", "--n", "64", "--k", "64", "--strategy", "os", "--gantt", join(file, "g.svg")], `--gantt ${join(file, "g.svg")}`],
   ["sim --trace f/t.json", () => ["sim", "--hw", "edge-ai", "--m", "64", "--n", "64", "--k", "64", "--strategy", "os", "--trace", join(file, "t.json")], `--trace ${join(file, "t.json")}`],
+  ["analyze --trace f/t.json", () => ["analyze", "--example", "mlp", "--hw", "minimal", "--trace", join(file, "t.json")], `--trace ${join(file, "t.json")}`],
   ["report --out f/r.html", () => ["report", results(), "--out", join(file, "r.html")], `--out ${join(file, "r.html")}`],
   ["demo --out f", () => ["demo", "--out", file], `--out ${file}`],
   ["cpu report --out-dir f", () => ["cpu", "report", results(), "--out-dir", file], `--out-dir ${file}`],

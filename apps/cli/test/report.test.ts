@@ -27,7 +27,7 @@ describe("kpu report and kpu sim --trace", () => {
       expect(readFileSync(out, "utf8")).toContain('"embeddedTasks":');
     }
     const human = await kpu("sim", "--hw", "minimal", "--m", "64", "--n", "64", "--k", "64", "--trace", trace);
-    expect(human.stdout).toMatch(/wrote a trace of \d+ tasks to .*trace\.json \(open it in https:\/\/ui\.perfetto\.dev or chrome:\/\/tracing\)/);
+    expect(human.stdout).toMatch(/wrote a trace of \d+ tasks on 1 compute tile\(s\) to .*trace\.json \(open it in https:\/\/ui\.perfetto\.dev or chrome:\/\/tracing\)/);
   });
 
   it("refuses a missing --out, a page that is not .html, and inputs of no known kind", async () => {

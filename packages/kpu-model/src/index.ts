@@ -24,11 +24,11 @@ export type { ScaleSimConvLayer, ScaleSimLayer, ScaleSimTopology, ScaleSimTopolo
 export { MAX_DIM } from "./workload.js";
 export type { MatmulWorkload, Strategy, WorkShare } from "./workload.js";
 export { RESOURCES, TASK_KINDS, buildMapping, simulateMatmul, simulateSchedule, tileBudgetBytes } from "./sim.js";
-export type { BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
+export type { BlockRun, BufferDepths, LevelReport, ResourceName, ResourceReport, ScheduleSimOptions, SimOptions, SimReport, SimRun } from "./sim.js";
 export { GANTT_LANES, ganttAscii, ganttChart, ganttSvg, taskLabel, truncationNote } from "./gantt.js";
 export type { GanttBar, GanttChart } from "./gantt.js";
-export { MAX_TRACE_TASKS, SIM_TRACE_KIND, SIM_TRACE_SCHEMA_VERSION, simTrace } from "./trace.js";
-export type { SimTraceDocument, TraceEvent } from "./trace.js";
+export { ANALYSIS_TRACE_KIND, ANALYSIS_TRACE_SCHEMA_VERSION, ANALYSIS_TRACE_THREADS, MAX_TRACE_TASKS, SIM_TRACE_KIND, SIM_TRACE_SCHEMA_VERSION, analysisTrace, simTrace } from "./trace.js";
+export type { AnalysisTraceDocument, SimTraceDocument, TraceEvent, TraceTile } from "./trace.js";
 export { INJECTION_COLUMNS, injectionCsv, injectionSchedule } from "./injection.js";
 export type { InjectionRow } from "./injection.js";
 export { executeSchedule, gelu, randomInputs, referenceExecute, referenceGelu, referenceRelu, relu, seededRandom, verifySchedule } from "./functional/index.js";
@@ -58,4 +58,4 @@ export type { Analysis, AnalysisTotals, AnalyzeOptions, LayerAnalysis } from "./
 export { ruleMapping, timeGemm } from "./analysis/gemm.js";
 export type { GemmTiming, MappingChoice, MappingRule } from "./analysis/gemm.js";
 export { BOUNDS, levelBytesPerCycle, vectorCycles } from "./analysis/layer-cost.js";
-export type { Bound, LevelBytes } from "./analysis/layer-cost.js";
+export type { Bound, EngineCycles, LevelBytes } from "./analysis/layer-cost.js";

@@ -48,6 +48,12 @@ export interface SimOptions {
   readonly recordResidency?: boolean;
   /** Called now and then with the fraction of tasks started (for progress bars). */
   readonly onProgress?: (fraction: number) => void;
+  /**
+   * Run the event engine on every distinct block shape of the grid split (at most 4), not only the largest: each
+   * compute tile's timeline then comes from its own block (`SimRun.blocks`, `simTrace`). Bytes and energy always sum
+   * every block; the report's times stay the largest block's.
+   */
+  readonly everyBlock?: boolean;
 }
 
 export interface ResourceReport {
@@ -108,14 +114,28 @@ export interface SimReport {
   readonly events: number;
 }
 
+/** One block shape's simulation: the compute tiles whose block of C has this shape run this timeline. */
+export interface BlockRun {
+  /** The block (M x N x K) and how many compute tiles get it; null for a schedule (one compute tile). */
+  readonly share: WorkShare | null;
+  readonly plan: Plan;
+  readonly trace: EngineTrace;
+}
+
 /** A simulation with its timeline (for Gantt charts and injection schedules). */
 export interface SimRun {
   readonly report: SimReport;
   readonly hardware: Hardware;
   /** The simulated share (null for a schedule). */
   readonly workload: MatmulWorkload | null;
+  /** The largest block's task program and timeline (the report's times). */
   readonly plan: Plan;
   readonly trace: EngineTrace;
+  /**
+   * The block shapes whose timelines were simulated, largest first: the first is `plan` and `trace`; every distinct
+   * shape of the grid split with `everyBlock`, else only the largest.
+   */
+  readonly blocks: readonly BlockRun[];
 }
 
 function depths(b: SimOptions["buffers"]): BufferDepths {
@@ -217,9 +237,11 @@ export function simulateMatmul(opts: SimOptions): SimRun {
     progress(0.5 + done / total / 2);
   });
   let totals = addTotals(zeroPlanTotals(), plan.totals, first.count);
+  const blocks: BlockRun[] = [{ share: first, plan, trace }];
   for (const share of shares.slice(1)) {
     const other = planMatmul(hw, mapping, share, { ...planOpts, recordResidency: false });
     totals = addTotals(totals, other.totals, share.count);
+    if (opts.everyBlock === true) blocks.push({ share, plan: other, trace: runEngine(other.program) });
   }
   const tiles = mapping.levels.l1.tile;
   const workload: MatmulWorkload = { m: first.m, n: first.n, k: first.k, tiles, strategy: mapping.strategy ?? "os" };
@@ -236,7 +258,7 @@ export function simulateMatmul(opts: SimOptions): SimRun {
     activeComputeTiles,
     mapping,
   };
-  return { report: buildReport(shape, hw, plan, trace, totals), hardware: hw, workload, plan, trace };
+  return { report: buildReport(shape, hw, plan, trace, totals), hardware: hw, workload, plan, trace, blocks };
 }
 
 /** What a report describes, besides the measured figures. */
@@ -318,7 +340,7 @@ export function simulateSchedule(opts: ScheduleSimOptions): SimRun {
     shares: [],
     activeComputeTiles: 1,
   };
-  return { report: buildReport(shape, hw, plan, trace, plan.totals), hardware: hw, workload: null, plan, trace };
+  return { report: buildReport(shape, hw, plan, trace, plan.totals), hardware: hw, workload: null, plan, trace, blocks: [{ share: null, plan, trace }] };
 }
 
 function buildReport(extra: ReportShape, hw: Hardware, plan: Plan, trace: EngineTrace, totals: PlanTotals): SimReport {

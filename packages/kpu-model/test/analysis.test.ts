@@ -154,10 +154,10 @@ describe("kpu analyze: the per-layer account", () => {
   it("has the kpu.analysis shape the HTML report reads", () => {
     const a = analyzeGraph(smallCnn(), edge, { model: { name: "small-cnn", source: "test" } });
     expect(Object.keys(a)).toEqual(["kind", "schemaVersion", "model", "hardware", "options", "totals", "layers"]);
-    expect(a).toMatchObject({ kind: "kpu.analysis", schemaVersion: 1, model: { name: "small-cnn", source: "test" }, hardware: "edge-ai", options: { mapper: "rule" } });
+    expect(a).toMatchObject({ kind: "kpu.analysis", schemaVersion: 2, model: { name: "small-cnn", source: "test" }, hardware: "edge-ai", options: { mapper: "rule" } });
     for (const key of ["params", "macs", "cycles", "latencyNs", "energyPj", "dramBytes", "throughput", "fabricUtilization", "vectorUtilization"]) expect(a.totals).toHaveProperty(key);
     for (const l of a.layers) {
-      for (const key of ["id", "op", "inputShapes", "outputShape", "macs", "unit", "mapping", "cycles", "latencyNs", "fabricUtilization", "vectorUtilization", "bytes", "energyPj", "bound", "roofline"]) expect(l).toHaveProperty(key);
+      for (const key of ["id", "op", "inputShapes", "outputShape", "macs", "unit", "mapping", "cycles", "engineCycles", "latencyNs", "fabricUtilization", "vectorUtilization", "bytes", "energyPj", "bound", "roofline"]) expect(l).toHaveProperty(key);
       expect(["fabric", "vector", "none"]).toContain(l.unit);
       expect(["fabric", "vector", "dram", "l3", "l2", "none"]).toContain(l.bound);
       expect(Object.keys(l.bytes)).toEqual(["dram", "l3", "l2", "l1"]);

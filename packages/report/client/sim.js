@@ -38,7 +38,9 @@
       { key: "peakGBps", title: "peak GB/s", num: true },
       { key: "energyPj", title: "energy pJ", num: true },
     ], r.levels);
-    var g = KPU.section("gantt", "Timeline", view.timeline === null ? view.note : "one lane per engine; wheel or slider to zoom, drag to pan, hover for a task; a thin band below the bars shows stalls (red: waiting for data, yellow: for a credit)");
+    var t = view.timeline;
+    var shown = t === null ? "" : t.tiles > 1 ? t.tile + ", the first of the trace's " + t.tiles + " compute tiles (Perfetto shows them all); " : t.tile + "; ";
+    var g = KPU.section("gantt", "Timeline", t === null ? view.note : shown + "one lane per engine; wheel or slider to zoom, drag to pan, hover for a task; a thin band below the bars shows stalls (red: waiting for data, yellow: for a credit)");
     if (view.timeline !== null) KPU.ganttView(g, view.timeline, r.timeNs);
   };
 })();

@@ -22,7 +22,8 @@ export function buildReport(path: string, options: { readonly title?: string } =
  * holding at most `maxTasks` tasks (earliest first; the page says when it holds fewer than the run has).
  */
 export function simRunHtml(run: SimRun, options: { readonly title: string; readonly source: string; readonly maxTasks?: number; readonly where?: string }): string {
-  const trace = simTrace(run, options.where === undefined ? {} : { where: options.where });
+  // the Gantt shows one compute tile: the first, whose block is the largest (the report's times)
+  const trace = simTrace(run, { tiles: "first", ...(options.where === undefined ? {} : { where: options.where }) });
   const view: SimView = { report: run.report, timeline: timelineOf(trace, options.maxTasks ?? MAX_EMBEDDED_TASKS), note: null };
   return reportHtml({ kind: "sim", title: options.title, source: options.source, data: view });
 }

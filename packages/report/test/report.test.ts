@@ -45,7 +45,9 @@ describe("kpu report: kinds", () => {
     expect(parseAnalysis(doc, "a.json").layers).toHaveLength(4);
     const bad = { ...doc, layers: [(doc.layers as object[])[0], { ...(doc.layers as object[])[1], bound: "disk" }] };
     expect(() => parseAnalysis(bad, "a.json")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA", where: "a.json:layers[1].bound" }));
-    expect(() => parseAnalysis({ ...doc, schemaVersion: 2 }, "a.json")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA_VERSION" }));
+    // version 1 (no engineCycles) and 2 are read; a later version is refused by name
+    expect(parseAnalysis({ ...doc, schemaVersion: 2 }, "a.json").schemaVersion).toBe(2);
+    expect(() => parseAnalysis({ ...doc, schemaVersion: 3 }, "a.json")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA_VERSION", message: expect.stringContaining("reads versions 1, 2") as unknown }));
   });
 
   it("puts the memory roof at the preset's DRAM bandwidth per fabric cycle", () => {

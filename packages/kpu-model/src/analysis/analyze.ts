@@ -2,9 +2,10 @@ import { elementCount, type Graph } from "@kpu/ir";
 import { fuseGraph, lowerToLayers, type FabricLayer, type Layer } from "@kpu/passes";
 import { hardwareToJson, type Hardware } from "../hardware.js";
 import { ruleMapping, timeGemm, type GemmTiming, type MappingRule } from "./gemm.js";
-import { BOUNDS, boundOf, levelBytesPerCycle, levelEnergyPj, streamCost, vectorCycles, vectorEnergyPj, type Bound, type LevelBytes } from "./layer-cost.js";
+import { BOUNDS, boundOf, levelBytesPerCycle, levelEnergyPj, streamCost, vectorCycles, vectorEnergyPj, type Bound, type EngineCycles, type LevelBytes } from "./layer-cost.js";
 
-export const ANALYSIS_SCHEMA_VERSION = 1;
+/** 2: layers carry `engineCycles` (version 1 had none). */
+export const ANALYSIS_SCHEMA_VERSION = 2;
 
 export interface AnalyzeOptions {
   /** The model's name and where it came from (a file, `example:NAME`). */
@@ -34,6 +35,8 @@ export interface LayerAnalysis {
   readonly fused?: readonly string[];
   readonly gemm?: { readonly m: number; readonly n: number; readonly k: number; readonly batch: number; readonly aCount: number; readonly bCount: number; readonly haloFactor: number };
   readonly cycles: number;
+  /** Busy fabric cycles per engine on each compute tile that runs the layer (fabric layers: the largest block's). */
+  readonly engineCycles: EngineCycles;
   readonly latencyNs: number;
   readonly fabricUtilization: number;
   readonly vectorUtilization: number;
@@ -79,7 +82,7 @@ function roofline(hw: Hardware, macs: number, dram: number, cycles: number): Lay
 }
 
 /** Fills in the figures every layer reports from its cycles, MACs, bytes and vector time. */
-function finish(hw: Hardware, layer: Layer, rest: Pick<LayerAnalysis, "mapping" | "cycles" | "bytes" | "energyPj" | "bound"> & { vectorCycles: number } & Partial<Pick<LayerAnalysis, "fused" | "gemm">>): LayerAnalysis {
+function finish(hw: Hardware, layer: Layer, rest: Pick<LayerAnalysis, "mapping" | "cycles" | "engineCycles" | "bytes" | "energyPj" | "bound"> & { vectorCycles: number } & Partial<Pick<LayerAnalysis, "fused" | "gemm">>): LayerAnalysis {
   const { vectorCycles: vec, ...own } = rest;
   return {
     id: layer.id,
@@ -107,12 +110,13 @@ function fabricAnalysis(hw: Hardware, layer: FabricLayer, time: (l: FabricLayer)
   const bytes = { dram: t.bytes.dram * batch + extra, l3: t.bytes.l3 * batch + extra, l2: t.bytes.l2 * batch + extra, l1: t.bytes.l1 * batch };
   const vec = vectorCycles(hw, layer.vectorOps);
   const level = (name: "dram" | "l3" | "l2") => t.moverCycles[name] * batch + extra / levelBytesPerCycle(hw, name);
+  const engineCycles = { fabric: t.fabricCycles * batch, vector: vec, dram: level("dram"), l3: level("l3"), l2: level("l2") };
   const { bound } = boundOf([
-    ["fabric", t.fabricCycles * batch],
+    ["fabric", engineCycles.fabric],
     ["vector", vec],
-    ["dram", level("dram")],
-    ["l3", level("l3")],
-    ["l2", level("l2")],
+    ["dram", engineCycles.dram],
+    ["l3", engineCycles.l3],
+    ["l2", engineCycles.l2],
   ]);
   const cycles = Math.max(t.cycles * batch, vec, level("dram"), level("l3"), level("l2"));
   const l1 = t.choice.mapping.levels.l1.tile;
@@ -121,6 +125,7 @@ function fabricAnalysis(hw: Hardware, layer: FabricLayer, time: (l: FabricLayer)
     fused: layer.epilogue,
     gemm: { ...layer.gemm, haloFactor: t.haloFactor },
     cycles,
+    engineCycles,
     bytes,
     energyPj: layer.macs * hw.fabric.macEnergyPj + levelEnergyPj(hw, bytes) + vectorEnergyPj(hw, layer.vectorOps),
     bound,
@@ -137,7 +142,7 @@ function streamAnalysis(hw: Hardware, layer: Exclude<Layer, FabricLayer>): Layer
       : free
         ? "free: the same elements under a new shape"
         : "data movement: read and written once through DRAM, L3 and L2";
-  return finish(hw, layer, { mapping: { source: layer.unit === "vector" ? "vector" : "none", why }, cycles: c.cycles, bytes: c.bytes, energyPj: c.energyPj, bound: free ? "none" : c.bound, vectorCycles: c.vectorCycles });
+  return finish(hw, layer, { mapping: { source: layer.unit === "vector" ? "vector" : "none", why }, cycles: c.cycles, engineCycles: c.engineCycles, bytes: c.bytes, energyPj: c.energyPj, bound: free ? "none" : c.bound, vectorCycles: c.vectorCycles });
 }
 
 function totalsOf(hw: Hardware, graph: Graph, layers: readonly LayerAnalysis[], options: AnalyzeOptions): AnalysisTotals {

@@ -4,6 +4,19 @@ import type { Hardware } from "../hardware.js";
 export const BOUNDS = ["fabric", "vector", "dram", "l3", "l2", "none"] as const;
 export type Bound = (typeof BOUNDS)[number];
 
+/**
+ * A layer's busy time per engine, in fabric cycles, on each compute tile that runs it: the fabric, the vector unit,
+ * and the movers out of DRAM (DMA engine), L3 (block mover) and L2 (streamer). The layer's cycles are the largest
+ * of these, or more (a simulated GEMM's stalls and latency).
+ */
+export interface EngineCycles {
+  readonly fabric: number;
+  readonly vector: number;
+  readonly dram: number;
+  readonly l3: number;
+  readonly l2: number;
+}
+
 export interface LevelBytes {
   readonly dram: number;
   readonly l3: number;
@@ -45,16 +58,17 @@ export function boundOf(candidates: readonly (readonly [Bound, number])[]): { bo
  * vector layers and data movement. Bytes at DRAM, L3 and L2 are its reads plus writes; time is the largest of the
  * vector unit's and each level's time (they overlap), and that one bounds it.
  */
-export function streamCost(hw: Hardware, layer: Exclude<Layer, { unit: "fabric" }>): { cycles: number; bound: Bound; bytes: LevelBytes; vectorCycles: number; energyPj: number } {
+export function streamCost(hw: Hardware, layer: Exclude<Layer, { unit: "fabric" }>): { cycles: number; bound: Bound; bytes: LevelBytes; vectorCycles: number; engineCycles: EngineCycles; energyPj: number } {
   const moved = (layer.readElements + layer.writeElements) * hw.derived.elementBytes;
   const bytes = { dram: moved, l3: moved, l2: moved, l1: 0 };
   const vec = layer.unit === "vector" ? vectorCycles(hw, layer.vectorOps) : 0;
+  const engineCycles = { fabric: 0, vector: vec, dram: moved / levelBytesPerCycle(hw, "dram"), l3: moved / levelBytesPerCycle(hw, "l3"), l2: moved / levelBytesPerCycle(hw, "l2") };
   const { bound, cycles } = boundOf([
     ["vector", vec],
-    ["dram", moved / levelBytesPerCycle(hw, "dram")],
-    ["l3", moved / levelBytesPerCycle(hw, "l3")],
-    ["l2", moved / levelBytesPerCycle(hw, "l2")],
+    ["dram", engineCycles.dram],
+    ["l3", engineCycles.l3],
+    ["l2", engineCycles.l2],
   ]);
   const energyPj = levelEnergyPj(hw, bytes) + (layer.unit === "vector" ? vectorEnergyPj(hw, layer.vectorOps) : 0);
-  return { cycles, bound, bytes, vectorCycles: vec, energyPj };
+  return { cycles, bound, bytes, vectorCycles: vec, engineCycles, energyPj };
 }

@@ -1,10 +1,12 @@
 import { KpuError, issuePath, issueRule } from "@kpu/ir";
-import { PRESET_NAMES, hardwarePreset } from "@kpu/kpu-model";
+import { ANALYSIS_SCHEMA_VERSION, PRESET_NAMES, hardwarePreset } from "@kpu/kpu-model";
 import { z } from "zod";
 
 /** The `kpu.analysis` document (`kpu analyze --json`): a network's totals and one record per layer. */
 export const ANALYSIS_KIND = "kpu.analysis";
-export const ANALYSIS_SCHEMA_VERSION = 1;
+/** The version `kpu analyze` writes (@kpu/kpu-model's); every version from 1 up to it is read. */
+export { ANALYSIS_SCHEMA_VERSION };
+const READS_VERSIONS = Array.from({ length: ANALYSIS_SCHEMA_VERSION }, (_, i) => i + 1);
 
 const nonNeg = z.number().nonnegative();
 const fraction = z.number().min(0).max(1);
@@ -19,6 +21,8 @@ const layerSchema = z.looseObject({
   unit: z.enum(["fabric", "vector", "none"]),
   mapping: z.looseObject({ source: z.string(), why: z.string() }),
   cycles: nonNeg,
+  /** Version 2: busy fabric cycles per engine (version 1 has none; the page does not need them). */
+  engineCycles: z.looseObject({ fabric: nonNeg, vector: nonNeg, dram: nonNeg, l3: nonNeg, l2: nonNeg }).optional(),
   latencyNs: nonNeg,
   fabricUtilization: fraction,
   vectorUtilization: fraction,
@@ -31,7 +35,7 @@ const layerSchema = z.looseObject({
 
 export const analysisSchema = z.looseObject({
   kind: z.literal(ANALYSIS_KIND),
-  schemaVersion: z.literal(ANALYSIS_SCHEMA_VERSION),
+  schemaVersion: z.number().int().min(1).max(ANALYSIS_SCHEMA_VERSION),
   model: z.looseObject({ name: z.string(), source: z.string() }),
   hardware: z.string(),
   options: z.record(z.string(), z.unknown()),
@@ -62,8 +66,8 @@ export interface AnalysisView {
 /** Validates a `kpu.analysis` document; errors name the field (`layers[2].bound must be one of ...`). */
 export function parseAnalysis(doc: unknown, where: string): AnalysisDoc {
   const d = doc as { schemaVersion?: unknown } | null;
-  if (d !== null && typeof d.schemaVersion === "number" && d.schemaVersion !== ANALYSIS_SCHEMA_VERSION) {
-    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${d.schemaVersion}; this kpu reads version ${ANALYSIS_SCHEMA_VERSION}`, {
+  if (d !== null && typeof d.schemaVersion === "number" && !READS_VERSIONS.includes(d.schemaVersion)) {
+    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${d.schemaVersion}; this kpu reads versions ${READS_VERSIONS.join(", ")}`, {
       where,
       hint: "Write the analysis again with this version of kpu (kpu analyze --json).",
     });

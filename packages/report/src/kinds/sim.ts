@@ -26,7 +26,8 @@ const simReportSchema = z.looseObject({
 
 const traceSchema = z.looseObject({
   traceEvents: z.array(z.looseObject({ name: z.string(), ph: z.string(), ts: z.number(), pid: z.number(), tid: z.number(), dur: z.number().optional(), cat: z.string().optional(), args: z.record(z.string(), z.unknown()).optional() })),
-  otherData: z.looseObject({ kind: z.literal(SIM_TRACE_KIND), schemaVersion: z.literal(SIM_TRACE_SCHEMA_VERSION), report: z.unknown() }),
+  // version 1 (one process) reads as the first compute tile of version 2 (one process per compute tile)
+  otherData: z.looseObject({ kind: z.literal(SIM_TRACE_KIND), schemaVersion: z.union([z.literal(1), z.literal(SIM_TRACE_SCHEMA_VERSION)]), report: z.unknown() }),
 });
 
 /** Tasks in columns (times in ns), lanes in thread order; stalls separately. */
@@ -48,6 +49,9 @@ export interface Timeline {
   readonly completeUntilNs: number;
   /** The end of the last task in the trace. */
   readonly spanNs: number;
+  /** The compute tile shown (the trace's first process: the largest block) and how many the trace has. */
+  readonly tile: string;
+  readonly tiles: number;
 }
 
 export interface SimView {
@@ -84,6 +88,7 @@ export interface TraceInput {
     readonly name: string;
     readonly ph: string;
     readonly ts: number;
+    readonly pid: number;
     readonly tid: number;
     readonly dur?: number | undefined;
     readonly cat?: string | undefined;
@@ -97,9 +102,14 @@ const argText = (args: Readonly<Record<string, unknown>> | undefined, key: strin
   return typeof v === "string" ? v : fallback;
 };
 
-/** The timeline of a `kpu sim --trace` file: the earliest MAX_EMBEDDED_TASKS tasks and their stalls. */
+/**
+ * The timeline of a `kpu sim --trace` file: the first compute tile's (its first process: the largest block, whose
+ * times the report gives), the earliest MAX_EMBEDDED_TASKS tasks and their stalls.
+ */
 export function timelineOf(trace: TraceInput, maxTasks = MAX_EMBEDDED_TASKS): Timeline {
-  const ev = trace.traceEvents;
+  const processes = trace.traceEvents.filter((e) => e.ph === "M" && e.name === "process_name").sort((a, b) => a.pid - b.pid);
+  const pid = processes[0]?.pid ?? Math.min(...trace.traceEvents.map((e) => e.pid));
+  const ev = trace.traceEvents.filter((e) => e.pid === pid);
   const threads = ev.filter((e) => e.ph === "M" && e.name === "thread_name").sort((a, b) => a.tid - b.tid);
   const laneOf = new Map(threads.map((t, i) => [t.tid, i]));
   const spans = ev.filter((e) => e.ph === "X" && laneOf.has(e.tid)).sort((a, b) => a.ts - b.ts);
@@ -124,6 +134,8 @@ export function timelineOf(trace: TraceInput, maxTasks = MAX_EMBEDDED_TASKS): Ti
     embeddedTasks: kept.length,
     completeUntilNs: Number.isFinite(completeUntilNs) ? completeUntilNs : end * 1000,
     spanNs: end * 1000,
+    tile: argText(processes[0]?.args, "name", "compute tile 0"),
+    tiles: Math.max(1, processes.length),
   };
 }
 

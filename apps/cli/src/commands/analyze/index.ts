@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { KpuError } from "@kpu/ir";
-import { analyzeGraph, levelBytesPerCycle, ruleMapping, type Analysis } from "@kpu/kpu-model";
+import { analysisTrace, analyzeGraph, levelBytesPerCycle, ruleMapping, type Analysis } from "@kpu/kpu-model";
 import type { CliIo } from "../../main.js";
 import { ensureOutputDir, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
@@ -25,6 +25,8 @@ export interface AnalyzeFlags {
   readonly hw: string;
   readonly mapper: (typeof MAPPERS)[number];
   readonly out?: string;
+  /** Write the network's timeline in the Trace Event Format (Perfetto, chrome://tracing). */
+  readonly trace?: string;
   readonly json?: boolean;
 }
 
@@ -85,6 +87,8 @@ export async function writeAnalysisFiles(a: Analysis, dir: string, hwSpec: strin
 export async function analyzeCommand(model: string | undefined, flags: AnalyzeFlags, io: CliIo, width = process.stdout.columns || 120): Promise<Analysis> {
   const a = runAnalysis(model, flags, io);
   const files = flags.out === undefined ? undefined : await writeAnalysisFiles(a, flags.out, flags.hw);
+  const hw = flags.trace === undefined ? undefined : loadHardware(flags.hw);
+  if (flags.trace !== undefined && hw !== undefined) writeFileAtomic(flags.trace, JSON.stringify(analysisTrace(a, hw)), "--trace");
   if (flags.json === true) {
     io.stdout(toJsonText(a));
     return a;
@@ -93,6 +97,7 @@ export async function analyzeCommand(model: string | undefined, flags: AnalyzeFl
   io.stdout(totalsText(a));
   if (a.layers.some((l) => l.unit === "fabric")) io.stdout(`mapping: ${a.layers.find((l) => l.unit === "fabric")!.mapping.source} (kpu's auto strategy per GEMM: least DRAM traffic of WS, IS, OS; per-strategy tiles)\n`);
   if (files !== undefined) io.stdout(`wrote ${files.json}, ${files.csv}, ${files.timeSvg}, ${files.rooflineSvg}\n`);
+  if (flags.trace !== undefined && hw !== undefined) io.stdout(`wrote the timeline of ${a.layers.length} layers on ${hw.computeTiles} compute tile(s) to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
   return a;
 }
 
@@ -109,6 +114,7 @@ export function registerAnalyze(program: Command, io: CliIo): void {
     .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
     .option("--mapper <rule|exact>", "how GEMM layers are mapped: rule (kpu's auto strategy and tile rule) or exact (the mapper's search)", oneOf("--mapper", MAPPERS), "rule")
     .option("--out <dir>", "write analysis.json, layers.csv, time-by-layer.svg and roofline.svg here")
+    .option("--trace <file>", "write the network's timeline as Trace Event Format JSON (Perfetto, chrome://tracing): layers one after another, one process per compute tile, one thread per engine")
     .option("--json", "machine-readable output (kind kpu.analysis)")
     .action(async (model: string | undefined, flags: AnalyzeFlags) => {
       await analyzeCommand(model, flags, io);

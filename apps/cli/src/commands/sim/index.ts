@@ -157,7 +157,7 @@ export function checkMappingFlags(flags: MatmulSimFlags & { readonly schedule?: 
 }
 
 /** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
-export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string }): SimRun {
+export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string; readonly trace?: string }): SimRun {
   const hardware = loadHardware(flags.hw);
   if (flags.schedule === undefined) required(flags);
   const tty = process.stderr.isTTY && flags.json !== true;
@@ -202,7 +202,9 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
             ...(flags.dataflow === undefined ? {} : { dataflow: flags.dataflow }),
             ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
           });
-    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress, ...(flags.mapping === undefined ? {} : { mappingSource: flags.mapping }) });
+    // a trace has one process per compute tile, each from its own block's simulation
+    const everyBlock = flags.trace !== undefined;
+    const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress, everyBlock, ...(flags.mapping === undefined ? {} : { mappingSource: flags.mapping }) });
     // written once the mapping was simulated: a mapping the hardware refuses is never left behind
     if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)), "--emit-mapping");
     return run;
@@ -263,7 +265,8 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
 export function simCommand(flags: SimFlags, io: CliIo): SimReport {
   const run = runSimulation(flags);
   const bars = flags.gantt === undefined ? 0 : writeGantt(run, flags.gantt, flags.ganttBars);
-  if (flags.trace !== undefined) writeFileAtomic(flags.trace, JSON.stringify(simTrace(run)), "--trace");
+  const trace = flags.trace === undefined ? undefined : simTrace(run);
+  if (flags.trace !== undefined) writeFileAtomic(flags.trace, JSON.stringify(trace), "--trace");
   if (flags.json === true) {
     const files = { ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }), ...(flags.trace === undefined ? {} : { trace: flags.trace }) };
     io.stdout(toJsonText({ ...run.report, ...files }));
@@ -272,7 +275,11 @@ export function simCommand(flags: SimFlags, io: CliIo): SimReport {
   io.stdout(simSummary(run.report));
   if (flags.ascii === true) io.stdout(ganttAscii(ganttChart(run, { maxBars: flags.ganttBars ?? 200 }), { width: 100 }));
   if (flags.gantt !== undefined) io.stdout(`wrote a Gantt chart of ${bars} tasks to ${flags.gantt}\n`);
-  if (flags.trace !== undefined) io.stdout(`wrote a trace of ${run.plan.program.n} tasks to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+  if (trace !== undefined) {
+    const tiles = trace.otherData.tiles.length;
+    const tasks = trace.traceEvents.filter((e) => e.ph === "X" && e.cat !== "stall").length;
+    io.stdout(`wrote a trace of ${tasks} tasks on ${tiles} compute tile(s) to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+  }
   return run.report;
 }
 
