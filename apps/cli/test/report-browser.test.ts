@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tinyAnalysis } from "../../../packages/report/test/fixtures.js";
 import { HAVE_CHROMIUM, compareScreenshot, hoverText, launch, openReport, requireBrowserInCi } from "./browser.js";
 import { kpu } from "./helpers.js";
 
@@ -74,29 +73,40 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     await browser.close();
   });
 
-  it("a network analysis: sortable, filterable layers, time per layer and roofline with hover values", async () => {
-    const doc = tinyAnalysis() as { layers: { id: string; latencyNs: number; op: string; roofline: { intensity: number; attained: number } }[] };
-    const input = join(dir, "tiny-mlp.json");
-    writeFileSync(input, JSON.stringify(doc));
+  it("a network analysis (ResNet-50 from kpu analyze): sortable, filterable layers, time per layer and roofline with hover values", async () => {
+    const input = join(dir, "resnet50.json");
+    writeFileSync(input, await cli("analyze", "--example", "resnet50", "--hw", "edge-ai", "--json"));
+    type Layer = { id: string; latencyNs: number; op: string; roofline: { intensity: number; attained: number } };
+    const doc = JSON.parse(readFileSync(input, "utf8")) as { kind: string; layers: Layer[] };
+    expect(doc.kind).toBe("kpu.analysis");
     const { page, problems } = await open(await report(input, "analysis"));
     expect(compareScreenshot(await page.screenshot({ fullPage: true }), golden("analysis")).ratio).toBeLessThan(0.03);
-    // sort by latency: ascending, then descending
+    // sort by latency: ascending, then descending; equal latencies keep the network's order (a stable sort)
+    const by = (dir: number) => doc.layers.map((l, i) => ({ l, i })).sort((a, b) => dir * (a.l.latencyNs - b.l.latencyNs) || a.i - b.i).map((x) => x.l);
     await page.click("#layer-table th[data-key=latencyNs]");
-    const byLatency = [...doc.layers].sort((a, b) => a.latencyNs - b.latencyNs).map((l) => l.id);
-    expect(await column(page, "layer-table", 2)).toEqual(byLatency);
+    expect(await column(page, "layer-table", 2)).toEqual(by(1).map((l) => l.id));
     await page.click("#layer-table th[data-key=latencyNs]");
-    expect(await column(page, "layer-table", 2)).toEqual([...byLatency].reverse());
-    await page.fill("#layer-table-filter", "matmul");
-    expect(await column(page, "layer-table", 2)).toEqual(doc.layers.filter((l) => l.op === "matmul").map((l) => l.id).reverse());
-    // hover the biggest bar: its latency as in the JSON
-    const fc2 = doc.layers.findIndex((l) => l.id === "fc2");
-    const [x, y] = await pixel(page, "time-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [fc2, doc.layers[fc2]!.latencyNs / 2]);
+    expect(await column(page, "layer-table", 2)).toEqual(by(-1).map((l) => l.id));
+    // the filter matches any column's text: "pool" is in the pooling layers' ids and ops alone
+    await page.fill("#layer-table-filter", "pool");
+    const pools = by(-1).filter((l) => l.id.includes("pool") || l.op.includes("pool"));
+    expect(pools.length).toBeGreaterThanOrEqual(2);
+    expect(await column(page, "layer-table", 2)).toEqual(pools.map((l) => l.id));
+    // hover the tallest bar: its latency as in the JSON
+    const top = doc.layers.reduce((best, l, i) => (l.latencyNs > doc.layers[best]!.latencyNs ? i : best), 0);
+    const [x, y] = await pixel(page, "time-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [top, doc.layers[top]!.latencyNs / 2]);
     const tip = await hoverText(page, "time-chart", x, y);
-    expect(tip).toContain("fc2");
-    expect(tip).toContain(`latency ${fmt(doc.layers[fc2]!.latencyNs)} ns`);
-    const fc1 = doc.layers[0]!;
-    const [rx, ry] = await pixel(page, "roofline-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [fc1.roofline.intensity, fc1.roofline.attained]);
-    expect(await hoverText(page, "roofline-chart", rx, ry)).toContain(`intensity ${fmt(fc1.roofline.intensity)} MAC/B`);
+    expect(tip).toContain(`${doc.layers[top]!.id} (${doc.layers[top]!.op})`);
+    expect(tip).toContain(`latency ${fmt(doc.layers[top]!.latencyNs)} ns`);
+    // the roofline point farthest from any other (log-log distance), so the hover cannot land on a neighbour
+    const on = doc.layers.filter((l) => l.roofline.intensity > 0 && l.roofline.attained > 0);
+    const dist = (a: Layer, b: Layer) => Math.hypot(Math.log10(a.roofline.intensity / b.roofline.intensity), Math.log10(a.roofline.attained / b.roofline.attained));
+    const lone = on.reduce((best, l) => {
+      const near = (c: Layer) => Math.min(...on.filter((o) => dist(o, c) > 0).map((o) => dist(o, c)));
+      return near(l) > near(best) ? l : best;
+    }, on[0]!);
+    const [rx, ry] = await pixel(page, "roofline-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [lone.roofline.intensity, lone.roofline.attained]);
+    expect(await hoverText(page, "roofline-chart", rx, ry)).toContain(`intensity ${fmt(lone.roofline.intensity)} MAC/B`);
     expect(problems).toEqual([]);
   });
 
