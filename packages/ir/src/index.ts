@@ -108,3 +108,5 @@ export {
   validateMapping,
 } from "./mapping.js";
 export type { Dataflow, LevelMapping, Mapping, MappingFit, MappingLevelName, ReplacementPolicyName, Strategy } from "./mapping.js";
+export { DSE_AXES, DSE_SCHEMA_VERSION, dseResultSchema, paretoFront, parseDseResult } from "./dse.js";
+export type { DseAxis, DseLayer, DsePoint, DseResult } from "./dse.js";

@@ -53,7 +53,7 @@ export {
   verifyGraph,
 } from "./functional/index.js";
 export type { ConvFault, GemmProblem, GraphExecOptions, GraphVerifyOptions, GraphVerifyResult, OpCheck } from "./functional/index.js";
-export { ANALYSIS_SCHEMA_VERSION, analyzeGraph } from "./analysis/analyze.js";
+export { ANALYSIS_SCHEMA_VERSION, analysisLayers, analyzeGraph } from "./analysis/analyze.js";
 export type { Analysis, AnalysisTotals, AnalyzeOptions, LayerAnalysis } from "./analysis/analyze.js";
 export { ruleMapping, timeGemm } from "./analysis/gemm.js";
 export type { GemmTiming, MappingChoice, MappingRule } from "./analysis/gemm.js";

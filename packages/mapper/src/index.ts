@@ -1,4 +1,6 @@
 export { mapGemm } from "./mapper.js";
+export { exactMappingRule, mapNetwork } from "./network.js";
+export type { LayerMapResult, NetworkGemm, NetworkMapOptions, NetworkMapResult } from "./network.js";
 export type { MapOptions, MapResult, MappedPoint } from "./mapper.js";
 export { OBJECTIVES, compareLeaves, primaryOf, searchSlice, searchSlices, spaceSlices } from "./search.js";
 export type { Leaf, Objective, Slice, SliceResult } from "./search.js";

@@ -56,7 +56,7 @@ function checkShape(shape: GemmShape): Required<GemmShape> {
   return { m: shape.m, n: shape.n, k: shape.k, batch };
 }
 
-function checkOptions(options: MapOptions): { objective: Objective; threads: number } {
+export function checkOptions(options: MapOptions): { objective: Objective; threads: number } {
   const objective = options.objective ?? "latency";
   const name: string = objective;
   if (!(OBJECTIVES as readonly string[]).includes(name)) {
@@ -69,19 +69,29 @@ function checkOptions(options: MapOptions): { objective: Objective; threads: num
   return { objective, threads };
 }
 
-/** Runs the slices inline (one thread) or on a tinypool, in slice order either way. */
-async function runSlices(hw: Hardware, shape: GemmShape, objective: Objective, threads: number): Promise<SliceResult[]> {
-  const slices = spaceSlices(hw, shape, 128);
-  if (threads <= 1 || slices.length <= 1) return [searchSlices(hw, shape, objective, slices)];
-  const workers = Math.min(threads, slices.length);
-  // round-robin so every worker gets a share of every grid (the grids differ in cost)
-  const tasks = Array.from({ length: workers }, (_, t) => slices.filter((_, i) => i % workers === t));
-  const pool = createWorkerPool(import.meta.url, { built: "./search-worker.js", source: "./search-worker-source.mjs" }, workers);
-  try {
-    return (await Promise.all(tasks.map((task) => pool.run({ hw, shape, objective, slices: task })))) as SliceResult[];
-  } finally {
-    await pool.destroy();
-  }
+/** Runs a shape's slices: inline (one thread) or on a tinypool shared by every shape it is given. */
+export interface SliceRunner {
+  run(hw: Hardware, shape: GemmShape, objective: Objective): Promise<SliceResult[]>;
+  destroy(): Promise<void>;
+}
+
+export function sliceRunner(threads: number): SliceRunner {
+  let pool: ReturnType<typeof createWorkerPool> | undefined;
+  return {
+    async run(hw, shape, objective) {
+      const slices = spaceSlices(hw, shape, 128);
+      if (threads <= 1 || slices.length <= 1) return [searchSlices(hw, shape, objective, slices)];
+      const workers = Math.min(threads, slices.length);
+      // round-robin so every worker gets a share of every grid (the grids differ in cost)
+      const tasks = Array.from({ length: workers }, (_, t) => slices.filter((_, i) => i % workers === t));
+      pool ??= createWorkerPool(import.meta.url, { built: "./search-worker.js", source: "./search-worker-source.mjs" }, threads);
+      const p = pool;
+      return (await Promise.all(tasks.map((task) => p.run({ hw, shape, objective, slices: task })))) as SliceResult[];
+    },
+    async destroy() {
+      await pool?.destroy();
+    },
+  };
 }
 
 function pointOf(hw: Hardware, leaf: Leaf, batch: number, objective: Objective): MappedPoint {
@@ -98,10 +108,21 @@ function pointOf(hw: Hardware, leaf: Leaf, batch: number, objective: Objective):
  * the package README documents, with the runner-up, the bounds and the gaps to them.
  */
 export async function mapGemm(shape: GemmShape, hw: Hardware, options: MapOptions = {}): Promise<MapResult> {
+  const { threads } = checkOptions(options);
+  const runner = sliceRunner(threads);
+  try {
+    return await mapWith(runner, shape, hw, options);
+  } finally {
+    await runner.destroy();
+  }
+}
+
+/** mapGemm on a given slice runner (the network mapper shares one pool between its shapes). */
+export async function mapWith(runner: SliceRunner, shape: GemmShape, hw: Hardware, options: MapOptions = {}): Promise<MapResult> {
   const start = performance.now();
   const s = checkShape(shape);
   const { objective, threads } = checkOptions(options);
-  const results = await runSlices(hw, s, objective, threads);
+  const results = await runner.run(hw, s, objective);
   const leaves = results.flatMap((r) => r.top).sort(compareLeaves).filter((leaf, i, all) => i === 0 || leaf.index !== all[i - 1]!.index);
   const first = leaves[0];
   if (first === undefined) {

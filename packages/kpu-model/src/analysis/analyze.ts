@@ -173,14 +173,21 @@ function totalsOf(hw: Hardware, graph: Graph, layers: readonly LayerAnalysis[], 
 }
 
 /**
+ * The layers a network is analysed as: fusion (fabric epilogues and elementwise chains), then lowering into one
+ * workload per op. A mapper maps the fabric layers of this list.
+ */
+export function analysisLayers(graph: Graph): Layer[] {
+  return lowerToLayers(fuseGraph(graph, { elementwiseChains: true }));
+}
+
+/**
  * The per-layer account of a network on the hardware: fusion (fabric epilogues and elementwise chains), lowering
  * into layer workloads, each layer timed on the fabric (mapping + hierarchy engine + event engine) or streamed
  * through the vector unit, and the totals. Layers run one after another; each reads its inputs from DRAM and writes
  * its output there.
  */
 export function analyzeGraph(graph: Graph, hw: Hardware, options: AnalyzeOptions = {}): Analysis {
-  const fused = fuseGraph(graph, { elementwiseChains: true });
-  const layers = lowerToLayers(fused);
+  const layers = analysisLayers(graph);
   const mapper = options.mapper ?? { name: "rule", rule: ruleMapping };
   const cache = options.cache ?? new Map<string, GemmTiming>();
   const hwKey = JSON.stringify(hardwareToJson(hw));
