@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dseExample } from "../../../packages/report/test/fixtures.js";
 import { HAVE_CHROMIUM, compareScreenshot, hoverText, launch, openReport, requireBrowserInCi } from "./browser.js";
 import { kpu } from "./helpers.js";
 
@@ -204,6 +205,54 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
       const busy = drawn.filter((d) => d[0] === lane && (d[3] === 0 || d[3] === 1)).reduce((s, d) => s + (d[2]! - d[1]!) * d[5]!, 0);
       expect(Math.abs(busy - (r.busyCycles / r.clockMhz) * 1000) / doc.timeNs).toBeLessThan(0.05);
     });
+    expect(problems).toEqual([]);
+  });
+
+  it("a design-space exploration: Pareto scatter with mappings on click, sensitivity, sortable points", async () => {
+    // kpu dse is not in this build: the document is built from real analyses with @kpu/ir's types (fixtures.ts)
+    const doc = dseExample();
+    const input = join(dir, "dse.json");
+    writeFileSync(input, JSON.stringify(doc));
+    const { page, problems } = await open(await report(input, "dse"));
+    expect(compareScreenshot(await page.screenshot({ fullPage: true }), golden("dse")).ratio).toBeLessThan(0.03);
+    const ok = doc.points.filter((p) => p.feasible);
+    // hover the Pareto point farthest (in pixels) from any other: its id and figures as in the JSON
+    const pixels = await Promise.all(ok.map((p) => pixel(page, "pareto-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [p.latencyNs!, p.energyPj!])));
+    const gap = (i: number) => Math.min(...pixels.filter((_, j) => j !== i).map((q) => Math.hypot(q[0] - pixels[i]![0], q[1] - pixels[i]![1])));
+    const lone = ok.map((p, i) => ({ p, i })).filter((x) => x.p.pareto).sort((a, b) => gap(b.i) - gap(a.i))[0]!;
+    const [x, y] = await pixel(page, "pareto-chart", { xAxisIndex: 0, yAxisIndex: 0 }, [lone.p.latencyNs!, lone.p.energyPj!]);
+    const tip = await hoverText(page, "pareto-chart", x, y);
+    expect(tip).toContain(`${lone.p.id} (Pareto front)`);
+    expect(tip).toContain(`latency ${fmt(lone.p.latencyNs!)} ns, energy ${fmt(lone.p.energyPj!)} pJ, area ${fmt(lone.p.areaMm2!)} mm²`);
+    // click it: its parameters and the mapping of every fabric layer
+    await page.mouse.click(x, y);
+    await expect.poll(() => page.locator("#dse-point-title").innerText()).toBe(`${lone.p.id} (on the Pareto front)`);
+    expect(await page.locator("#dse-point-params").innerText()).toBe(`arrayDim = ${fmt(lone.p.params.arrayDim!)}, l3BankKiB = ${fmt(lone.p.params.l3BankKiB!)}`);
+    expect(await column(page, "point-layers", 2)).toEqual(lone.p.layers!.map((l) => l.id));
+    const l1 = lone.p.layers![0]!.mapping.levels.l1;
+    expect((await column(page, "point-layers", 5))[0]).toContain(`L1 ${l1.tile.m}x${l1.tile.n}x${l1.tile.k} ${l1.order}`);
+    // sensitivity: the best latency at arrayDim = 32, then the best area
+    const a32 = ok.filter((p) => p.params.arrayDim === 32).sort((a, b) => a.latencyNs! - b.latencyNs!)[0]!;
+    const chartOf = async (param: string) => {
+      // the sensitivity charts are sens-0, sens-1, ... in the page's order: find the parameter's by its title
+      const titles = await page.evaluate(() => Object.entries((globalThis as unknown as { KPU: { charts: Record<string, { getOption: () => { title: { text: string }[] } }> } }).KPU.charts).filter(([k]) => /^sens-\d+$/.test(k)).map(([k, c]) => [k, c.getOption().title[0]!.text] as const));
+      return titles.find(([, t]) => t.startsWith(`${param}`))![0];
+    };
+    let chart = await chartOf("arrayDim");
+    let [sx, sy] = await pixel(page, chart, { xAxisIndex: 0, yAxisIndex: 0 }, [2, a32.latencyNs! / 2]);
+    expect(await hoverText(page, chart, sx, sy)).toContain(`best latency: ${fmt(a32.latencyNs!)} ns (${a32.id})`);
+    await page.click("#sens-areaMm2");
+    chart = await chartOf("arrayDim");
+    const a8 = ok.filter((p) => p.params.arrayDim === 8).sort((a, b) => a.areaMm2! - b.areaMm2!)[0]!;
+    [sx, sy] = await pixel(page, chart, { xAxisIndex: 0, yAxisIndex: 0 }, [0, a8.areaMm2! / 2]);
+    expect(await hoverText(page, chart, sx, sy)).toContain(`best area: ${fmt(a8.areaMm2!)} mm² (${a8.id})`);
+    // the points table sorts by latency (infeasible points, with none, keep their order at the end)
+    const latency = (p: (typeof doc.points)[number]) => p.latencyNs ?? Infinity;
+    const byLatency = doc.points.map((p, i) => ({ p, i })).sort((a, b) => latency(a.p) - latency(b.p) || a.i - b.i).map((x) => x.p.id);
+    await page.click("#point-table th[data-key=latencyNs]");
+    expect(await column(page, "point-table", 2)).toEqual(byLatency);
+    await page.fill("#point-table-filter", "KPU_HW_BUFFER_TOO_SMALL");
+    expect(await column(page, "point-table", 2)).toEqual(doc.points.filter((p) => p.reason?.startsWith("KPU_HW_BUFFER_TOO_SMALL") === true).map((p) => p.id));
     expect(problems).toEqual([]);
   });
 

@@ -120,7 +120,8 @@ describe("simTrace: one compute tile", () => {
 
   it("refuses a trace too large to write", () => {
     expect(MAX_TRACE_TASKS).toBeGreaterThan(run.plan.program.n);
-    const program = Object.assign(Object.create(Object.getPrototypeOf(run.plan.program) as object) as object, run.plan.program, { n: MAX_TRACE_TASKS + 1 }) as typeof run.plan.program;
+    type Program = typeof run.plan.program;
+    const program = Object.assign<Program, Program, { n: number }>(Object.create(Object.getPrototypeOf(run.plan.program) as object) as Program, run.plan.program, { n: MAX_TRACE_TASKS + 1 });
     const big: SimRun = { ...run, blocks: [{ ...run.blocks[0]!, plan: { ...run.plan, program } }] };
     expect(() => simTrace(big)).toThrow(/more than kpu writes/);
   });

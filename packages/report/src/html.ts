@@ -20,6 +20,7 @@ const CLIENT_FILES: Readonly<Record<ReportKind["name"], readonly string[]>> = {
   sweep: ["common.js", "sweep.js"],
   sim: ["common.js", "gantt.js", "sim.js"],
   cpu: ["common.js", "cpu.js"],
+  dse: ["common.js", "dse.js"],
 };
 
 export interface ReportPage {

@@ -12,3 +12,5 @@ export { MAX_EMBEDDED_TASKS, simView, timelineOf } from "./kinds/sim.js";
 export type { SimView, Timeline, TraceInput } from "./kinds/sim.js";
 export { cpuView } from "./kinds/cpu.js";
 export type { CpuView } from "./kinds/cpu.js";
+export { DSE_FILE, DSE_KIND, dseSensitivity, dseView } from "./kinds/dse.js";
+export type { DseSensitivity, DseSensitivityValue, DseView } from "./kinds/dse.js";

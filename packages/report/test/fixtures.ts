@@ -1,3 +1,6 @@
+import { DSE_SCHEMA_VERSION, isKpuError, mlpExample, paretoFront, type DseLayer, type DsePoint, type DseResult } from "@kpu/ir";
+import { HARDWARE_PRESETS, analyzeGraph, ruleMapping, validateHardware, type HardwareJson } from "@kpu/kpu-model";
+
 /**
  * A small hand-written kpu.analysis document (the shape `kpu analyze --json` prints): a 2-matmul MLP with ReLU and
  * softmax on edge-ai. Latency is cycles at the 2000 MHz fabric clock; totals are the layers' sums.
@@ -46,5 +49,56 @@ export function tinyAnalysis(): Record<string, unknown> {
       vectorUtilization: sum((l) => l.vectorUtilization * l.cycles) / cycles,
     },
     layers,
+  };
+}
+
+/**
+ * A small kpu.dse document built from real analyses: the default MLP example on edge-ai with the fabric's array and
+ * the L3 bank size varied (3 x 4 points), each point analysed by `analyzeGraph` with kpu's rule mapping (a point whose
+ * L3 cannot hold a tile set is infeasible, with the error's message), the mapping of every fabric layer from
+ * `ruleMapping`, and the front marked by @kpu/ir's `paretoFront`. `kpu dse` is not in this build: the area is the
+ * test's own stand-in (0.002 mm² per PE plus 1.5 mm² per MiB of L3), not a kpu model.
+ */
+export function dseExample(): DseResult {
+  const arrays = [8, 16, 32];
+  const l3BankKiB = [1, 32, 128, 512];
+  const graph = mlpExample();
+  const base = HARDWARE_PRESETS["edge-ai"]!;
+  const points: Omit<DsePoint, "pareto">[] = [];
+  for (const array of arrays) {
+    for (const kib of l3BankKiB) {
+      const json = structuredClone(base) as HardwareJson;
+      const hwJson = { ...json, name: `edge-ai-a${array}-l3-${kib}k`, fabric: { ...json.fabric, rows: array, cols: array }, levels: { ...json.levels, l3: { ...json.levels.l3, bankBytes: kib * 1024 } } };
+      const params = { arrayDim: array, l3BankKiB: kib };
+      const id = `a${array}-l3-${kib}k`;
+      try {
+        const hw = validateHardware(hwJson, id);
+        const a = analyzeGraph(graph, hw);
+        const layers: DseLayer[] = a.layers.flatMap((l) => {
+          if (l.unit !== "fabric" || l.gemm === undefined) return [];
+          const gemm = { m: l.gemm.m, n: l.gemm.n, k: l.gemm.k, batch: l.gemm.batch };
+          return [{ id: l.id, op: l.op, gemm, mapping: ruleMapping(hw, gemm).mapping, cycles: l.cycles, energyPj: l.energyPj, dramBytes: l.bytes.dram }];
+        });
+        const areaMm2 = 0.002 * array * array * hw.computeTiles + (1.5 * kib * hw.levels.l3.banks) / 1024;
+        points.push({ id, params, feasible: true, latencyNs: a.totals.latencyNs, energyPj: a.totals.energyPj, areaMm2, cycles: a.totals.cycles, dramBytes: a.totals.dramBytes, layers });
+      } catch (e) {
+        if (!isKpuError(e)) throw e;
+        points.push({ id, params, feasible: false, reason: `${e.code}: ${e.message}` });
+      }
+    }
+  }
+  const front = paretoFront(points);
+  return {
+    kind: "kpu.dse",
+    schemaVersion: DSE_SCHEMA_VERSION,
+    model: { name: graph.name, source: "example:mlp" },
+    baseHardware: "edge-ai",
+    objective: "latency",
+    tool: { name: "kpu (test)", version: "0.0.0" },
+    parameters: [
+      { name: "arrayDim", values: arrays },
+      { name: "l3BankKiB", values: l3BankKiB },
+    ],
+    points: points.map((p, i) => ({ ...p, pareto: front[i]! })),
   };
 }

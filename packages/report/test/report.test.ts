@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hardwarePreset, simTrace, simulateMatmul } from "@kpu/kpu-model";
 import { describe, expect, it } from "vitest";
-import { REPORT_KINDS, buildReport, detectReport, dramBytesPerFabricCycle, parseAnalysis, timelineOf } from "@kpu/report";
-import { tinyAnalysis } from "./fixtures.js";
+import { REPORT_KINDS, buildReport, detectReport, dramBytesPerFabricCycle, dseSensitivity, dseView, parseAnalysis, timelineOf } from "@kpu/report";
+import { dseExample, tinyAnalysis } from "./fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "report-unit-"));
 const write = (name: string, doc: unknown): string => {
@@ -14,6 +14,10 @@ const write = (name: string, doc: unknown): string => {
 };
 const run = simulateMatmul({ hardware: hardwarePreset("minimal"), m: 96, n: 64, k: 96, strategy: "ws", tiles: { m: 32, n: 32, k: 32 }, buffers: 1 });
 const trace = JSON.parse(JSON.stringify(simTrace(run))) as Parameters<typeof timelineOf>[0];
+const dse = dseExample();
+const dseFolder = join(dir, "dse-run");
+mkdirSync(dseFolder);
+writeFileSync(join(dseFolder, "dse.json"), JSON.stringify(dse));
 const embedded = (html: string): { kind: string; data: unknown } => JSON.parse(/<script id="kpu-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!) as { kind: string; data: unknown };
 
 describe("kpu report: kinds", () => {
@@ -28,9 +32,11 @@ describe("kpu report: kinds", () => {
       [write("s.json", run.report), "sim"],
       [write("c.json", { kind: "kpu.cpu.results" }), "cpu"],
       [sweep, "sweep"],
+      [write("d.json", dse), "dse"],
+      [dseFolder, "dse"],
     ];
     for (const [path, kind] of cases) expect(detectReport(path).kind.name).toBe(kind);
-    expect(REPORT_KINDS.map((k) => k.name)).toEqual(["analysis", "sweep", "sim", "cpu"]);
+    expect(REPORT_KINDS.map((k) => k.name)).toEqual(["analysis", "sweep", "sim", "cpu", "dse"]);
   });
 
   it("refuses unknown inputs, missing paths and bad JSON with a typed error", () => {
@@ -48,6 +54,41 @@ describe("kpu report: kinds", () => {
     // version 1 (no engineCycles) and 2 are read; a later version is refused by name
     expect(parseAnalysis({ ...doc, schemaVersion: 2 }, "a.json").schemaVersion).toBe(2);
     expect(() => parseAnalysis({ ...doc, schemaVersion: 3 }, "a.json")).toThrow(expect.objectContaining({ code: "KPU_SCHEMA_VERSION", message: expect.stringContaining("reads versions 1, 2") as unknown }));
+  });
+
+  it("reads a kpu.dse document (file or folder) with @kpu/ir's validation, naming a bad field", () => {
+    expect(dseView({ path: dseFolder, folder: true }).doc).toEqual(dse);
+    const bad = { ...dse, points: [{ ...dse.points[1]!, latencyNs: undefined }] };
+    expect(() => buildReport(write("bad-dse.json", bad))).toThrow(expect.objectContaining({ code: "KPU_SCHEMA", message: expect.stringContaining("latencyNs is required") as unknown }));
+    expect(() => buildReport(write("v9-dse.json", { ...dse, schemaVersion: 9 }))).toThrow(expect.objectContaining({ code: "KPU_SCHEMA_VERSION" }));
+  });
+
+  it("measures each parameter's effect: the best of every axis over the feasible points at each of its values", () => {
+    const s = dseSensitivity(dse);
+    expect(s.map((x) => x.parameter).sort()).toEqual(["arrayDim", "l3BankKiB"]);
+    for (const param of dse.parameters) {
+      const entry = s.find((x) => x.parameter === param.name)!;
+      expect(entry.values.map((v) => v.value)).toEqual(param.values);
+      for (const v of entry.values) {
+        // brute force: every point with this value, by hand
+        let best = Infinity;
+        let id = "";
+        let feasible = 0;
+        for (const p of dse.points) {
+          if (p.params[param.name] !== v.value || !p.feasible) continue;
+          feasible++;
+          if (p.latencyNs! < best) [best, id] = [p.latencyNs!, p.id];
+        }
+        expect(v.feasible).toBe(feasible);
+        expect(v.best.latencyNs).toEqual(feasible === 0 ? null : { value: best, id });
+      }
+      const bests = entry.values.flatMap((v) => (v.best.areaMm2 === null ? [] : [v.best.areaMm2.value]));
+      expect(entry.spread.areaMm2).toBeCloseTo(Math.max(...bests) / Math.min(...bests), 12);
+    }
+    // the 1 KiB L3 bank holds no tile set at any array size: no feasible point, no best
+    expect(s.find((x) => x.parameter === "l3BankKiB")!.values[0]).toMatchObject({ value: 1, points: 3, feasible: 0, best: { latencyNs: null, energyPj: null, areaMm2: null } });
+    // most sensitive first (latency spread)
+    expect(s[0]!.spread.latencyNs!).toBeGreaterThanOrEqual(s[1]!.spread.latencyNs!);
   });
 
   it("puts the memory roof at the preset's DRAM bandwidth per fabric cycle", () => {

@@ -3,6 +3,7 @@ import { KpuError } from "@kpu/ir";
 import { readJsonFile } from "../read.js";
 import { ANALYSIS_KIND, analysisView } from "./analysis.js";
 import { cpuView } from "./cpu.js";
+import { DSE_KIND, isDseFolder, dseView } from "./dse.js";
 import { isSimReport, isSimTrace, simView } from "./sim.js";
 import { isSweepFolder, sweepView } from "./sweep.js";
 
@@ -11,11 +12,10 @@ export type ReportSource = { readonly path: string; readonly folder: true } | { 
 
 /**
  * One result kind: how to recognise it, and the data its page view (client/<name>.js) draws. New kinds register here
- * and add their view; the DSE folder of the mapper is the next one (detect its folder, return its Pareto points and
- * mappings, and add client/dse.js with the scatter and the mapping of a clicked point).
+ * and add their view.
  */
 export interface ReportKind {
-  readonly name: "analysis" | "sweep" | "sim" | "cpu";
+  readonly name: "analysis" | "sweep" | "sim" | "cpu" | "dse";
   /** What the input is, for the page title and errors. */
   readonly title: string;
   readonly detect: (source: ReportSource) => boolean;
@@ -30,9 +30,10 @@ export const REPORT_KINDS: readonly ReportKind[] = [
   { name: "sweep", title: "L3 sweep", detect: (s) => s.folder && isSweepFolder(s.path), view: (s) => sweepView(s.path) },
   { name: "sim", title: "simulation", detect: (s) => isSimReport(json(s)) || isSimTrace(json(s)), view: (s) => simView(json(s), s.path) },
   { name: "cpu", title: "CPU benchmark", detect: (s) => kindOf(s) === "kpu.cpu.results", view: (s) => cpuView(s.folder ? "" : s.text, s.path) },
+  { name: "dse", title: "design-space exploration", detect: (s) => (s.folder ? isDseFolder(s.path) : kindOf(s) === DSE_KIND), view: (s) => dseView(s) },
 ];
 
-const ACCEPTED = "a kpu.analysis JSON (kpu analyze --json), an L3 sweep folder (kpu l3 sweep --out dir), a kpu sim --json result or --trace file, or CPU results (kpu cpu bench --out)";
+const ACCEPTED = "a kpu.analysis JSON (kpu analyze --json), an L3 sweep folder (kpu l3 sweep --out dir), a kpu sim --json result or --trace file, CPU results (kpu cpu bench --out), or a kpu.dse result (a file, or a folder with dse.json)";
 
 /** Reads the input and finds its kind; an input of no known kind is refused, naming what is accepted. */
 export function detectReport(path: string): { kind: ReportKind; source: ReportSource } {
@@ -45,7 +46,7 @@ export function detectReport(path: string): { kind: ReportKind; source: ReportSo
   const source: ReportSource = folder ? { path, folder: true } : { path, folder: false, ...readJsonFile(path, ACCEPTED) };
   const kind = REPORT_KINDS.find((k) => k.detect(source));
   if (kind === undefined) {
-    throw new KpuError("KPU_SCHEMA", folder ? "is not a folder of a known result kind (no spec.json and results.json)" : "is not a result kpu reports (unknown kind)", {
+    throw new KpuError("KPU_SCHEMA", folder ? "is not a folder of a known result kind (no spec.json and results.json, no dse.json)" : "is not a result kpu reports (unknown kind)", {
       where: path,
       hint: `Pass ${ACCEPTED}.`,
     });

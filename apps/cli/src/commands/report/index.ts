@@ -36,7 +36,7 @@ export function reportCommand(input: string, flags: ReportFlags, io: CliIo): Rep
 export function registerReport(program: Command, io: CliIo): void {
   program
     .command("report")
-    .description("an interactive, self-contained HTML report of a result: kpu.analysis JSON, L3 sweep folder, kpu sim --json or --trace file, CPU results")
+    .description("an interactive, self-contained HTML report of a result: kpu.analysis JSON, L3 sweep folder, kpu sim --json or --trace file, CPU results, kpu.dse result")
     .argument("<input>", "the result file or folder (its kind is detected)")
     .option("--out <file.html>", "the page to write (required)")
     .option("--title <text>", "the page title (default: the kind and the input's name)")
