@@ -236,7 +236,7 @@ describe.skipIf(!HAVE_CHROMIUM)("kpu report in a browser", () => {
     const chartOf = async (param: string) => {
       // the sensitivity charts are sens-0, sens-1, ... in the page's order: find the parameter's by its title
       const titles = await page.evaluate(() => Object.entries((globalThis as unknown as { KPU: { charts: Record<string, { getOption: () => { title: { text: string }[] } }> } }).KPU.charts).filter(([k]) => /^sens-\d+$/.test(k)).map(([k, c]) => [k, c.getOption().title[0]!.text] as const));
-      return titles.find(([, t]) => t.startsWith(`${param}`))![0];
+      return titles.find(([, t]) => t.startsWith(param))![0];
     };
     let chart = await chartOf("arrayDim");
     let [sx, sy] = await pixel(page, chart, { xAxisIndex: 0, yAxisIndex: 0 }, [2, a32.latencyNs! / 2]);

@@ -30,6 +30,21 @@ describe("kpu report and kpu sim --trace", () => {
     expect(human.stdout).toMatch(/wrote a trace of \d+ tasks on 1 compute tile\(s\) to .*trace\.json \(open it in https:\/\/ui\.perfetto\.dev or chrome:\/\/tracing\)/);
   });
 
+  it("kpu sim --trace: one process per compute tile (edge blocks too), or the first alone with --trace-tiles first", async () => {
+    const trace = join(dir, "edge.json");
+    const names = () => (JSON.parse(readFileSync(trace, "utf8")) as { traceEvents: { name: string; args?: { name?: string } }[] }).traceEvents.filter((e) => e.name === "process_name").map((e) => e.args?.name);
+    // edge-ai: 2 compute tiles; 257 rows split 129 + 128
+    const all = await kpu("sim", "--hw", "edge-ai", "--m", "257", "--n", "257", "--k", "64", "--trace", trace);
+    expect(all.code).toBe(0);
+    expect(names()).toEqual(["compute tile 0 (row 0, col 0): C[0:129, 0:257], block 129x257x64", "compute tile 1 (row 1, col 0): C[129:257, 0:257], block 128x257x64"]);
+    expect(all.stdout).toMatch(/wrote a trace of \d+ tasks on 2 compute tile\(s\)/);
+    const first = await kpu("sim", "--hw", "edge-ai", "--m", "257", "--n", "257", "--k", "64", "--trace", trace, "--trace-tiles", "first");
+    expect(first.code).toBe(0);
+    expect(names()).toEqual(["compute tile 0 (row 0, col 0): C[0:129, 0:257], block 129x257x64"]);
+    const bad = await kpu("sim", "--hw", "edge-ai", "--m", "64", "--n", "64", "--k", "64", "--trace", trace, "--trace-tiles", "some");
+    expect(bad.code).toBe(2);
+  });
+
   it("refuses a missing --out, a page that is not .html, and inputs of no known kind", async () => {
     const input = join(dir, "other.json");
     writeFileSync(input, JSON.stringify({ kind: "kpu.mapping" }));

@@ -160,7 +160,7 @@ export function simTrace(run: SimRun, options: { readonly where?: string; readon
   if (tasks > MAX_TRACE_TASKS) {
     throw new KpuError("KPU_TOO_LARGE", `a trace of ${tasks.toLocaleString("en-US")} tasks on ${tiles.length} compute tile(s) is more than kpu writes (at most ${MAX_TRACE_TASKS.toLocaleString("en-US")})`, {
       where,
-      hint: "Trace a smaller problem, or larger tiles (fewer tasks).",
+      hint: "Trace the first compute tile alone (kpu sim --trace-tiles first; simTrace tiles: \"first\"), a smaller problem, or larger tiles (fewer tasks).",
     });
   }
   const mhz = run.hardware.derived.timebaseMhz;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GraphBuilder } from "@kpu/ir";
 import {
@@ -257,5 +258,41 @@ describe("analysisTrace: a network's timeline", () => {
     // the fabric runs the conv and the classifier; the vector unit the softmax
     expect(p.threads.get(2)!.slices.map((s) => s.name)).toEqual(expect.arrayContaining(["c1", "fc"]));
     expect(p.threads.get(3)!.slices.map((s) => s.name)).toContain("sm");
+  });
+});
+
+describe("simTrace: per-tile invariants (property)", () => {
+  it("tiles partition C, each tile runs its own block, tiles of one shape share a timeline", () => {
+    const hw = hardwarePreset("datacenter");
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 8, max: 48 }), (m, n, k) => {
+        const run = simulateMatmul({ hardware: hw, m, n, k, strategy: "os", everyBlock: true });
+        const grid = run.report.mapping!.grid;
+        const { processes, otherData } = readTrace(JSON.stringify(simTrace(run)));
+        expect(processes.size).toBe(grid.rows * grid.cols);
+        // the blocks tile C exactly: row-major, contiguous, covering every element once
+        const tiles = otherData.tiles as { pid: number; row: number; col: number; m0: number; m1: number; n0: number; n1: number }[];
+        let covered = 0;
+        for (const t of tiles) {
+          expect(t.pid).toBe(t.row * grid.cols + t.col + 1);
+          if (t.col > 0) expect(t.n0).toBe(tiles[t.pid - 2]!.n1);
+          if (t.row > 0) expect(t.m0).toBe(tiles[t.pid - 1 - grid.cols]!.m1);
+          covered += (t.m1 - t.m0) * (t.n1 - t.n0);
+        }
+        expect(covered).toBe(m * n);
+        expect(tiles.at(-1)).toMatchObject({ m1: m, n1: n });
+        // at most 4 shapes, each simulated once
+        const shapes = new Map<string, string>();
+        for (const t of tiles) {
+          const key = `${t.m1 - t.m0}x${t.n1 - t.n0}`;
+          const timeline = JSON.stringify([...processes.get(t.pid)!.threads.values()].map((th) => th.slices));
+          if (!shapes.has(key)) shapes.set(key, timeline);
+          else expect(timeline).toBe(shapes.get(key));
+        }
+        expect(shapes.size).toBeLessThanOrEqual(4);
+        expect(run.blocks.map((b) => `${b.share!.m}x${b.share!.n}`).sort()).toEqual([...shapes.keys()].sort());
+      }),
+      { numRuns: 12, seed: 16 },
+    );
   });
 });

@@ -67,7 +67,7 @@ export function dseExample(): DseResult {
   const points: Omit<DsePoint, "pareto">[] = [];
   for (const array of arrays) {
     for (const kib of l3BankKiB) {
-      const json = structuredClone(base) as HardwareJson;
+      const json: HardwareJson = structuredClone(base);
       const hwJson = { ...json, name: `edge-ai-a${array}-l3-${kib}k`, fabric: { ...json.fabric, rows: array, cols: array }, levels: { ...json.levels, l3: { ...json.levels.l3, bankBytes: kib * 1024 } } };
       const params = { arrayDim: array, l3BankKiB: kib };
       const id = `a${array}-l3-${kib}k`;

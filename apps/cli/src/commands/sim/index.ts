@@ -58,8 +58,12 @@ export interface SimFlags extends MatmulSimFlags {
   readonly ganttBars?: number;
   /** Write the timeline in the Trace Event Format (Perfetto, chrome://tracing). */
   readonly trace?: string;
+  /** Which compute tiles the trace holds: every tile of the grid (default), or the first (the largest block) alone. */
+  readonly traceTiles?: (typeof TRACE_TILES)[number];
   readonly ascii?: boolean;
 }
+
+export const TRACE_TILES = ["all", "first"] as const;
 
 /** `--tiles Ti,Tj,Tk` (as @kpu/scheduler writes them). */
 export function tilesFlag(text: string): TileShape {
@@ -157,7 +161,7 @@ export function checkMappingFlags(flags: MatmulSimFlags & { readonly schedule?: 
 }
 
 /** Runs the simulation with a progress bar on an interactive terminal (never with --json). */
-export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string; readonly trace?: string }): SimRun {
+export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: string; readonly trace?: string; readonly traceTiles?: (typeof TRACE_TILES)[number] }): SimRun {
   const hardware = loadHardware(flags.hw);
   if (flags.schedule === undefined) required(flags);
   const tty = process.stderr.isTTY && flags.json !== true;
@@ -203,7 +207,7 @@ export function runSimulation(flags: MatmulSimFlags & { readonly schedule?: stri
             ...(flags.multicast === undefined ? {} : { multicast: flags.multicast }),
           });
     // a trace has one process per compute tile, each from its own block's simulation
-    const everyBlock = flags.trace !== undefined;
+    const everyBlock = flags.trace !== undefined && flags.traceTiles !== "first";
     const run = simulateMatmul({ hardware, ...problem, mapping, ...ideal, onProgress, everyBlock, ...(flags.mapping === undefined ? {} : { mappingSource: flags.mapping }) });
     // written once the mapping was simulated: a mapping the hardware refuses is never left behind
     if (flags.emitMapping !== undefined) writeFileAtomic(flags.emitMapping, toJsonText(mappingToJson(mapping)), "--emit-mapping");
@@ -265,7 +269,7 @@ export function writeGantt(run: SimRun, path: string, maxBars?: number, flag = "
 export function simCommand(flags: SimFlags, io: CliIo): SimReport {
   const run = runSimulation(flags);
   const bars = flags.gantt === undefined ? 0 : writeGantt(run, flags.gantt, flags.ganttBars);
-  const trace = flags.trace === undefined ? undefined : simTrace(run);
+  const trace = flags.trace === undefined ? undefined : simTrace(run, { tiles: flags.traceTiles ?? "all" });
   if (flags.trace !== undefined) writeFileAtomic(flags.trace, JSON.stringify(trace), "--trace");
   if (flags.json === true) {
     const files = { ...(flags.gantt === undefined ? {} : { gantt: flags.gantt }), ...(flags.trace === undefined ? {} : { trace: flags.trace }) };
@@ -336,7 +340,8 @@ export function registerSim(program: Command, io: CliIo): void {
     .option("--gantt <file>", "write a Gantt chart of tiles: .svg, .html (hover and zoom) or .txt (ASCII)")
     .option("--gantt-bars <n>", "at most this many tasks in the chart (default 4000 for .svg and .txt, 200000 for .html; earliest first)", positiveInt("--gantt-bars", 1_000_000))
     .option("--ascii", "print an ASCII Gantt chart of the first tasks")
-    .option("--trace <file>", "write the timeline as Trace Event Format JSON (Perfetto, chrome://tracing; kpu report reads it)")
+    .option("--trace <file>", "write the timeline as Trace Event Format JSON (Perfetto, chrome://tracing; kpu report reads it): one process per compute tile")
+    .addOption(new Option("--trace-tiles <which>", "the compute tiles in the trace: all of the grid (each block shape simulated), or the first alone (the largest block)").choices(TRACE_TILES).default("all"))
     .action((flags: SimFlags, command: Command) => {
       checkMappingFlags(flags, command);
       simCommand(flags, io);
