@@ -73,7 +73,7 @@ export function graphMacs(graph: Graph): number {
  * Terms an op adds up per output element (L) and its elementwise steps: its own error budget is
  * TOLERANCE_FACTOR * u * (sqrt(L) + steps); data moves are exact (0).
  */
-function localBudget(op: Op, shape: (name: string) => readonly number[]): number {
+function localBudget(op: Op, shape: (name: string) => readonly number[], value: (name: string) => ArrayLike<number>): number {
   const x = shape(op.inputs[0]!);
   const axisSize = (axis: number): number => size(x.slice(axis < 0 ? axis + x.length : axis));
   let terms = 1;
@@ -90,6 +90,9 @@ function localBudget(op: Op, shape: (name: string) => readonly number[]): number
       terms = x[op.axis < 0 ? op.axis + x.length : op.axis]!;
       break;
     case "layer_norm":
+      terms = axisSize(op.axis);
+      steps = layerNormConditioning(value(op.inputs[0]!), terms, op.epsilon);
+      break;
     case "rms_norm":
       terms = axisSize(op.axis);
       break;
@@ -119,6 +122,28 @@ function localBudget(op: Op, shape: (name: string) => readonly number[]): number
       break;
   }
   return TOLERANCE_FACTOR * FP32_UNIT_ROUNDOFF * (Math.sqrt(terms) + steps);
+}
+
+/**
+ * A layer norm subtracts the row's mean: fp32 rounds x and the mean to about u max|x|, and the division by the row's
+ * deviation sqrt(var + epsilon) scales that by max|x| / sqrt(var + epsilon), which is large for a short row of close
+ * values (two elements 0.01 apart: about 100). The largest such ratio over the rows, from the reference input.
+ */
+function layerNormConditioning(x: ArrayLike<number>, row: number, epsilon: number): number {
+  let worst = 0;
+  for (let r = 0; r + row <= x.length; r += row) {
+    let mean = 0;
+    let max = 0;
+    for (let i = r; i < r + row; i++) {
+      mean += x[i]!;
+      max = Math.max(max, Math.abs(x[i]!));
+    }
+    mean /= row;
+    let variance = 0;
+    for (let i = r; i < r + row; i++) variance += (x[i]! - mean) ** 2;
+    worst = Math.max(worst, max / Math.sqrt(variance / row + epsilon));
+  }
+  return worst;
 }
 
 /** max |got - want| and max |want| over the elements; a non-finite pair matches only itself. */
@@ -157,7 +182,7 @@ export function verifyGraph(graph: Graph, options: GraphVerifyOptions = {}): Gra
   const budget = new Map<string, number>(graph.inputs.map((n) => [n, 0]));
   const ops = graph.ops.map((op): OpCheck => {
     const tensor = op.outputs[0]!;
-    const toleranceRel = Math.max(0, ...op.inputs.map((n) => budget.get(n) ?? 0)) + localBudget(op, shape);
+    const toleranceRel = Math.max(0, ...op.inputs.map((n) => budget.get(n) ?? 0)) + localBudget(op, shape, (n) => want.get(n) ?? inputs.get(n)!);
     budget.set(tensor, toleranceRel);
     const c = compare(got.get(tensor)!, want.get(tensor)!);
     const toleranceAbs = toleranceRel * c.maxAbsReference + TOLERANCE_FLOOR;
