@@ -16,7 +16,7 @@
       legend: { top: 0 },
       grid: { left: 10, right: 20, top: 30, bottom: 10, containLabel: true },
       tooltip: { trigger: "item", formatter: function (p) { return layerTip(layers[p.dataIndex], total); } },
-      xAxis: { type: "category", data: layers.map(function (l) { return l.id; }), axisLabel: { rotate: layers.length > 12 ? 45 : 0, interval: 0, hideOverlap: true } },
+      xAxis: { type: "category", data: layers.map(function (l) { return l.id; }), axisLabel: { rotate: layers.length > 12 ? 45 : 0, interval: layers.length > 30 ? "auto" : 0, hideOverlap: true } },
       yAxis: { type: "value", name: "latency (ns)" },
       series: used.map(function (b) {
         return { name: b, type: "bar", stack: "time", itemStyle: { color: COLORS[b] }, data: layers.map(function (l) { return l.bound === b ? l.latencyNs : "-"; }) };
@@ -24,25 +24,24 @@
     });
   }
 
-  function rooflineChart(parent, layers, bw) {
+  function rooflineChart(parent, layers, bw, peakMacs) {
     var on = layers.filter(function (l) { return l.roofline.intensity > 0 && l.roofline.attained > 0 && isFinite(l.roofline.intensity); });
     var off = layers.length - on.length;
     if (off > 0) parent.appendChild(KPU.el("p", { class: "note", text: off + " layer(s) with no DRAM traffic or no MACs are not on the log-log roofline." }));
     if (on.length === 0) return null;
     var xs = on.map(function (l) { return l.roofline.intensity; });
-    var peaks = on.map(function (l) { return l.roofline.peak; }).filter(function (p, i, a) { return p > 0 && a.indexOf(p) === i; });
-    var ridges = bw === null ? [] : peaks.map(function (p) { return p / bw; });
-    // whole decades around the points and the ridge points, so the memory roof's slope is in view
+    // one roof: the chip's compute peak (a layer's roofline.peak is the roof at its own intensity, which below the
+    // ridge is the memory roof), so without the hardware the highest of them stands for it
+    var peak = peakMacs !== null ? peakMacs : Math.max.apply(null, on.map(function (l) { return l.roofline.peak; }));
+    var ridges = bw === null ? [] : [peak / bw];
+    // whole decades around the points and the ridge point, so the memory roof's slope is in view
     var lo = Math.pow(10, Math.floor(Math.log10(Math.min.apply(null, xs.concat(ridges)) / 2)));
     var hi = Math.pow(10, Math.ceil(Math.log10(Math.max.apply(null, xs.concat(ridges)) * 2)));
-    var roofs = peaks.map(function (peak) {
-      var pts = [];
-      if (bw !== null) {
-        var ridge = peak / bw;
-        [lo, ridge, hi].forEach(function (x) { if (x >= lo && x <= hi) pts.push([x, Math.min(peak, x * bw)]); });
-      } else pts = [[lo, peak], [hi, peak]];
-      return { name: "roof (peak " + KPU.fmt(peak) + " MAC/cycle" + (bw === null ? "" : ", DRAM " + KPU.fmt(bw, 2) + " B/cycle") + ")", type: "line", data: pts, symbol: "none", lineStyle: { color: "#444", type: "dashed", width: 1 }, tooltip: { show: false }, silent: true };
-    });
+    var pts = [];
+    if (bw !== null) {
+      [lo, peak / bw, hi].forEach(function (x) { if (x >= lo && x <= hi) pts.push([x, Math.min(peak, x * bw)]); });
+    } else pts = [[lo, peak], [hi, peak]];
+    var roofs = [{ name: "roof (peak " + KPU.fmt(peak) + " MAC/cycle" + (bw === null ? "" : ", DRAM " + KPU.fmt(bw, 2) + " B/cycle") + ")", type: "line", data: pts, symbol: "none", lineStyle: { color: "#444", type: "dashed", width: 1 }, tooltip: { show: false }, silent: true }];
     var used = BOUNDS.filter(function (b) { return on.some(function (l) { return l.bound === b; }); });
     var points = used.map(function (b) {
       var ls = on.filter(function (l) { return l.bound === b; });
@@ -77,7 +76,7 @@
     ]);
     var total = layers.reduce(function (s, l) { return s + l.latencyNs; }, 0);
     timeChart(KPU.section("time", "Where the time goes", "latency per layer, coloured by what bounds it; hover a bar for its numbers"), layers, total);
-    rooflineChart(KPU.section("roofline", "Roofline", "each layer at its arithmetic intensity (MACs per DRAM byte) and attained MACs per cycle; dashed: the roof" + (view.dramBytesPerCycle === null ? " (peak only: DRAM bandwidth unknown for this hardware)" : "")), layers, view.dramBytesPerCycle);
+    rooflineChart(KPU.section("roofline", "Roofline", "each layer at its arithmetic intensity (MACs per DRAM byte) and attained MACs per cycle; dashed: the roof" + (view.dramBytesPerCycle === null ? " (peak only: DRAM bandwidth unknown for this hardware)" : "")), layers, view.dramBytesPerCycle, view.peakMacsPerCycle);
     var rows = layers.map(function (l, i) {
       return { index: i, id: l.id, op: l.op, shape: l.outputShape.join("x"), macs: l.macs, unit: l.unit, cycles: l.cycles, latencyNs: l.latencyNs, share: total > 0 ? l.latencyNs / total : 0,
         fabric: l.fabricUtilization, vector: l.vectorUtilization, dram: l.bytes.dram, energyPj: l.energyPj, bound: l.bound, intensity: l.roofline.intensity, layer: l };

@@ -61,6 +61,8 @@ export interface AnalysisView {
   readonly doc: AnalysisDoc;
   /** DRAM bytes per fabric cycle (the slope of the roofline's memory roof), or null for hardware not among the presets. */
   readonly dramBytesPerCycle: number | null;
+  /** The chip's peak MACs per fabric cycle (the compute roof), or null for hardware not among the presets. */
+  readonly peakMacsPerCycle: number | null;
 }
 
 /** Validates a `kpu.analysis` document; errors name the field (`layers[2].bound must be one of ...`). */
@@ -93,5 +95,6 @@ export function dramBytesPerFabricCycle(hardware: string): number | null {
 
 export function analysisView(doc: unknown, where: string): AnalysisView {
   const parsed = parseAnalysis(doc, where);
-  return { doc: parsed, dramBytesPerCycle: dramBytesPerFabricCycle(parsed.hardware) };
+  const peak = PRESET_NAMES.includes(parsed.hardware) ? hardwarePreset(parsed.hardware).derived.peakMacsPerCycle : null;
+  return { doc: parsed, dramBytesPerCycle: dramBytesPerFabricCycle(parsed.hardware), peakMacsPerCycle: peak };
 }
