@@ -1,7 +1,7 @@
 import { NEST_ORDERS, tileSetBytes, type TileShape } from "@kpu/ir";
 import type { Hardware } from "@kpu/kpu-model";
 import { cRoundTripTicks, cyclesByBuffers, cyclesOf, energyOf, machineOf, moverTicks, orderTraffic, tileNode, type GemmShape, type Machine, type OrderTraffic, type TileNode } from "./cost.js";
-import { BUFFER_CODES, DATAFLOWS, buffersFit, buffersOf, largestBlock, spaceGrids, spaceTiles, type Grid } from "./space.js";
+import { BUFFER_CODES, DATAFLOWS, buffersFit, largestBlock, spaceGrids, spaceTiles, type Grid } from "./space.js";
 import type { BlockTraffic } from "./traffic.js";
 
 /**
