@@ -300,32 +300,23 @@ export function moverTicks(node: TileNode, traffic: BlockTraffic): [number, numb
  * step before its C tile is back). `cRoundTrip` is the streamer's ticks for those C reads and write-backs.
  */
 export function cyclesOf(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, buffers: readonly [number, number, number], cRoundTrip = 0): number {
+  return cyclesOfCode(m, node, movers, dataflow, cRoundTrip, (buffers[0] - 1) | ((buffers[1] - 1) << 1) | ((buffers[2] - 1) << 2));
+}
+
+/** `cyclesOf` for a buffering code (bits 0, 1, 2: L1, L2, L3 double buffered). */
+function cyclesOfCode(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, cRoundTrip: number, code: number): number {
   const fabric = node.fabricTicks[dataflow]!;
-  let busiest = fabric;
-  let serial = fabric + (buffers[0] === 1 ? 0 : cRoundTrip);
-  for (let b = 0; b < 3; b++) {
-    if (movers[b]! > busiest) busiest = movers[b]!;
-    if (movers[3 + b]! / buffers[b]! > busiest) busiest = movers[3 + b]! / buffers[b]!;
-    if (buffers[b] === 1) serial += movers[b]!;
-  }
+  const two0 = code & 1;
+  const two1 = code & 2;
+  const two2 = code & 4;
+  const busiest = Math.max(fabric, movers[0]!, movers[1]!, movers[2]!, two0 ? movers[3]! / 2 : movers[3]!, two1 ? movers[4]! / 2 : movers[4]!, two2 ? movers[5]! / 2 : movers[5]!);
+  const serial = fabric + (two0 ? cRoundTrip : movers[0]!) + (two1 ? 0 : movers[1]!) + (two2 ? 0 : movers[2]!);
   return (Math.max(busiest, serial) + node.startupTicks + node.drainTicks) / m.fabricTicks;
 }
 
-/**
- * `cyclesOf` for all eight buffering codes at once (code bits 0, 1, 2: L1, L2, L3 double buffered), into `out`:
- * the parts every code shares are computed once.
- */
+/** `cyclesOf` for all eight buffering codes at once, into `out` (the search's inner loop: no arrays per point). */
 export function cyclesByBuffers(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, cRoundTrip: number, out: Float64Array): void {
-  const fabric = node.fabricTicks[dataflow]!;
-  const base = Math.max(fabric, movers[0]!, movers[1]!, movers[2]!);
-  for (let code = 0; code < 8; code++) {
-    const two0 = code & 1;
-    const two1 = code & 2;
-    const two2 = code & 4;
-    const busiest = Math.max(base, two0 ? movers[3]! / 2 : movers[3]!, two1 ? movers[4]! / 2 : movers[4]!, two2 ? movers[5]! / 2 : movers[5]!);
-    const serial = fabric + (two0 ? cRoundTrip : movers[0]!) + (two1 ? 0 : movers[1]!) + (two2 ? 0 : movers[2]!);
-    out[code] = (Math.max(busiest, serial) + node.startupTicks + node.drainTicks) / m.fabricTicks;
-  }
+  for (let code = 0; code < 8; code++) out[code] = cyclesOfCode(m, node, movers, dataflow, cRoundTrip, code);
 }
 
 /** Energy of the whole chip in pJ, as `kpu sim` sums it: MACs, then bytes times pJ/B per level. */
