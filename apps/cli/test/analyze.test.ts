@@ -2,14 +2,15 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GraphBuilder, graphToJson } from "@kpu/ir";
+import { GraphBuilder, graphToJson, type Graph } from "@kpu/ir";
+import { analysisLayers, hardwarePreset } from "@kpu/kpu-model";
 import { analyzeCommand } from "../src/commands/analyze/index.js";
 import { kpu } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kpu-analyze-"));
 
-/** A small transformer block in a kpu.graph file: attention (QK^T, softmax, AV) and a GELU FFN. */
-function blockFile(): string {
+/** A small transformer block: attention (QK^T, softmax, AV) and a GELU FFN. */
+function blockGraph(): Graph {
   const b = new GraphBuilder("block");
   const x = b.input("x", [16, 32]);
   const q = b.transpose(b.reshape(b.matmul(x, b.weight("wq", [32, 32])), [16, 4, 8]), [1, 0, 2]);
@@ -19,8 +20,13 @@ function blockFile(): string {
   const h = b.add(b.matmul(b.reshape(b.transpose(ctx, [1, 0, 2]), [16, 32]), b.weight("wo", [32, 32])), x);
   const n = b.layerNorm(h, b.weight("g", [32]), b.weight("beta", [32]));
   b.output(b.add(b.matmul(b.gelu(b.matmul(n, b.weight("w1", [32, 64]))), b.weight("w2", [64, 32])), n));
+  return b.build();
+}
+
+/** The block in a kpu.graph file. */
+function blockFile(): string {
   const file = join(dir, "block.json");
-  writeFileSync(file, JSON.stringify(graphToJson(b.build())));
+  writeFileSync(file, JSON.stringify(graphToJson(blockGraph())));
   return file;
 }
 
@@ -71,10 +77,50 @@ describe("kpu analyze", () => {
     expect(human.stdout).toMatch(/wrote the timeline of 3 layers on 2 compute tile\(s\) to .*timeline\.json/);
   });
 
-  it("refuses the exact mapper (not wired into analyze), warns of flags that do nothing, refuses decode without a context", async () => {
-    const exact = await kpu("analyze", "--example", "mlp", "--mapper", "exact");
-    expect(exact.code).toBe(2);
-    expect(exact.stderr).toMatch(/KPU_BAD_FLAG at --mapper/);
+  it("--mapper exact times every fabric layer with the exact mapper's mapping: its DRAM bytes plus the epilogue's tensors", async () => {
+    const file = blockFile();
+    const r = await kpu("analyze", file, "--hw", "minimal", "--mapper", "exact", "--objective", "dram", "--threads", "1", "--json");
+    expect(r.code).toBe(0);
+    const a = JSON.parse(r.stdout) as { options: { mapper: string }; layers: { id: string; unit: string; mapping: { source: string; tiles: number[] }; bytes: { dram: number }; gemm?: { haloFactor: number } }[] };
+    expect(a.options.mapper).toBe("exact");
+    const m = await kpu("map", file, "--hw", "minimal", "--objective", "dram", "--threads", "1", "--json");
+    const mapped = (JSON.parse(m.stdout) as { layers: { id: string; best: { dramBytes: number; mapping: { levels: { l1: { tile: { m: number; n: number; k: number } } } } } }[] }).layers;
+    const fabric = a.layers.filter((l) => l.unit === "fabric");
+    expect(fabric.map((l) => l.id)).toEqual(mapped.map((l) => l.id));
+    // the epilogue's extra tensors (the residual adds) are streamed from DRAM beside the GEMM
+    const extra = new Map(analysisLayers(blockGraph()).flatMap((l) => (l.unit === "fabric" ? [[l.id, l.epilogueElements * hardwarePreset("minimal").derived.elementBytes] as const] : [])));
+    for (const [i, l] of fabric.entries()) {
+      expect(l.mapping.source).toBe("exact");
+      const t = mapped[i]!.best.mapping.levels.l1.tile;
+      expect(l.mapping.tiles).toEqual([t.m, t.n, t.k]);
+      expect(l.bytes.dram).toBe(mapped[i]!.best.dramBytes + extra.get(l.id)!);
+    }
+    expect([...extra.values()].some((x) => x > 0)).toBe(true);
+  });
+
+  it("--mapper exact on a conv: the mapper's GEMM bytes with A's part scaled by the tile's halo factor", async () => {
+    const b = new GraphBuilder("conv");
+    const x = b.input("x", [1, 8, 12, 12]);
+    b.output(b.conv2d(x, b.weight("w", [16, 8, 3, 3]), { padding: [1, 1, 1, 1] }));
+    const file = join(dir, "conv.json");
+    writeFileSync(file, JSON.stringify(graphToJson(b.build())));
+    const r = await kpu("analyze", file, "--hw", "minimal", "--mapper", "exact", "--threads", "1", "--json");
+    expect(r.code).toBe(0);
+    const layer = (JSON.parse(r.stdout) as { layers: { unit: string; mapping: { source: string }; bytes: { dram: number }; gemm: { m: number; n: number; k: number; haloFactor: number } }[] }).layers.find((l) => l.unit === "fabric")!;
+    expect(layer.mapping.source).toBe("exact");
+    expect([layer.gemm.m, layer.gemm.n, layer.gemm.k]).toEqual([144, 16, 72]);
+    const m = await kpu("map", "--m", "144", "--n", "16", "--k", "72", "--hw", "minimal", "--threads", "1", "--json");
+    const dram = (JSON.parse(m.stdout) as { best: { dramBytes: number } }).best.dramBytes;
+    expect(layer.gemm.haloFactor).toBeLessThan(1);
+    // A's share of the bytes shrinks by the halo factor; B and C are as the mapper counts them
+    expect(layer.bytes.dram).toBeLessThan(dram);
+    expect(layer.bytes.dram).toBeGreaterThanOrEqual(dram * layer.gemm.haloFactor);
+  });
+
+  it("warns of flags that do nothing, refuses decode without a context", async () => {
+    const objective = await kpu("analyze", "--example", "mlp", "--objective", "energy", "--json");
+    expect(objective.code).toBe(0);
+    expect(objective.stderr).toMatch(/warning: --objective has no effect without --mapper exact/);
     const batch = await kpu("analyze", "--example", "mlp", "--batch", "4", "--json");
     expect(batch.code).toBe(0);
     expect(batch.stderr).toMatch(/warning: --batch has no effect on --example mlp/);

@@ -38,6 +38,13 @@ export interface Machine {
   readonly l1LatencyTicks: number;
   /** Per (dataflow, step extents): fabric ticks and L1<->fabric bytes of one step (many tiles share edge extents). */
   readonly stepCache: Map<number, readonly [number, number]>;
+  /** Per boundary (L2, L3, DRAM): bus width, bandwidth per compute tile (DRAM: of the chip), ticks per cycle, latency. */
+  readonly bus: readonly [number, number, number];
+  readonly bandwidth: readonly [number, number, number];
+  readonly levelTicks: readonly [number, number, number];
+  readonly latency: readonly [number, number, number];
+  /** The grid's blocks per (shape, grid): every tile of a grid shares them. */
+  readonly blockCache: Map<string, readonly { readonly m: number; readonly n: number; readonly count: number }[]>;
 }
 
 export function machineOf(hw: Hardware): Machine {
@@ -50,7 +57,23 @@ export function machineOf(hw: Hardware): Machine {
     l1Bandwidth: d.levels.l1.perTileBandwidthBytesPerCycle,
     l1LatencyTicks: Math.ceil(hw.levels.l1.latencyCycles * d.ticksPerCycle.fabric - 1e-9),
     stepCache: new Map(),
+    bus: [hw.levels.l2.busWidthBytes, hw.levels.l3.busWidthBytes, hw.levels.dram.busWidthBytes],
+    bandwidth: [d.levels.l2.perTileBandwidthBytesPerCycle, d.levels.l3.perTileBandwidthBytesPerCycle, hw.levels.dram.bandwidthBytesPerCycle * hw.levels.dram.banks],
+    levelTicks: [d.levels.l2.ticksPerCycle, d.levels.l3.ticksPerCycle, d.levels.dram.ticksPerCycle],
+    latency: [latencyOf(hw, "l2"), latencyOf(hw, "l3"), latencyOf(hw, "dram")],
+    blockCache: new Map(),
   };
+}
+
+function latencyOf(hw: Hardware, level: "dram" | "l3" | "l2"): number {
+  return Math.ceil(hw.levels[level].latencyCycles * hw.derived.levels[level].ticksPerCycle - 1e-9);
+}
+
+/** transferTicks by boundary index (0: L2, 1: L3, 2: DRAM), from the machine's constants. */
+function boundaryTicks(m: Machine, b: number, bytes: number, activeTiles: number): number {
+  const bus = m.bus[b]!;
+  const bw = b === 2 ? m.bandwidth[2] / Math.max(1, activeTiles) : m.bandwidth[b]!;
+  return ceilDiv(ceilDiv(bytes, bus) * bus, bw) * m.levelTicks[b]!;
 }
 
 const BOUNDARY = ["l2", "l3", "dram"] as const;
@@ -65,7 +88,7 @@ export function transferTicks(m: Machine, level: "dram" | "l3" | "l2", bytes: nu
 }
 
 export function latencyTicks(m: Machine, level: "dram" | "l3" | "l2"): number {
-  return Math.ceil(m.hw.levels[level].latencyCycles * m.hw.derived.levels[level].ticksPerCycle - 1e-9);
+  return m.latency[BOUNDARY.indexOf(level)]!;
 }
 
 /** Fabric ticks of one step (folds, at least its L1 bytes over L1 bandwidth) and its L1<->fabric bytes. */
@@ -81,12 +104,56 @@ function stepCost(m: Machine, d: number, tm: number, tn: number, tk: number): re
   return hit;
 }
 
-/** Tiles along one dimension as [count, extent] classes: the full tiles and the (shorter) edge tile. */
-function classes(dim: number, tile: number): [number, number][] {
+/** Tiles along one dimension as classes: `count` full tiles of `tile` and, when `edge` > 0, one of `edge`. */
+interface Classes {
+  readonly full: number;
+  readonly tile: number;
+  readonly edge: number;
+}
+
+function classesOf(dim: number, tile: number): Classes {
   const t = Math.min(tile, dim);
   const trips = Math.ceil(dim / t);
   const edge = dim - (trips - 1) * t;
-  return trips === 1 ? [[1, dim]] : edge === t ? [[trips, t]] : [[trips - 1, t], [1, edge]];
+  return edge === t ? { full: trips, tile: t, edge: 0 } : { full: trips - 1, tile: t, edge };
+}
+
+/** Tiles of class c (0: full, 1: edge) and their extent. */
+const countOf = (c: Classes, i: number): number => (i === 0 ? c.full : c.edge > 0 ? 1 : 0);
+const extentOf = (c: Classes, i: number): number => (i === 0 ? c.tile : c.edge);
+
+/** Sum over the class triples of (m, n, k) of count x the step's cost component `part` (0 ticks, 1 bytes). */
+function stepSum(m: Machine, d: number, cm: Classes, cn: Classes, ck: Classes, part: 0 | 1): number {
+  let total = 0;
+  for (let a = 0; a < 2; a++) {
+    const ca = countOf(cm, a);
+    if (ca === 0) continue;
+    for (let b = 0; b < 2; b++) {
+      const cb = countOf(cn, b);
+      if (cb === 0) continue;
+      for (let c = 0; c < 2; c++) {
+        const cc = countOf(ck, c);
+        if (cc !== 0) total += ca * cb * cc * stepCost(m, d, extentOf(cm, a), extentOf(cn, b), extentOf(ck, c))[part];
+      }
+    }
+  }
+  return total;
+}
+
+/** Ticks of moving every tile of a tensor with tile classes (u, v) once across boundary b (DRAM: over the multicast share). */
+function tensorTicks(m: Machine, b: number, u: Classes, v: Classes, active: number, share: number): number {
+  let total = 0;
+  for (let i = 0; i < 2; i++) {
+    const cu = countOf(u, i);
+    if (cu === 0) continue;
+    for (let j = 0; j < 2; j++) {
+      const cv = countOf(v, j);
+      if (cv === 0) continue;
+      const occ = boundaryTicks(m, b, extentOf(u, i) * extentOf(v, j) * m.eb, active);
+      total += cu * cv * (b === 2 && share > 1 ? Math.ceil(occ / share) : occ);
+    }
+  }
+  return total;
 }
 
 /** What a (grid, tile) node of the space shares across its orders, dataflows and buffering depths. */
@@ -110,52 +177,42 @@ export interface TileNode {
 }
 
 export function tileNode(m: Machine, shape: GemmShape, grid: { readonly rows: number; readonly cols: number }, tile: TileShape): TileNode {
-  const shares = gridBlocks(shape.m, shape.n, grid.rows, grid.cols);
+  const blockKey = `${shape.m},${shape.n},${grid.rows},${grid.cols}`;
+  let shares = m.blockCache.get(blockKey);
+  if (shares === undefined) {
+    shares = gridBlocks(shape.m, shape.n, grid.rows, grid.cols);
+    m.blockCache.set(blockKey, shares);
+  }
   const big = shares[0]!;
   const active = grid.rows * grid.cols;
-  const cm = classes(big.m, tile.m);
-  const cn = classes(big.n, tile.n);
-  const ck = classes(shape.k, tile.k);
+  const cm = classesOf(big.m, tile.m);
+  const cn = classesOf(big.n, tile.n);
+  const ck = classesOf(shape.k, tile.k);
   const fabric = [0, 0, 0];
-  for (let d = 0; d < 3; d++) {
-    for (const [a, tm] of cm) for (const [b, tn] of cn) for (const [c, tk] of ck) fabric[d]! += a * b * c * stepCost(m, d, tm, tn, tk)[0];
-  }
-  // every share's L1 bytes, counted per step class
   const l1BytesChip = [0, 0, 0];
   for (let d = 0; d < 3; d++) {
-    for (const s of shares) {
-      for (const [a, tm] of classes(s.m, tile.m)) for (const [b, tn] of classes(s.n, tile.n)) for (const [c, tk] of ck) l1BytesChip[d]! += s.count * a * b * c * stepCost(m, d, tm, tn, tk)[1];
-    }
+    fabric[d] = stepSum(m, d, cm, cn, ck, 0);
+    // every share's L1 bytes, counted per step class
+    for (const s of shares) l1BytesChip[d]! += s.count * (s === big ? stepSum(m, d, cm, cn, ck, 1) : stepSum(m, d, classesOf(s.m, tile.m), classesOf(s.n, tile.n), ck, 1));
   }
-  const share = [grid.cols, grid.rows, 1];
-  const tileTicks = BOUNDARY.map((level) => {
-    const sum = (u: [number, number][], v: [number, number][], x: number): number => {
-      let total = 0;
-      for (const [a, p] of u) for (const [b, q] of v) {
-        const occ = transferTicks(m, level, p * q * m.eb, active);
-        total += a * b * (level === "dram" && share[x]! > 1 ? Math.ceil(occ / share[x]!) : occ);
-      }
-      return total;
-    };
-    return [sum(cm, ck, 0), sum(ck, cn, 1), sum(cm, cn, 2)] as const;
-  });
+  const tileTicks: (readonly [number, number, number])[] = [];
+  for (let b = 0; b < 3; b++) tileTicks.push([tensorTicks(m, b, cm, ck, active, grid.cols), tensorTicks(m, b, ck, cn, active, grid.rows), tensorTicks(m, b, cm, cn, active, 1)]);
   // the first A and B tiles come down every boundary before the first step; the last C tile goes up after the last
   const t0 = { m: Math.min(tile.m, big.m), n: Math.min(tile.n, big.n), k: Math.min(tile.k, shape.k) };
   let startupTicks = 0;
   let drainTicks = m.l1LatencyTicks;
   const chainLatencyTicks: [number, number, number] = [0, 0, 0];
   let chain = 0;
-  BOUNDARY.forEach((level, b) => {
-    chain += latencyTicks(m, level);
+  for (let b = 0; b < 3; b++) {
+    const lat = m.latency[b]!;
+    chain += lat;
     chainLatencyTicks[b] = chain;
-  });
-  for (const level of BOUNDARY) {
-    const lat = latencyTicks(m, level);
-    startupTicks += lat + transferTicks(m, level, t0.m * t0.k * m.eb, active) + transferTicks(m, level, t0.k * t0.n * m.eb, active);
-    drainTicks += lat + transferTicks(m, level, t0.m * t0.n * m.eb, active);
+    startupTicks += lat + boundaryTicks(m, b, t0.m * t0.k * m.eb, active) + boundaryTicks(m, b, t0.k * t0.n * m.eb, active);
+    drainTicks += lat + boundaryTicks(m, b, t0.m * t0.n * m.eb, active);
   }
-  const count = (c: [number, number][]): number => c.reduce((a, [x]) => a + x, 0);
-  const [mt, nt, kt] = [count(cm), count(cn), count(ck)];
+  const mt = cm.full + countOf(cm, 1);
+  const nt = cn.full + countOf(cn, 1);
+  const kt = ck.full + countOf(ck, 1);
   return {
     tile,
     grid,
@@ -203,12 +260,13 @@ export function orderTraffic(m: Machine, node: TileNode, order: NestOrder, engin
   let dram = 0;
   let l3 = 0;
   let l2 = 0;
-  node.shares.forEach((s, i) => {
+  for (let i = 0; i < node.shares.length; i++) {
+    const s = node.shares[i]!;
     const [l1f, l2f, l3f] = perShare[i]!.levels;
     dram += s.count * (l3f.fill[0] / node.grid.cols + l3f.fill[1] / node.grid.rows + l3f.fill[2] + l3f.writeBack);
     l3 += s.count * (l2f.fill[0] + l2f.fill[1] + l2f.fill[2] + l2f.writeBack);
     l2 += s.count * (l1f.fill[0] + l1f.fill[1] + l1f.fill[2] + l1f.writeBack);
-  });
+  }
   return { perShare, analytic, dramBytes: dram, l3Bytes: l3, l2Bytes: l2 };
 }
 
@@ -242,15 +300,23 @@ export function moverTicks(node: TileNode, traffic: BlockTraffic): [number, numb
  * step before its C tile is back). `cRoundTrip` is the streamer's ticks for those C reads and write-backs.
  */
 export function cyclesOf(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, buffers: readonly [number, number, number], cRoundTrip = 0): number {
+  return cyclesOfCode(m, node, movers, dataflow, cRoundTrip, (buffers[0] - 1) | ((buffers[1] - 1) << 1) | ((buffers[2] - 1) << 2));
+}
+
+/** `cyclesOf` for a buffering code (bits 0, 1, 2: L1, L2, L3 double buffered). */
+function cyclesOfCode(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, cRoundTrip: number, code: number): number {
   const fabric = node.fabricTicks[dataflow]!;
-  let busiest = fabric;
-  let serial = fabric + (buffers[0] === 1 ? 0 : cRoundTrip);
-  for (let b = 0; b < 3; b++) {
-    if (movers[b]! > busiest) busiest = movers[b]!;
-    if (movers[3 + b]! / buffers[b]! > busiest) busiest = movers[3 + b]! / buffers[b]!;
-    if (buffers[b] === 1) serial += movers[b]!;
-  }
+  const two0 = code & 1;
+  const two1 = code & 2;
+  const two2 = code & 4;
+  const busiest = Math.max(fabric, movers[0]!, movers[1]!, movers[2]!, two0 ? movers[3]! / 2 : movers[3]!, two1 ? movers[4]! / 2 : movers[4]!, two2 ? movers[5]! / 2 : movers[5]!);
+  const serial = fabric + (two0 ? cRoundTrip : movers[0]!) + (two1 ? 0 : movers[1]!) + (two2 ? 0 : movers[2]!);
   return (Math.max(busiest, serial) + node.startupTicks + node.drainTicks) / m.fabricTicks;
+}
+
+/** `cyclesOf` for all eight buffering codes at once, into `out` (the search's inner loop: no arrays per point). */
+export function cyclesByBuffers(m: Machine, node: TileNode, movers: readonly number[], dataflow: number, cRoundTrip: number, out: Float64Array): void {
+  for (let code = 0; code < 8; code++) out[code] = cyclesOfCode(m, node, movers, dataflow, cRoundTrip, code);
 }
 
 /** Energy of the whole chip in pJ, as `kpu sim` sums it: MACs, then bytes times pJ/B per level. */

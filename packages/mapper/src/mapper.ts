@@ -69,18 +69,25 @@ export function checkOptions(options: MapOptions): { objective: Objective; threa
   return { objective, threads };
 }
 
-/** Runs a shape's slices: inline (one thread) or on a tinypool shared by every shape it is given. */
+/**
+ * Runs a shape's slices: inline (one thread) or on a tinypool shared by every shape it is given. `whole`: the shape's
+ * slices all go to one worker (a network keeps the workers busy with different shapes; one search prunes best).
+ */
 export interface SliceRunner {
-  run(hw: Hardware, shape: GemmShape, objective: Objective): Promise<SliceResult[]>;
+  run(hw: Hardware, shape: GemmShape, objective: Objective, whole?: boolean): Promise<SliceResult[]>;
   destroy(): Promise<void>;
 }
 
 export function sliceRunner(threads: number): SliceRunner {
   let pool: ReturnType<typeof createWorkerPool> | undefined;
   return {
-    async run(hw, shape, objective) {
+    async run(hw, shape, objective, whole = false) {
       const slices = spaceSlices(hw, shape, 128);
       if (threads <= 1 || slices.length <= 1) return [searchSlices(hw, shape, objective, slices)];
+      if (whole) {
+        pool ??= createWorkerPool(import.meta.url, { built: "./search-worker.js", source: "./search-worker-source.mjs" }, threads);
+        return [(await pool.run({ hw, shape, objective, slices })) as SliceResult];
+      }
       const workers = Math.min(threads, slices.length);
       // round-robin so every worker gets a share of every grid (the grids differ in cost)
       const tasks = Array.from({ length: workers }, (_, t) => slices.filter((_, i) => i % workers === t));
@@ -118,11 +125,11 @@ export async function mapGemm(shape: GemmShape, hw: Hardware, options: MapOption
 }
 
 /** mapGemm on a given slice runner (the network mapper shares one pool between its shapes). */
-export async function mapWith(runner: SliceRunner, shape: GemmShape, hw: Hardware, options: MapOptions = {}): Promise<MapResult> {
+export async function mapWith(runner: SliceRunner, shape: GemmShape, hw: Hardware, options: MapOptions = {}, whole = false): Promise<MapResult> {
   const start = performance.now();
   const s = checkShape(shape);
   const { objective, threads } = checkOptions(options);
-  const results = await runner.run(hw, s, objective);
+  const results = await runner.run(hw, s, objective, whole);
   const leaves = results.flatMap((r) => r.top).sort(compareLeaves).filter((leaf, i, all) => i === 0 || leaf.index !== all[i - 1]!.index);
   const first = leaves[0];
   if (first === undefined) {

@@ -86,11 +86,14 @@ export async function mapNetwork(gemms: readonly NetworkGemm[], hw: Hardware, op
   const runner = sliceRunner(threads);
   const byShape = new Map<string, MapResult>();
   let done = 0;
+  // with at least as many shapes as threads, each shape is searched whole by one worker (the shapes keep every
+  // worker busy, and one search prunes with its own best so far: the counts are those of one thread); else split
+  const whole = order.length >= threads;
   try {
     // shapes in flight together keep every worker busy while a small shape's few slices finish
     await Promise.all(
       order.map(async (g) => {
-        byShape.set(shapeKey(g), await mapWith(runner, { m: g.m, n: g.n, k: g.k }, hw, { objective, threads }));
+        byShape.set(shapeKey(g), await mapWith(runner, { m: g.m, n: g.n, k: g.k }, hw, { objective, threads }, whole));
         options.onProgress?.(++done, order.length);
       }),
     );

@@ -1,7 +1,7 @@
 import { NEST_ORDERS, tileSetBytes, type TileShape } from "@kpu/ir";
 import type { Hardware } from "@kpu/kpu-model";
-import { cRoundTripTicks, cyclesOf, energyOf, machineOf, moverTicks, orderTraffic, tileNode, type GemmShape, type Machine, type OrderTraffic, type TileNode } from "./cost.js";
-import { BUFFER_CODES, DATAFLOWS, buffersFit, buffersOf, largestBlock, spaceGrids, spaceTiles, type Grid } from "./space.js";
+import { cRoundTripTicks, cyclesByBuffers, cyclesOf, energyOf, machineOf, moverTicks, orderTraffic, tileNode, type GemmShape, type Machine, type OrderTraffic, type TileNode } from "./cost.js";
+import { BUFFER_CODES, DATAFLOWS, buffersFit, largestBlock, spaceGrids, spaceTiles, type Grid } from "./space.js";
 import type { BlockTraffic } from "./traffic.js";
 
 /**
@@ -114,40 +114,65 @@ function compulsoryBytes(node: TileNode, eb: number): { dram: number; l3: number
 }
 
 /**
- * Searches the space's tiles [from, to) of one grid. Pass 1 costs every order whose traffic the closed form gives
- * exactly; the others wait, with the closed form's lower bound, for pass 2, which runs the hierarchy engine only for
- * those the runner-up of pass 1 cannot rule out.
+ * Searches the space's tiles [from, to) of one grid (`searchSlices` on one slice).
  */
 export function searchSlice(hw: Hardware, shape: GemmShape, objective: Objective, slice: Slice, seed: readonly Leaf[] = []): SliceResult {
+  return searchSlices(hw, shape, objective, [slice], seed);
+}
+
+/**
+ * Searches the (grid, tile) nodes of the slices together, best bound first (ties in index order), so the runner-up
+ * tightens early whichever slice holds the good nodes. Pass 1 costs every order whose traffic the closed form gives
+ * exactly; the others wait, with the closed form's lower bound, for pass 2, which runs the hierarchy engine only for
+ * those the runner-up of pass 1 cannot rule out. `seed`: points known from elsewhere (they only tighten the pruning:
+ * a point after two of them cannot be in the top two).
+ */
+export function searchSlices(hw: Hardware, shape: GemmShape, objective: Objective, slices: readonly Slice[], seed: readonly Leaf[] = []): SliceResult {
   const m = machineOf(hw);
-  const grid = spaceGrids(shape, hw.computeTiles)[slice.grid]!;
-  const tiles = spaceTiles(hw, shape, grid).slice(slice.from, slice.to);
-  const block = largestBlock(shape, grid);
+  const grids = spaceGrids(shape, hw.computeTiles);
   const top = new TopTwo();
-  // the best points of earlier slices only tighten the pruning: any point after them cannot be in the top two
   for (const leaf of seed) top.offer(leaf);
   const counts = { evaluated: 0, pruned: 0, engineRuns: 0 };
-  const nodes = tiles.map((tile, i) => {
-    const node = tileNode(m, shape, grid, tile);
-    const codes = [...Array(BUFFER_CODES).keys()].filter((c) => buffersFit(hw, tileSetBytes(tile, m.eb, block), c));
-    return { i: slice.from + i, node, codes, bound: orderBound(m, objective, node, null) };
-  });
+  const tilesOf = new Map<number, { tiles: TileShape[]; block: TileShape }>();
+  const nodes: { g: number; i: number; node: TileNode; codes: number[]; bound: readonly number[] }[] = [];
+  for (const slice of slices) {
+    const grid = grids[slice.grid]!;
+    let space = tilesOf.get(slice.grid);
+    if (space === undefined) {
+      space = { tiles: spaceTiles(hw, shape, grid), block: largestBlock(shape, grid) };
+      tilesOf.set(slice.grid, space);
+    }
+    for (let i = slice.from; i < slice.to; i++) {
+      const tile = space.tiles[i]!;
+      const node = tileNode(m, shape, grid, tile);
+      const set = tileSetBytes(tile, m.eb, space.block);
+      const codes: number[] = [];
+      for (let c = 0; c < BUFFER_CODES; c++) if (buffersFit(hw, set, c)) codes.push(c);
+      nodes.push({ g: slice.grid, i, node, codes, bound: orderBound(m, objective, node, null) });
+    }
+  }
   // visit the most promising nodes first (ties in index order), so the runner-up tightens early
-  const visit = nodes.map((_, i) => i).sort((a, b) => compareKeys(nodes[a]!.bound, nodes[b]!.bound) || a - b);
+  const visit = nodes.map((_, v) => v).sort((a, b) => compareKeys(nodes[a]!.bound, nodes[b]!.bound) || nodes[a]!.g - nodes[b]!.g || nodes[a]!.i - nodes[b]!.i);
   const deferred: { v: number; o: number; bound: readonly number[] }[] = [];
+  const byCode = new Float64Array(BUFFER_CODES);
   const cost = (v: number, o: number, traffic: OrderTraffic): void => {
-    const { i, node, codes } = nodes[v]!;
+    const { g, i, node, codes } = nodes[v]!;
     const big = traffic.perShare[0]!;
     const movers = moverTicks(node, big);
     const round = cRoundTripTicks(node, big);
     for (let d = 0; d < DATAFLOWS.length; d++) {
       const energy = energyOf(m, node, traffic, d);
+      cyclesByBuffers(m, node, movers, d, round, byCode);
       for (const code of codes) {
-        const cycles = cyclesOf(m, node, movers, d, buffersOf(code), round);
+        const cycles = byCode[code]!;
         counts.evaluated++;
-        const key = [primaryOf(objective, cycles, energy, traffic.dramBytes), cycles, energy, traffic.dramBytes] as const;
-        const index = slice.grid * GRID_STRIDE + i * PER_TILE + (o * DATAFLOWS.length + d) * BUFFER_CODES + code;
-        top.offer({ key, index, grid, tile: node.tile, order: o, dataflow: d, buffersCode: code, cycles, energyPj: energy, dramBytes: traffic.dramBytes, analyticTraffic: traffic.analytic });
+        const primary = primaryOf(objective, cycles, energy, traffic.dramBytes);
+        // most points lose to the runner-up on the objective alone: skip building their leaf
+        const threshold = top.threshold;
+        if (threshold !== undefined && primary > threshold.key[0]) continue;
+        const key = [primary, cycles, energy, traffic.dramBytes] as const;
+        const index = g * GRID_STRIDE + i * PER_TILE + (o * DATAFLOWS.length + d) * BUFFER_CODES + code;
+        top.offer({ key, index, grid: node.grid, tile: node.tile, order: o, dataflow: d, buffersCode: code, cycles, energyPj: energy, dramBytes: traffic.dramBytes, analyticTraffic: traffic.analytic });
       }
     }
   };
@@ -164,7 +189,7 @@ export function searchSlice(hw: Hardware, shape: GemmShape, objective: Objective
       else deferred.push({ v, o, bound: orderBound(m, objective, node, traffic) });
     }
   }
-  deferred.sort((a, b) => compareKeys(a.bound, b.bound) || a.v - b.v || a.o - b.o);
+  deferred.sort((a, b) => compareKeys(a.bound, b.bound) || nodes[a.v]!.g - nodes[b.v]!.g || nodes[a.v]!.i - nodes[b.v]!.i || a.o - b.o);
   for (const { v, o, bound } of deferred) {
     const { node, codes } = nodes[v]!;
     if (boundedOut(bound, top.threshold)) {
@@ -196,20 +221,6 @@ function orderBound(m: Machine, objective: Objective, node: TileNode, traffic: O
   const lv = m.hw.levels;
   const energy = node.macsChip * m.hw.fabric.macEnergyPj + bytes.dram * lv.dram.energyPjPerByte + bytes.l3 * lv.l3.energyPjPerByte + bytes.l2 * lv.l2.energyPjPerByte + l1 * lv.l1.energyPjPerByte;
   return [primaryOf(objective, cycles, energy, bytes.dram), cycles, energy, bytes.dram];
-}
-
-/** Searches slices in turn, each seeded with the best two so far; the top two of all of them, and the counts. */
-export function searchSlices(hw: Hardware, shape: GemmShape, objective: Objective, slices: readonly Slice[]): SliceResult {
-  let top: Leaf[] = [];
-  const counts = { evaluated: 0, pruned: 0, engineRuns: 0 };
-  for (const slice of slices) {
-    const r = searchSlice(hw, shape, objective, slice, top);
-    top = r.top;
-    counts.evaluated += r.evaluated;
-    counts.pruned += r.pruned;
-    counts.engineRuns += r.engineRuns;
-  }
-  return { top, ...counts };
 }
 
 /** The slices of the space: per grid, its tiles in chunks of at most `chunk`. */

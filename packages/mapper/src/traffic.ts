@@ -57,28 +57,33 @@ export function blockTraffic(block: TileShape, tile: TileShape, order: NestOrder
   const edge = [dims[0]! - (trips[0]! - 1) * t[0]!, dims[1]! - (trips[1]! - 1) * t[1]!, dims[2]! - (trips[2]! - 1) * t[2]!];
   const reduced: number[] = [];
   for (const d of ORDER_DIMS[order]) if (trips[d]! > 1) reduced.push(d);
-  const full = (x: number): number => t[USES[x]![0]]! * t[USES[x]![1]]! * elementBytes;
-  const total = (x: number): number => dims[USES[x]![0]]! * dims[USES[x]![1]]! * elementBytes;
+  // per tensor: one full tile's bytes and the whole tensor's
+  const full = [t[0]! * t[2]! * elementBytes, t[2]! * t[1]! * elementBytes, t[0]! * t[1]! * elementBytes];
+  const total = [dims[0]! * dims[2]! * elementBytes, dims[2]! * dims[1]! * elementBytes, dims[0]! * dims[1]! * elementBytes];
   let exact = true;
   const mult: [number, number, number, number][] = [
     [1, 1, 0, 1],
     [1, 1, 0, 1],
     [1, 1, 0, 1],
   ];
-  const windows = [0, 1, 2].map((x) => reuseWindow(x, dims, t, trips, edge, reduced, elementBytes));
+  const w0 = reuseWindow(0, dims, t, trips, edge, reduced, elementBytes);
+  const w1 = reuseWindow(1, dims, t, trips, edge, reduced, elementBytes);
+  const w2 = reuseWindow(2, dims, t, trips, edge, reduced, elementBytes);
+  const windows = [w0, w1, w2];
   // tensors whose every use misses L1 (or, without reuse, whose runs start with a miss): L2 sees their window tiles
-  const missL1 = windows.map((w) => w !== null && w.dMin > caps[0]);
+  const missL1 = [w0 !== null && w0.dMin > caps[0], w1 !== null && w1.dMin > caps[0], w2 !== null && w2.dMin > caps[0]];
+  const slack = Math.min(caps[0] + caps[1], total[2]!);
+  const set = full[0]! + full[1]! + full[2]!;
   for (let x = 0; x < 3; x++) {
     const w = windows[x] ?? null;
     if (w === null) continue;
     let seenAbove = w.gMin;
+    // the window tiles of A and B that L2 and L3 surely see
     for (let y = 0; y < 2; y++) {
       if (y === x) continue;
       const least = w.least[y]!;
-      seenAbove += missL1[y] ? least : windows[y] === null ? Math.max(0, least - full(y)) : 0;
+      seenAbove += missL1[y] ? least : windows[y] === null ? Math.max(0, least - full[y]!) : 0;
     }
-    const slack = Math.min(caps[0] + caps[1], total(2));
-    const set = full(0) + full(1) + full(2);
     const { first, sure } = firstHitLevel(w.dMin, seenAbove, w.dMax + set, caps, x === 2 ? set : 0, slack);
     if (!sure) exact = false;
     const nu = trips[UNUSED[x]!]!;
@@ -91,11 +96,8 @@ export function blockTraffic(block: TileShape, tile: TileShape, order: NestOrder
       }
     }
   }
-  const levels = mult.map((mu) => ({
-    fill: [total(0) * mu[0], total(1) * mu[1], total(2) * mu[2]] as const,
-    writeBack: total(2) * mu[3],
-  })) as unknown as BlockTraffic["levels"];
-  return { levels, multiplicity: mult, exact };
+  const flow = (mu: readonly [number, number, number, number]): LevelFlow => ({ fill: [total[0]! * mu[0], total[1]! * mu[1], total[2]! * mu[2]], writeBack: total[2]! * mu[3] });
+  return { levels: [flow(mult[0]!), flow(mult[1]!), flow(mult[2]!)], multiplicity: mult, exact };
 }
 
 interface ReuseWindow {
@@ -117,16 +119,20 @@ function reuseWindow(x: number, dims: readonly number[], t: readonly number[], t
   const u = UNUSED[x]!;
   const q = reduced.indexOf(u);
   if (q < 0 || q === reduced.length - 1) return null;
-  const inner = reduced.slice(q + 1);
+  // the loops inside u, as a bit set over dimensions
+  let inner = 0;
+  let period = 1;
+  for (let i = q + 1; i < reduced.length; i++) {
+    inner |= 1 << reduced[i]!;
+    period *= trips[reduced[i]!]!;
+  }
   let gMax = eb;
   let gMin = eb;
   for (const d of USES[x]!) {
-    const inside = inner.includes(d);
+    const inside = (inner >> d) & 1;
     gMax *= inside ? dims[d]! : t[d]!;
     gMin *= inside ? dims[d]! : Math.min(t[d]!, edge[d]!);
   }
-  let period = 1;
-  for (const d of inner) period *= trips[d]!;
   let dMax = gMax;
   let dMin = gMin;
   const least = [0, 0, 0];
@@ -134,13 +140,14 @@ function reuseWindow(x: number, dims: readonly number[], t: readonly number[], t
     if (y === x) continue;
     let most = eb;
     let few = eb;
-    for (const d of USES[y]!) {
-      const inside = inner.includes(d);
+    const uses = USES[y]!;
+    for (const d of uses) {
+      const inside = (inner >> d) & 1;
       most *= inside ? dims[d]! : t[d]!;
       few *= inside ? dims[d]! : Math.min(t[d]!, edge[d]!);
     }
     // depending on u, the window may see a period's worth at each of its two values of u, yet one tile per step
-    dMax += USES[y]!.includes(u) ? Math.min(2 * most, (period + 1) * t[USES[y]![0]]! * t[USES[y]![1]]! * eb) : most;
+    dMax += uses[0] === u || uses[1] === u ? Math.min(2 * most, (period + 1) * t[uses[0]]! * t[uses[1]]! * eb) : most;
     dMin += few;
     least[y] = few;
   }

@@ -70,6 +70,20 @@ function firstTwo(points: BrutePoint[], objective: Objective): BrutePoint[] {
 
 const describePoint = (p: BrutePoint) => ({ grid: p.grid, tile: p.tile, order: p.order, dataflow: p.dataflow, buffers: p.buffers });
 
+async function checkAgainstBruteForce(c: { m: number; n: number; k: number; tiles: number; array: number; kib: [number, number, number] }): Promise<void> {
+  const hw = smallHardware({ tiles: c.tiles, array: c.array, l1KiB: c.kib[0], l2KiB: c.kib[1], l3KiB: c.kib[2] });
+  const points = bruteForce(hw, c.m, c.n, c.k);
+  for (const objective of OBJECTIVES) {
+    const r = await mapGemm({ m: c.m, n: c.n, k: c.k }, hw, { objective, threads: 1 });
+    const [best, second] = firstTwo(points, objective);
+    const lv = r.best.mapping.levels;
+    expect({ grid: { rows: r.best.mapping.grid.rows, cols: r.best.mapping.grid.cols }, tile: lv.l1.tile, order: lv.l1.order, dataflow: r.best.mapping.fabric.dataflow, buffers: [lv.l1.buffers, lv.l2.buffers, lv.l3.buffers] }).toEqual(describePoint(best!));
+    expect([r.best.cost, r.best.cycles, r.best.energyPj, r.best.dramBytes]).toEqual(best!.key[objective]);
+    expect(r.runnerUp === null ? undefined : [r.runnerUp.cost, r.runnerUp.cycles, r.runnerUp.energyPj, r.runnerUp.dramBytes]).toEqual(second?.key[objective]);
+    expect(r.evaluated + r.pruned).toBe(points.length);
+  }
+}
+
 describe("mapGemm against brute force", () => {
   it("returns the brute-force best and runner-up for every objective", async () => {
     await fc.assert(
@@ -82,21 +96,26 @@ describe("mapGemm against brute force", () => {
           array: fc.constantFrom(2, 4),
           kib: fc.tuple(fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 4), fc.constantFrom(1, 2, 4)),
         }),
-        async ({ m, n, k, tiles, array, kib }) => {
-          const hw = smallHardware({ tiles, array, l1KiB: kib[0], l2KiB: kib[1], l3KiB: kib[2] });
-          const points = bruteForce(hw, m, n, k);
-          for (const objective of OBJECTIVES) {
-            const r = await mapGemm({ m, n, k }, hw, { objective, threads: 1 });
-            const [best, second] = firstTwo(points, objective);
-            const lv = r.best.mapping.levels;
-            expect({ grid: { rows: r.best.mapping.grid.rows, cols: r.best.mapping.grid.cols }, tile: lv.l1.tile, order: lv.l1.order, dataflow: r.best.mapping.fabric.dataflow, buffers: [lv.l1.buffers, lv.l2.buffers, lv.l3.buffers] }).toEqual(describePoint(best!));
-            expect(r.best.cost).toBe(best!.key[objective][0]);
-            expect(r.runnerUp?.cost).toBe(second?.key[objective][0]);
-            expect(r.evaluated + r.pruned).toBe(points.length);
-          }
-        },
+        checkAgainstBruteForce,
       ),
       { numRuns: 8, seed: 13 },
+    );
+  }, 120_000);
+
+  it("also where C's partial sums go back and forth (long k, a small L1): the round trip in the cycles", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          m: fc.integer({ min: 4, max: 12 }),
+          n: fc.integer({ min: 4, max: 12 }),
+          k: fc.integer({ min: 24, max: 40 }),
+          tiles: fc.constant(1),
+          array: fc.constant(4),
+          kib: fc.constant<[number, number, number]>([1, 2, 4]),
+        }),
+        checkAgainstBruteForce,
+      ),
+      { numRuns: 4, seed: 5 },
     );
   }, 120_000);
 });

@@ -1,29 +1,32 @@
 import { join } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { KpuError } from "@kpu/ir";
 import { analysisTrace, analyzeGraph, levelBytesPerCycle, ruleMapping, type Analysis } from "@kpu/kpu-model";
+import { OBJECTIVES, exactMappingRule, type NetworkMapResult, type Objective } from "@kpu/mapper";
 import type { CliIo } from "../../main.js";
 import { ensureOutputDir, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
-import { DEFAULT_SEQ, MODEL_EXAMPLES } from "@kpu/models";
+import { DEFAULT_SEQ, MODEL_EXAMPLES, PHASES, type Phase } from "@kpu/models";
 import { EXAMPLE_NAMES, loadNetwork, networkFlagWarnings } from "../../util/model.js";
 import { toJsonText, warn } from "../../util/print.js";
 import { loadHardware } from "../hw/index.js";
+import { mapGraph } from "../map/network.js";
 import { layerTable, layersCsv, rooflinePlot, timePlot, totalsText } from "./report.js";
 
 export const MAPPERS = ["rule", "exact"] as const;
-export const PHASES = ["prefill", "decode"] as const;
 
 export interface AnalyzeFlags {
   readonly example?: string;
   readonly seq?: number;
   readonly batch?: number;
-  readonly phase?: (typeof PHASES)[number];
+  readonly phase?: Phase;
   readonly context?: number;
   readonly allowUnsupported?: boolean;
   readonly hw: string;
   readonly mapper: (typeof MAPPERS)[number];
+  /** --mapper exact: what the mapper minimises per layer, and its worker threads. */
+  readonly objective?: Objective;
+  readonly threads?: number;
   readonly out?: string;
   /** Write the network's timeline in the Trace Event Format (Perfetto, chrome://tracing). */
   readonly trace?: string;
@@ -38,13 +41,13 @@ export interface AnalyzeFiles {
   readonly rooflineSvg: string;
 }
 
-/** Loads the model and hardware and runs the analysis, with a progress bar on an interactive terminal. */
-export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: CliIo): Analysis {
-  if (flags.mapper === "exact") {
-    throw new KpuError("KPU_BAD_FLAG", "the exact mapper is not wired into kpu analyze yet (it takes seconds per GEMM)", {
-      where: "--mapper",
-      hint: "Use --mapper rule (kpu's auto strategy and tile rule) here, and `kpu map --m M --n N --k K --hw H` for one layer's exact mapping.",
-    });
+/**
+ * Loads the model and hardware and runs the analysis, with progress bars on an interactive terminal. With
+ * `--mapper exact` every fabric layer is first mapped by the exact mapper (`mapNetwork`) and timed with its mapping.
+ */
+export async function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: CliIo): Promise<Analysis> {
+  if (flags.mapper !== "exact") {
+    for (const key of ["objective", "threads"] as const) if (flags[key] !== undefined) warn(io, `--${key} has no effect without --mapper exact`);
   }
   const source = { file: model, example: flags.example, seq: flags.seq, batch: flags.batch, phase: flags.phase, context: flags.context, allowUnsupported: flags.allowUnsupported };
   for (const w of networkFlagWarnings(source)) warn(io, w);
@@ -54,6 +57,8 @@ export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: 
   const hw = loadHardware(flags.hw);
   const name = model ?? `example:${flags.example ?? "mlp"}`;
   const tty = process.stderr.isTTY && flags.json !== true;
+  let exact: NetworkMapResult | undefined;
+  if (flags.mapper === "exact") exact = await mapGraph(graph, hw, { objective: flags.objective ?? "latency", threads: flags.threads, progress: tty });
   const bar = tty ? new cliProgress.SingleBar({ format: "analysing [{bar}] {percentage}% | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(1000, 0);
   try {
@@ -63,7 +68,7 @@ export function runAnalysis(model: string | undefined, flags: AnalyzeFlags, io: 
       ...(flags.seq === undefined && phase === undefined ? {} : { seq: flags.seq ?? DEFAULT_SEQ }),
       ...(phase === undefined ? {} : { phase }),
       ...(flags.context === undefined ? {} : { context: flags.context }),
-      mapper: { name: "rule", rule: ruleMapping },
+      mapper: exact === undefined ? { name: "rule", rule: ruleMapping } : { name: "exact", rule: exactMappingRule(exact, ruleMapping) },
       onProgress: (f) => bar?.update(Math.round(f * 1000)),
     });
   } finally {
@@ -85,7 +90,7 @@ export async function writeAnalysisFiles(a: Analysis, dir: string, hwSpec: strin
 }
 
 export async function analyzeCommand(model: string | undefined, flags: AnalyzeFlags, io: CliIo, width = process.stdout.columns || 120): Promise<Analysis> {
-  const a = runAnalysis(model, flags, io);
+  const a = await runAnalysis(model, flags, io);
   const files = flags.out === undefined ? undefined : await writeAnalysisFiles(a, flags.out, flags.hw);
   const hw = flags.trace === undefined ? undefined : loadHardware(flags.hw);
   if (flags.trace !== undefined && hw !== undefined) writeFileAtomic(flags.trace, JSON.stringify(analysisTrace(a, hw)), "--trace");
@@ -95,7 +100,13 @@ export async function analyzeCommand(model: string | undefined, flags: AnalyzeFl
   }
   io.stdout(layerTable(a.layers, width));
   io.stdout(totalsText(a));
-  if (a.layers.some((l) => l.unit === "fabric")) io.stdout(`mapping: ${a.layers.find((l) => l.unit === "fabric")!.mapping.source} (kpu's auto strategy per GEMM: least DRAM traffic of WS, IS, OS; per-strategy tiles)\n`);
+  if (a.layers.some((l) => l.unit === "fabric")) {
+    io.stdout(
+      flags.mapper === "exact"
+        ? `mapping: exact (kpu map's search per GEMM shape, objective ${flags.objective ?? "latency"}; kpu map --example or a model file lists each layer's mapping, bounds and gaps)\n`
+        : "mapping: rule (kpu's auto strategy per GEMM: least DRAM traffic of WS, IS, OS; per-strategy tiles)\n",
+    );
+  }
   if (files !== undefined) io.stdout(`wrote ${files.json}, ${files.csv}, ${files.timeSvg}, ${files.rooflineSvg}\n`);
   if (flags.trace !== undefined && hw !== undefined) io.stdout(`wrote the timeline of ${a.layers.length} layers on ${hw.computeTiles} compute tile(s) to ${flags.trace} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
   return a;
@@ -112,7 +123,9 @@ export function registerAnalyze(program: Command, io: CliIo): void {
     .option("--context <C>", "decode: tokens in the KV cache", positiveInt("--context"))
     .option("--allow-unsupported", "ONNX: keep going past unsupported nodes, reporting them as unmodelled")
     .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
-    .option("--mapper <rule|exact>", "how GEMM layers are mapped: rule (kpu's auto strategy and tile rule) or exact (the mapper's search)", oneOf("--mapper", MAPPERS), "rule")
+    .option("--mapper <rule|exact>", "how GEMM layers are mapped: rule (kpu's auto strategy and tile rule) or exact (the mapper's search, as kpu map)", oneOf("--mapper", MAPPERS), "rule")
+    .addOption(new Option("--objective <o>", "--mapper exact: what each layer's mapping minimises: latency, energy, edp, dram (default latency)").choices(OBJECTIVES))
+    .option("--threads <n>", "--mapper exact: worker threads (default: every core; the answer does not depend on it)", positiveInt("--threads", 1024))
     .option("--out <dir>", "write analysis.json, layers.csv, time-by-layer.svg and roofline.svg here")
     .option("--trace <file>", "write the network's timeline as Trace Event Format JSON (Perfetto, chrome://tracing): layers one after another, one process per compute tile, one thread per engine")
     .option("--json", "machine-readable output (kind kpu.analysis)")
