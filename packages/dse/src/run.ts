@@ -50,7 +50,7 @@ export function dseTasks(graph: Graph, space: Space, timing: Timing = "analysis"
   });
 }
 
-/** A points.jsonl line as a point, checked with the kpu.dse schema (a point of a one-point document), or why not. */
+/** A points.jsonl line as a point, or why not. */
 function readPoint(line: string): DsePoint | string {
   let raw: unknown;
   try {
@@ -58,6 +58,11 @@ function readPoint(line: string): DsePoint | string {
   } catch {
     return "not JSON (a torn write)";
   }
+  return checkDsePoint(raw);
+}
+
+/** A value checked as a `kpu.dse` point (the format's schema, through a one-point document), or why it is not one. */
+export function checkDsePoint(raw: unknown): DsePoint | string {
   try {
     const doc = { kind: "kpu.dse", schemaVersion: DSE_SCHEMA_VERSION, model: { name: "", source: "" }, baseHardware: "", objective: "", tool: { name: "", version: "" }, parameters: [], points: [raw] };
     return parseDseResult(JSON.stringify(doc), "line").points[0]!;
@@ -86,6 +91,17 @@ function loadLog(path: string, warn: (m: string) => void): DsePoint[] {
   return out;
 }
 
+/** A pool of worker threads that evaluate points (`evaluatePoint`, one mapper thread each); destroy it when done. */
+export interface PointPool {
+  run(task: PointTask): Promise<DsePoint>;
+  destroy(): Promise<void>;
+}
+
+export function pointPool(threads: number): PointPool {
+  const pool = createWorkerPool(import.meta.url, { built: "./point-worker.js", source: "./point-worker-source.mjs" }, threads);
+  return { run: async (t) => (await pool.run(t)) as DsePoint, destroy: () => pool.destroy() };
+}
+
 async function localExecutor(tasks: readonly PointTask[], threads: number, done: (p: DsePoint) => void): Promise<void> {
   if (threads <= 1 || tasks.length <= 1) {
     for (const t of tasks) {
@@ -94,9 +110,9 @@ async function localExecutor(tasks: readonly PointTask[], threads: number, done:
     }
     return;
   }
-  const pool = createWorkerPool(import.meta.url, { built: "./point-worker.js", source: "./point-worker-source.mjs" }, Math.min(threads, tasks.length));
+  const pool = pointPool(Math.min(threads, tasks.length));
   try {
-    await Promise.all(tasks.map(async (t) => { done((await pool.run(t)) as DsePoint); }));
+    await Promise.all(tasks.map(async (t) => { done(await pool.run(t)); }));
   } finally {
     await pool.destroy();
   }
