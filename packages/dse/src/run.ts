@@ -154,8 +154,9 @@ export async function runDse(options: DseOptions): Promise<DseOutcome> {
     await executor(todo, (point) => {
       const task = byId.get(point.id);
       if (task === undefined || have.has(point.id)) return;
-      // the parameters as this run names them (a resumed point computed under another space keeps its own)
-      const p = { ...point, params: task.params };
+      // checked like a resumed point (and so in the format's field order, wherever it was computed)
+      const p = checkDsePoint({ ...point, params: task.params });
+      if (typeof p === "string") throw new KpuError("KPU_INTERNAL", `point ${point.id} does not check: ${p}`, { where: "runDse" });
       try {
         appendFileSync(logPath, lineOf(p));
       } catch (cause) {
