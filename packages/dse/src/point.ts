@@ -38,7 +38,7 @@ const sha = (text: string): string => createHash("sha256").update(text).digest("
 
 /** The model's content hash (its `kpu.graph` JSON). */
 export function modelHash(graph: Graph): string {
-  return sha(stringify(graphToJson(graph)) ?? "");
+  return sha(stringify(graphToJson(graph)));
 }
 
 /** A point's key: SHA-256 of the model's hash, the point's hardware, the objective, the timing and the tool version. */

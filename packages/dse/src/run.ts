@@ -118,7 +118,7 @@ async function localExecutor(tasks: readonly PointTask[], threads: number, done:
   }
 }
 
-const lineOf = (p: DsePoint): string => `${stringify(p) ?? ""}\n`;
+const lineOf = (p: DsePoint): string => `${stringify(p)}\n`;
 
 /**
  * Runs a design-space exploration: every point of the space (base hardware with the parameters applied) mapped and
@@ -144,7 +144,11 @@ export async function runDse(options: DseOptions): Promise<DseOutcome> {
     const have = new Map(previous.map((p) => [p.id, p]));
     const wanted = new Set(tasks.map((t) => t.id));
     const queued = new Set<string>();
-    const todo = tasks.filter((t) => !have.has(t.id) && !queued.has(t.id) && queued.add(t.id) !== undefined);
+    const todo = tasks.filter((t) => {
+      if (have.has(t.id) || queued.has(t.id)) return false;
+      queued.add(t.id);
+      return true;
+    });
     const resumed = [...wanted].filter((id) => have.has(id)).length;
     let done = resumed;
     let computed = 0;

@@ -40,7 +40,7 @@ function bad(where: string, message: string, hint: string): never {
 /** Values of a range, `to` included when the steps land on it (a relative 1e-9 slack absorbs rounding). */
 function rangeValues(r: z.infer<typeof rangeSchema>, at: string): number[] {
   const hint = "A range is {from, to, step} (arithmetic) or {from, to, times} (geometric), with from <= to.";
-  if (r.from > r.to) bad(`${at}`, `the range is inverted: from ${r.from} is above to ${r.to}`, hint);
+  if (r.from > r.to) bad(at, `the range is inverted: from ${r.from} is above to ${r.to}`, hint);
   const out: number[] = [];
   const slack = Math.abs(r.to) * 1e-9;
   if ("step" in r) {
