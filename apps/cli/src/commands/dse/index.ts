@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import cliProgress from "cli-progress";
 import { TIMINGS, parseSpace, runDse, type DseOutcome, type PointExecutor, type Timing } from "@kpu/dse";
 import { KpuError } from "@kpu/ir";
 import { connectChecked, parseRedisUrl, queueDseExecutor } from "@kpu/queue";
@@ -7,7 +6,7 @@ import type { CliIo } from "../../main.js";
 import { readTextFile } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
 import { EXAMPLE_NAMES, loadNetwork } from "../../util/model.js";
-import { guardSignals } from "../../util/process.js";
+import { countProgress } from "../../util/progress.js";
 import { renderTable, toJsonText, warn } from "../../util/print.js";
 
 export interface DseFlags {
@@ -50,10 +49,7 @@ export async function dseCommand(model: string | undefined, flags: DseFlags, io:
   const graph = loadNetwork({ file: model, example: flags.example, batch: flags.batch, seq: flags.seq });
   if (flags.queue !== undefined && flags.threads !== undefined) warn(io, "--threads does nothing with --queue (the workers are `kpu worker` processes)");
   const executor = flags.queue === undefined ? undefined : await queueExecutor(flags.queue);
-  const useBar = flags.json !== true && process.stderr.isTTY;
-  const bar = useBar ? new cliProgress.SingleBar({ format: "dse [{bar}] {value}/{total} points | {eta}s left", stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
-  let started = false;
-  const release = guardSignals(bar);
+  const progress = countProgress(flags.json !== true, "dse", "points");
   const outcome = await runDse({
     graph,
     model: { name: graph.name, source: model ?? `example:${flags.example ?? "mlp"}` },
@@ -64,17 +60,8 @@ export async function dseCommand(model: string | undefined, flags: DseFlags, io:
     ...(flags.threads === undefined ? {} : { threads: flags.threads }),
     ...(flags.timing === undefined ? {} : { timing: flags.timing }),
     ...(executor === undefined ? {} : { executor }),
-    onProgress: (done, total) => {
-      if (bar === undefined) return;
-      if (!started) {
-        bar.start(total, done);
-        started = true;
-      } else bar.update(done);
-    },
-  }).finally(() => {
-    bar?.stop();
-    release();
-  });
+    onProgress: progress.onProgress,
+  }).finally(progress.stop);
   const points = outcome.result.points;
   const summary: DseSummary = {
     points: points.length,
