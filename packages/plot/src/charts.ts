@@ -115,7 +115,7 @@ export interface ScatterPoint {
   readonly y: number;
   /** Marker area follows this value (e.g. silicon area). */
   readonly size: number;
-  /** Points of the highlighted group are drawn on top, filled and in the first colour. */
+  /** Points of the highlighted group are drawn on top, in red. */
   readonly group: string;
 }
 
@@ -124,7 +124,7 @@ export interface ScatterChartOptions {
   readonly xTitle: string;
   readonly yTitle: string;
   readonly sizeTitle: string;
-  /** The group drawn on top and filled (e.g. "Pareto front"); the others are hollow. */
+  /** The group drawn on top in red (e.g. "Pareto front"); the others are grey. */
   readonly highlight?: string;
   readonly xLog?: boolean;
   readonly yLog?: boolean;
@@ -140,13 +140,12 @@ export function scatterChartSvg(points: readonly ScatterPoint[], options: Scatte
     data: { values: [...points].sort((a, b) => groups.indexOf(a.group) - groups.indexOf(b.group)).map((p) => ({ ...p })) },
     width: 480,
     height: 320,
-    mark: { type: "point", opacity: 0.8 },
+    mark: { type: "point", filled: true, opacity: 0.7, stroke: "#000000", strokeWidth: 0.5 },
     encoding: {
       x: { field: "x", type: "quantitative", title: options.xTitle, scale: { type: options.xLog === true ? "log" : "linear", zero: false } },
       y: { field: "y", type: "quantitative", title: options.yTitle, scale: { type: options.yLog === true ? "log" : "linear", zero: false } },
       size: { field: "size", type: "quantitative", title: options.sizeTitle, scale: { zero: false, range: [20, 400] } },
       color: { field: "group", type: "nominal", title: null, scale: { domain: groups, range: colours } },
-      fill: { field: "group", type: "nominal", legend: null, scale: { domain: groups, range: groups.map((g, i) => (g === options.highlight ? colours[i]! : "transparent")) } },
     },
   };
   return renderVegaLiteSvg(spec);
