@@ -96,6 +96,11 @@ const MODEL = {
   KPU_MODEL_FORMAT: input("unrecognised model file", "<file> is not a kpu.graph, a Hugging Face config.json, a SCALE-Sim topology CSV or an ONNX file", "Pass a .json graph or config, a .csv topology, a .onnx file, or --example NAME."),
 } as const satisfies Record<string, KpuErrorSpec>;
 
+const DSE = {
+  KPU_DSE_SPACE: input("bad design space", "<field>: an empty or inverted range, a parameter kpu does not model, an unknown objective", "See the space file format in the @kpu/dse README."),
+  KPU_DSE_NO_FIT: input("model fits no point", "the model fits none of the <n> points of the space (<reasons>)", "Widen the space: larger on-chip levels, or fewer or smaller arrays; the infeasible points and their reasons are in the output folder."),
+} as const satisfies Record<string, KpuErrorSpec>;
+
 const CPU = {
   KPU_CPU_BAD_HOST_CONFIG: input("impossible host config", "<field>: the host model is impossible", "Fix the value in the host config file."),
   KPU_CPU_ILLEGAL_SCHEDULE: input("illegal CPU schedule", "the rule set gives an illegal schedule for this host", "The host config may be impossible for this rule set; check --host-config."),
@@ -135,7 +140,7 @@ const CHECK = {
 } as const satisfies Record<string, KpuErrorSpec>;
 
 /** Every kpu error code with its title, description, default hint and category. */
-export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...QUEUE, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
+export const ERROR_CATALOGUE = { ...GENERAL, ...GRAPH, ...MODEL, ...ONNX, ...HARDWARE, ...DSE, ...CPU, ...ENVIRONMENT, ...INTERNAL, ...QUEUE, ...CHECK } as const satisfies Record<string, KpuErrorSpec>;
 
 /** A code in the catalogue; `new KpuError` takes only these. */
 export type KpuErrorCode = keyof typeof ERROR_CATALOGUE;

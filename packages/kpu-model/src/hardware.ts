@@ -2,9 +2,13 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { DTYPES, KpuError, dtypeBytes, issuePath, issueRule, type KpuErrorCode } from "@kpu/ir";
 import { VECTOR_OP_CLASSES, type VectorOpClass } from "@kpu/passes";
+import { areaSectionSchema } from "./area.js";
 
-/** Version of the hardware description format (`kind: kpu.hardware`); version 1 (no vector unit) still loads. */
-export const HARDWARE_SCHEMA_VERSION = 2;
+/**
+ * Version of the hardware description format (`kind: kpu.hardware`). Version 3 adds the optional `area` section;
+ * version 2 (no `area`) and version 1 (no vector unit either) still load.
+ */
+export const HARDWARE_SCHEMA_VERSION = 3;
 
 /** The memory levels, outermost first. */
 export const LEVELS = ["dram", "l3", "l2", "l1"] as const;
@@ -77,7 +81,9 @@ const hardwareFields = {
   levels: z.strictObject({ dram: levelSchema, l3: levelSchema, l2: levelSchema, l1: levelSchema }),
 };
 
-export const hardwareJsonSchema = z.strictObject({ schemaVersion: z.literal(HARDWARE_SCHEMA_VERSION), ...hardwareFields, vector: vectorSchema });
+export const hardwareJsonSchema = z.strictObject({ schemaVersion: z.literal(HARDWARE_SCHEMA_VERSION), ...hardwareFields, vector: vectorSchema, area: areaSectionSchema.optional() });
+/** Version 2: the same description without the `area` section. */
+const hardwareV2Schema = z.strictObject({ schemaVersion: z.literal(2), ...hardwareFields, vector: vectorSchema });
 /** Version 1: the same description without a vector unit. */
 const hardwareV1Schema = z.strictObject({ schemaVersion: z.literal(1), ...hardwareFields });
 
@@ -207,15 +213,15 @@ function derive(hw: HardwareJson, source: string): HardwareDerived {
 /** Validates a parsed document (JSON or YAML) as a hardware description; `source` prefixes error locations. */
 export function validateHardware(raw: unknown, source = "<hardware>"): Hardware {
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === "number" && version !== HARDWARE_SCHEMA_VERSION && version !== 1) {
+  if (typeof version === "number" && version !== HARDWARE_SCHEMA_VERSION && version !== 1 && version !== 2) {
     fail(
       "KPU_SCHEMA_VERSION",
-      `has schemaVersion ${version}; this kpu reads versions 1 and ${HARDWARE_SCHEMA_VERSION}`,
+      `has schemaVersion ${version}; this kpu reads versions 1 to ${HARDWARE_SCHEMA_VERSION}`,
       source,
       "Export the description again with this version of kpu (`kpu hw show <preset> --json`).",
     );
   }
-  const parsed = version === 1 ? hardwareV1Schema.safeParse(raw) : hardwareJsonSchema.safeParse(raw);
+  const parsed = version === 1 ? hardwareV1Schema.safeParse(raw) : version === 2 ? hardwareV2Schema.safeParse(raw) : hardwareJsonSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issuePath(issue.path);
@@ -227,7 +233,7 @@ export function validateHardware(raw: unknown, source = "<hardware>"): Hardware 
     );
   }
   const data = parsed.data;
-  const hw: HardwareJson = "vector" in data ? data : { ...data, schemaVersion: HARDWARE_SCHEMA_VERSION, vector: defaultVectorUnit(data.fabric, data.clocks.fabricMhz) };
+  const hw: HardwareJson = "vector" in data ? { ...data, schemaVersion: HARDWARE_SCHEMA_VERSION } : { ...data, schemaVersion: HARDWARE_SCHEMA_VERSION, vector: defaultVectorUnit(data.fabric, data.clocks.fabricMhz) };
   return { ...hw, derived: derive(hw, source) };
 }
 

@@ -12,6 +12,8 @@ export {
   validateHardware,
 } from "./hardware.js";
 export type { ClockDomain, Dataflow, Hardware, HardwareDerived, HardwareJson, LevelDerived, LevelName, LevelSpec, VectorUnitSpec } from "./hardware.js";
+export { DEFAULT_MAX_MACRO_KIB, DEFAULT_PERIPHERY_BITS, DEFAULT_TECH_NODE, TECH_NODES, areaCoefficients, areaSectionSchema, hardwareArea, sramBankUm2 } from "./area.js";
+export type { AreaBreakdown, AreaCoefficients, AreaSection, TechNode } from "./area.js";
 export { HARDWARE_PRESETS, PRESET_NAMES, hardwarePreset } from "./presets.js";
 export { MAX_TRACE_EVENTS, dataflowMapping, fabricTiming, fabricTrace, foldCycles } from "./fabric.js";
 export type { FabricGemm, FabricTiming, InjectionEvent } from "./fabric.js";
@@ -57,5 +59,5 @@ export { ANALYSIS_SCHEMA_VERSION, analysisLayers, analyzeGraph } from "./analysi
 export type { Analysis, AnalysisTotals, AnalyzeOptions, LayerAnalysis } from "./analysis/analyze.js";
 export { ruleMapping, timeGemm } from "./analysis/gemm.js";
 export type { GemmTiming, MappingChoice, MappingRule } from "./analysis/gemm.js";
-export { BOUNDS, levelBytesPerCycle, vectorCycles } from "./analysis/layer-cost.js";
+export { BOUNDS, levelBytesPerCycle, streamCost, vectorCycles } from "./analysis/layer-cost.js";
 export type { Bound, EngineCycles, LevelBytes } from "./analysis/layer-cost.js";

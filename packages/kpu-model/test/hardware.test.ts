@@ -63,7 +63,7 @@ describe("bad hardware descriptions: the field and the rule", () => {
     ["buffer smaller than one tile", (d) => (d.levels.l1!.bankBytes = 256), /levels\.l1\.bankBytes/, /smaller than one A, B and C tile/],
     ["no common timebase", (d) => (d.clocks.dmaMhz = 300), /clocks\.dmaMhz/, /no common timebase/],
     ["banks not split over tiles", (d) => (d.levels.l2!.banks = 15), /levels\.l2\.banks/, /split evenly/],
-    ["wrong version", (d) => (d.schemaVersion = 3), /^f\.json$/, /schemaVersion 3/],
+    ["wrong version", (d) => (d.schemaVersion = 4), /^f\.json$/, /schemaVersion 4/],
     ["zero vector lanes", (d) => ((d.vector as { lanes: number }).lanes = 0), /vector\.lanes/, /must be greater than 0/],
   ];
   it.each(cases)("%s", (_name, mutate, where, message) => {
@@ -101,7 +101,7 @@ describe("hardware v2: the vector unit", () => {
     doc.schemaVersion = 1;
     delete doc.vector;
     const hw = validateHardware(doc, "v1.json");
-    expect(hw.schemaVersion).toBe(2);
+    expect(hw.schemaVersion).toBe(3);
     // one lane per fabric column at the fabric clock, transcendentals at a quarter rate (README)
     expect(hw.vector).toEqual({ lanes: 16, clockMhz: 2000, opsPerCyclePerLane: { alu: 1, transcendental: 0.25, reduce: 1 }, energyPjPerOp: { alu: 0.1, transcendental: 1, reduce: 0.1 } });
     // the YAML form of a v1 file goes through the same path

@@ -109,3 +109,44 @@ export function heatmapSvg(cells: readonly HeatCell[], options: HeatmapOptions):
   };
   return renderVegaLiteSvg(spec);
 }
+
+export interface ScatterPoint {
+  readonly x: number;
+  readonly y: number;
+  /** Marker area follows this value (e.g. silicon area). */
+  readonly size: number;
+  /** Points of the highlighted group are drawn on top, in red. */
+  readonly group: string;
+}
+
+export interface ScatterChartOptions {
+  readonly title: string;
+  readonly xTitle: string;
+  readonly yTitle: string;
+  readonly sizeTitle: string;
+  /** The group drawn on top in red (e.g. "Pareto front"); the others are grey. */
+  readonly highlight?: string;
+  readonly xLog?: boolean;
+  readonly yLog?: boolean;
+}
+
+/** A scatter plot with marker size as a third quantity and one highlighted group, as an SVG string. */
+export function scatterChartSvg(points: readonly ScatterPoint[], options: ScatterChartOptions): Promise<string> {
+  const groups = [...new Set(points.map((p) => p.group))].sort((a, b) => (a === options.highlight ? 1 : b === options.highlight ? -1 : a.localeCompare(b)));
+  const colours = groups.map((g) => (g === options.highlight ? "#d62728" : "#7f7f7f"));
+  const spec: TopLevelSpec = {
+    title: options.title,
+    // highlighted points last, so they draw over the others
+    data: { values: [...points].sort((a, b) => groups.indexOf(a.group) - groups.indexOf(b.group)).map((p) => ({ ...p })) },
+    width: 480,
+    height: 320,
+    mark: { type: "point", filled: true, opacity: 0.7, stroke: "#000000", strokeWidth: 0.5 },
+    encoding: {
+      x: { field: "x", type: "quantitative", title: options.xTitle, scale: { type: options.xLog === true ? "log" : "linear", zero: false } },
+      y: { field: "y", type: "quantitative", title: options.yTitle, scale: { type: options.yLog === true ? "log" : "linear", zero: false } },
+      size: { field: "size", type: "quantitative", title: options.sizeTitle, scale: { zero: false, range: [20, 400] } },
+      color: { field: "group", type: "nominal", title: null, scale: { domain: groups, range: colours } },
+    },
+  };
+  return renderVegaLiteSvg(spec);
+}

@@ -1,3 +1,3 @@
 export { renderVegaLiteSvg } from "./render.js";
-export { heatmapSvg, lineChartSvg } from "./charts.js";
-export type { HeatCell, HeatmapOptions, LineChartOptions, LinePoint } from "./charts.js";
+export { heatmapSvg, lineChartSvg, scatterChartSvg } from "./charts.js";
+export type { HeatCell, HeatmapOptions, LineChartOptions, LinePoint, ScatterChartOptions, ScatterPoint } from "./charts.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { heatmapSvg, lineChartSvg } from "@kpu/plot";
+import { heatmapSvg, lineChartSvg, scatterChartSvg } from "@kpu/plot";
 
 describe("charts", () => {
   it("renders a faceted log-log line chart to SVG with its titles and series", async () => {
@@ -59,5 +59,21 @@ describe("charts that do not mislead", () => {
     const fill = (label: string) => new RegExp(`fill="(#[0-9a-f]+)">${label.replace(".", "\\.")}<`).exec(svg)?.[1];
     expect(fill("0.5")).toBe("#ffffff"); // viridis' dark purple end
     expect(fill("8.0")).toBe("#000000"); // its yellow end
+  });
+});
+
+describe("scatter chart", () => {
+  it("draws every point, the highlighted group in red and on top, with the size legend; deterministic", async () => {
+    const points = [
+      { x: 1, y: 3, size: 1, group: "dominated" },
+      { x: 2, y: 1, size: 2, group: "Pareto front" },
+      { x: 1.5, y: 2, size: 3, group: "Pareto front" },
+    ];
+    const options = { title: "t", xTitle: "latency (ms)", yTitle: "energy (mJ)", sizeTitle: "area (mm²)", highlight: "Pareto front" };
+    const svg = await scatterChartSvg(points, options);
+    expect(svg).toMatch(/^<svg/);
+    for (const text of ["latency (ms)", "energy (mJ)", "area (mm²)", "Pareto front", "dominated"]) expect(svg).toContain(text);
+    expect(svg.match(/fill="#d62728"/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    expect(await scatterChartSvg(points, options)).toBe(svg);
   });
 });

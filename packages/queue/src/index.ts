@@ -7,6 +7,8 @@ export { JOB_KINDS, parseKinds } from "./registry.js";
 export { SWEEP_KIND, sweepPayload } from "./kinds/sweep.js";
 export type { SweepPayload } from "./kinds/sweep.js";
 export { TUNE_KIND, hostClass } from "./kinds/tune.js";
+export { DSE_KIND } from "./kinds/dse.js";
+export { queueDseExecutor } from "./dse-executor.js";
 export type { TuneOutcome, TunePayload } from "./kinds/tune.js";
 export { runOnQueue } from "./producer.js";
 export type { JobOutcome, SubmitOptions } from "./producer.js";

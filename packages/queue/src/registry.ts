@@ -1,12 +1,14 @@
 import { KpuError } from "@kpu/ir";
 import type { AnyJobKind } from "./job-kind.js";
+import { DSE_KIND } from "./kinds/dse.js";
 import { SWEEP_KIND } from "./kinds/sweep.js";
 import { TUNE_KIND } from "./kinds/tune.js";
 import { toolVersion } from "./version.js";
 
-/** Every job kind this version runs, by name (`dse` joins when the design-space explorer lands). */
+/** Every job kind this version runs, by name. */
 export const JOB_KINDS: Readonly<Record<string, AnyJobKind>> = {
   sweep: SWEEP_KIND,
+  dse: DSE_KIND,
   tune: TUNE_KIND,
 };
 

@@ -69,8 +69,8 @@ describe("Redis URLs", () => {
 describe("kinds and queue names", () => {
   it("--kinds takes known kinds and names the known ones for an unknown one", () => {
     expect(parseKinds("sweep, tune,sweep").map((k) => k.name)).toEqual(["sweep", "tune"]);
-    expect(() => parseKinds("sweep,dse")).toThrow(/"dse" is not a job kind of kpu .* \(known: sweep, tune\)/);
-    expect(Object.keys(JOB_KINDS)).toEqual(["sweep", "tune"]);
+    expect(() => parseKinds("sweep,dsx")).toThrow(/"dsx" is not a job kind of kpu .* \(known: sweep, dse, tune\)/);
+    expect(Object.keys(JOB_KINDS)).toEqual(["sweep", "dse", "tune"]);
   });
 
   it("queue names round-trip, with the version and host class in them", () => {

@@ -47,3 +47,4 @@ export {
 export type { HierarchyLevel, HierarchySink, HierarchySpec, HierarchyTraffic, LevelTraffic } from "./hierarchy.js";
 export { ensureOutputDir, writeError, writeFileAtomic } from "./files.js";
 export { createWorkerPool } from "./worker-pool.js";
+export { lockOutputDir } from "./lock.js";

@@ -4,6 +4,7 @@ import { registerAnalyze } from "./analyze/index.js";
 import { registerCompile } from "./compile/index.js";
 import { registerCpu } from "./cpu/index.js";
 import { registerDemo } from "./demo/index.js";
+import { registerDse } from "./dse/index.js";
 import { registerErrors } from "./errors/index.js";
 import { registerRun } from "./run/index.js";
 import { registerFabric } from "./fabric/index.js";
@@ -29,6 +30,7 @@ export function registerCommands(program: Command, io: CliIo): void {
   registerFabric(program, io);
   registerL3(program, io);
   registerMap(program, io);
+  registerDse(program, io);
   registerReport(program, io);
   registerErrors(program, io);
   registerWorker(program, io);

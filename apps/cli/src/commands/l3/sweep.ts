@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import cliProgress from "cli-progress";
 import { KpuError } from "@kpu/ir";
 import {
   C_ACCOUNTINGS,
@@ -19,7 +18,7 @@ import { connectChecked, parseRedisUrl, queueSweepExecutor } from "@kpu/queue";
 import type { CliIo } from "../../main.js";
 import { readTextFile, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
-import { guardSignals } from "../../util/process.js";
+import { countProgress } from "../../util/progress.js";
 import { renderTable, toJsonText, warn } from "../../util/print.js";
 import { size } from "./common.js";
 
@@ -73,30 +72,18 @@ export async function l3SweepCommand(flags: L3SweepFlags, io: CliIo): Promise<vo
   if (flags.queue !== undefined && flags.workers !== undefined) warn(io, "--workers does nothing with --queue (the workers are `kpu worker` processes)");
   // a queued sweep checks Redis before it writes anything
   const executor = flags.queue === undefined ? undefined : await queueExecutor(flags.queue);
-  const useBar = flags.json !== true && process.stderr.isTTY;
-  const bar = useBar ? new cliProgress.SingleBar({ format: "l3 sweep [{bar}] {value}/{total} rows | {eta}s left" }, cliProgress.Presets.shades_classic) : undefined;
-  let started = false;
   const t0 = performance.now();
   // Ctrl-C / SIGTERM: stop the bar, restore auto-wrap, exit 130 / 143 (finished rows are kept). An inline sweep (one
   // worker) yields between jobs, so the handler runs there too, after the job in progress.
-  const release = guardSignals(bar);
+  const progress = countProgress(flags.json !== true, "l3 sweep", "rows");
   const outcome = await runSweep(spec, {
     outDir: flags.out,
     outFlag: "--out",
     onWarning,
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
     ...(executor === undefined ? {} : { executor }),
-    onProgress: (done, total) => {
-      if (bar === undefined) return;
-      if (!started) {
-        bar.start(total, done);
-        started = true;
-      } else bar.update(done);
-    },
-  }).finally(() => {
-    bar?.stop();
-    release();
-  });
+    onProgress: progress.onProgress,
+  }).finally(progress.stop);
   const seconds = (performance.now() - t0) / 1000;
   const files = { ...outcome.files, overfetchSvg: "", bestStrategySvg: "" };
   if (flags.plots !== false) {

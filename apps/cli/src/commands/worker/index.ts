@@ -84,7 +84,7 @@ export function registerWorker(program: Command, io: CliIo): void {
     .description("run queued sweep and tuning jobs from Redis (BullMQ) with the local code, until SIGTERM")
     .requiredOption("--redis <url>", "the Redis server, redis://[:password@]host:port[/db]")
     .option("--concurrency <n>", "jobs at once (sweeps: worker threads)", positiveInt("--concurrency", 256), 1)
-    .option("--kinds <list>", "job kinds to take: sweep, tune", "sweep,tune")
+    .option("--kinds <list>", "job kinds to take: sweep, dse, tune", "sweep,dse,tune")
     .option("--name <name>", "worker name in `kpu queue status` (default host:pid)")
     .option("--lock-ms <ms>", "a job whose worker is silent this long is given to another (stalled)", positiveInt("--lock-ms", 3_600_000), 30_000)
     .option("--json", "JSON lines: ready, one per job, stopped")

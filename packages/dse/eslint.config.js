@@ -1,0 +1,3 @@
+import { kpuConfig } from "@kpu/eslint-config";
+
+export default kpuConfig(import.meta.dirname);
