@@ -1,4 +1,5 @@
 import type { HostModel } from "./host.js";
+import { dtypeOf } from "./shapes.js";
 import {
   axisExtent,
   enclosingLevel,
@@ -22,6 +23,16 @@ typedef float kpu_v16 __attribute__((vector_size(64)));
 #define KPU_LD(T, p) ({ T kpu_t_; __builtin_memcpy(&kpu_t_, (p), sizeof kpu_t_); kpu_t_; })
 #define KPU_ST(p, v) do { __typeof__(v) kpu_t_ = (v); __builtin_memcpy((p), &kpu_t_, sizeof kpu_t_); } while (0)
 #define KPU_MIN(a, b) ((a) < (b) ? (a) : (b))
+/* bf16 (the upper 16 bits of a float32) widened to float32 by a 16-bit shift: one element, or L lanes at once
+   (a zero-extending load and a shift, vpmovzxwd + vpslld on x86). */
+typedef unsigned short kpu_h4 __attribute__((vector_size(8)));
+typedef unsigned short kpu_h8 __attribute__((vector_size(16)));
+typedef unsigned short kpu_h16 __attribute__((vector_size(32)));
+typedef unsigned int kpu_u4 __attribute__((vector_size(16)));
+typedef unsigned int kpu_u8 __attribute__((vector_size(32)));
+typedef unsigned int kpu_u16 __attribute__((vector_size(64)));
+static inline float kpu_bf(unsigned short h) { unsigned int u = (unsigned int)h << 16; float f; __builtin_memcpy(&f, &u, sizeof f); return f; }
+#define KPU_LDBF(L, p) ((kpu_v##L)(__builtin_convertvector(KPU_LD(kpu_h##L, (p)), kpu_u##L) << 16))
 `;
 
 /** Largest zero-padded B panel (KC x NR floats) an edge tile may copy onto the stack. */
@@ -53,6 +64,10 @@ class Emitter {
   private readonly M: number;
   private readonly N: number;
   private readonly K: number;
+  /** A and B are bf16 (widened to float32 where they are read; packed copies are float32). */
+  private readonly bf16: boolean;
+  /** C type of an element of A and B in memory. */
+  private readonly srcT: string;
 
   constructor(
     readonly nest: LoopNest,
@@ -62,6 +77,8 @@ class Emitter {
     this.M = nest.shape.m;
     this.N = nest.shape.n;
     this.K = nest.shape.k;
+    this.bf16 = dtypeOf(nest.shape) === "bf16";
+    this.srcT = this.bf16 ? "unsigned short" : "float";
     const pack = (operand: "A" | "B"): PackInfo | undefined => {
       const p = nest.packs.find((q) => q.operand === operand);
       if (p === undefined) return undefined;
@@ -95,12 +112,29 @@ class Emitter {
     return { lo: `v_${level.name}`, hi: `h_${level.name}`, size };
   }
 
+  /** A source element as float32 (widened from bf16). */
+  src(x: string): string {
+    return this.bf16 ? `kpu_bf(${x})` : x;
+  }
   a(i: string, k: string): string {
     const p = this.packA;
-    if (p === undefined) return `A[(${i}) * ${this.K} + (${k})]`;
+    if (p === undefined) return this.src(`A[(${i}) * ${this.K} + (${k})]`);
     return `pA[((${i}) - ${p.lo}) / ${p.width} * ${p.panel} + ((${k}) - ${p.klo}) * ${p.width} + ((${i}) - ${p.lo}) % ${p.width}]`;
   }
+  /** B's element as float32. */
   b(k: string, j: string): string {
+    return this.packB === undefined ? this.src(this.bRaw(k, j)) : this.bRaw(k, j);
+  }
+  /** C type of B's elements where the kernel reads them: the pack buffer (float32) or the source array. */
+  bElem(): string {
+    return this.packB === undefined ? this.srcT : "float";
+  }
+  /** A vector of `lanes` float32 of B from the address `ptr` (of bElem type). */
+  bVec(lanes: number, ptr: string): string {
+    return this.packB === undefined && this.bf16 ? `KPU_LDBF(${lanes}, ${ptr})` : `KPU_LD(kpu_v${lanes}, ${ptr})`;
+  }
+  /** B's element as stored where the kernel reads it (an lvalue: its address may be taken). */
+  bRaw(k: string, j: string): string {
     const p = this.packB;
     if (p === undefined) return `B[(${k}) * ${this.N} + (${j})]`;
     return `pB[((${j}) - ${p.lo}) / ${p.width} * ${p.panel} + ((${k}) - ${p.klo}) * ${p.width} + ((${j}) - ${p.lo}) % ${p.width}]`;
@@ -129,7 +163,7 @@ class Emitter {
     const packs = [this.packA, this.packB].filter((p): p is PackInfo => p !== undefined);
     // Pack buffers: allocated once per thread on first use and reused by every later call (no malloc in the timed path).
     for (const p of packs) this.lines.push(`static __thread float *${fn}_${p.buf};`);
-    this.lines.push(`void ${fn}(const float *restrict A, const float *restrict B, float *restrict C) {`);
+    this.lines.push(`void ${fn}(const ${this.srcT} *restrict A, const ${this.srcT} *restrict B, float *restrict C) {`);
     if (parallel) this.line("#pragma omp parallel");
     this.open("");
     for (const p of packs) {
@@ -165,9 +199,10 @@ class Emitter {
     this.open(`for (long pk = ${kr.lo}; pk < ${kr.hi}; pk++)`);
     if (operand === "B") {
       this.prefetchRow("pk", "pp", "pw");
-      this.line(`memcpy(dst + (pk - ${kr.lo}) * ${w}, B + pk * ${this.N} + pp, (size_t)pw * sizeof(float));`);
+      if (this.bf16) this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = kpu_bf(B[pk * ${this.N} + pp + px]);`);
+      else this.line(`memcpy(dst + (pk - ${kr.lo}) * ${w}, B + pk * ${this.N} + pp, (size_t)pw * sizeof(float));`);
     } else {
-      this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = A[(pp + px) * ${this.K} + pk];`);
+      this.line(`for (long px = 0; px < pw; px++) dst[(pk - ${kr.lo}) * ${w} + px] = ${this.src(`A[(pp + px) * ${this.K} + pk]`)};`);
     }
     this.close();
     this.close();
@@ -181,7 +216,7 @@ class Emitter {
   prefetchRow(k: string, j: string, width: number | string): void {
     const d = this.nest.prefetchB;
     if (d === 0) return;
-    const floatsPerLine = this.host.l1d.lineBytes / 4;
+    const floatsPerLine = this.host.l1d.lineBytes / (this.bf16 ? 2 : 4);
     const row = `B + (${k} + ${d}) * ${this.N} + ${j}`;
     if (typeof width === "number") {
       const lines = Array.from({ length: Math.ceil(width / floatsPerLine) }, (_, n) => `__builtin_prefetch(${row} + ${n * floatsPerLine}, 0, 3);`);
@@ -278,7 +313,7 @@ class Emitter {
     for (let c = 0; c < extent / lanes; c++) {
       const j = `${parent.lo} + ${c * lanes}`;
       this.open("");
-      this.line(`${vt} b = KPU_LD(${vt}, &${this.b(k, j)});`);
+      this.line(`${vt} b = ${this.bVec(lanes, `&${this.bRaw(k, j)}`)};`);
       const load = `KPU_LD(${vt}, &${this.t(i, j)})`;
       this.line(`${vt} t = ${this.nest.decompose ? load : `${k} == ${this.initK()} ? (${vt}){0} : ${load}`};`);
       this.line(`t += b * ${this.a(i, k)};`);
@@ -351,14 +386,15 @@ class Emitter {
     const nv = tile.nr / tile.lanes;
     if (edge) {
       this.line(`const long eh = ${ri.hi} - ${ri.lo}, ew = ${rj.hi} - ${rj.lo};`);
-      this.line(`float eb[${kr.size * tile.nr}] __attribute__((aligned(64)));`);
-      this.line("const float *eb0; long ebs;");
+      const et = this.bElem();
+      this.line(`${et} eb[${kr.size * tile.nr}] __attribute__((aligned(64)));`);
+      this.line(`const ${et} *eb0; long ebs;`);
       this.open(`if (ew == ${tile.nr})`);
-      this.line(`eb0 = &${this.b(kr.lo, rj.lo)};`);
-      this.line(`ebs = ${kr.hi} - ${kr.lo} > 1 ? &${this.b(`${kr.lo} + 1`, rj.lo)} - eb0 : 0;`);
+      this.line(`eb0 = &${this.bRaw(kr.lo, rj.lo)};`);
+      this.line(`ebs = ${kr.hi} - ${kr.lo} > 1 ? &${this.bRaw(`${kr.lo} + 1`, rj.lo)} - eb0 : 0;`);
       this.depth--;
       this.open("} else");
-      this.line(`for (long ek = ${kr.lo}; ek < ${kr.hi}; ek++) for (long ex = 0; ex < ${tile.nr}; ex++) eb[(ek - ${kr.lo}) * ${tile.nr} + ex] = ex < ew ? ${this.b("ek", `${rj.lo} + ex`)} : 0.0f;`);
+      this.line(`for (long ek = ${kr.lo}; ek < ${kr.hi}; ek++) for (long ex = 0; ex < ${tile.nr}; ex++) eb[(ek - ${kr.lo}) * ${tile.nr} + ex] = ex < ew ? ${this.bRaw("ek", `${rj.lo} + ex`)} : 0;`);
       this.line(`eb0 = eb; ebs = ${tile.nr};`);
       this.close();
     }
@@ -380,8 +416,8 @@ class Emitter {
         for (let r = 0; r < tile.mr; r++) for (let c = 0; c < nv; c++) this.line(`c${r}_${c} = (${vt}){0};`);
         this.close();
       }
-      this.line(edge ? `const float *restrict bp = eb0 + (${k} - ${kr.lo}) * ebs;` : `const float *restrict bp = &${this.b(k, rj.lo)};`);
-      for (let c = 0; c < nv; c++) this.line(`const ${vt} b${c} = KPU_LD(${vt}, bp + ${c * tile.lanes});`);
+      this.line(edge ? `const ${this.bElem()} *restrict bp = eb0 + (${k} - ${kr.lo}) * ebs;` : `const ${this.bElem()} *restrict bp = &${this.bRaw(k, rj.lo)};`);
+      for (let c = 0; c < nv; c++) this.line(`const ${vt} b${c} = ${this.bVec(tile.lanes, `bp + ${c * tile.lanes}`)};`);
       if (!edge && this.packB === undefined) this.prefetchRow(k, rj.lo, tile.nr);
       for (let r = 0; r < tile.mr; r++) {
         const row = edge ? `KPU_MIN(${ri.lo} + ${r}, ${ri.hi} - 1)` : `${ri.lo} + ${r}`;
@@ -421,7 +457,10 @@ class Emitter {
   }
 }
 
-/** C source of one kernel `void fn(const float *A, const float *B, float *C)` for a validated nest. */
+/**
+ * C source of one kernel `void fn(const T *A, const T *B, float *C)` for a validated nest, T = float, or unsigned short
+ * for bf16 shapes (widened to float32 where read, accumulated in float32).
+ */
 export function emitKernelC(nest: LoopNest, host: HostModel, fn: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(fn)) throw new Error(`bad C function name ${fn}`);
   return new Emitter(nest, host).emitFunction(fn);

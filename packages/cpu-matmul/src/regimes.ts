@@ -35,9 +35,13 @@ export function regimeRules(shape: MatmulShape, host: HostModel, threads: number
   const bBytes = 4 * shape.k * shape.n;
   const slab = (nr: number): number => Math.ceil(Math.ceil(shape.n / threads) / nr) * nr;
   if (regime === "gemv") {
-    const nr = 4 * base.lanes;
+    // The widest tile of up to 4 vectors whose M x NRv accumulators, NRv B vectors and the broadcast fit the registers
+    // (on 16-register AVX2, 4 x 4 vectors would need 21).
+    let nv = 4;
+    while (nv > 1 && shape.m * nv + nv + 1 > host.vectorRegisters) nv--;
+    const nr = nv * base.lanes;
     const kc = Math.min(shape.k, Math.max(16, Math.round(host.prefetchStreams / 2 / 16) * 16));
-    const params: TiledParams = { ...base, mr: shape.m, nrVectors: 4, kc, mc: shape.m, nc: slab(nr), order: "ji", kUnroll: 1, packA: false, packB: false };
+    const params: TiledParams = { ...base, mr: shape.m, nrVectors: nv, kc, mc: shape.m, nc: slab(nr), order: "ji", kUnroll: 1, packA: false, packB: false };
     delete (params as { prefetchB?: number }).prefetchB;
     return {
       params,

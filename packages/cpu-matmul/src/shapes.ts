@@ -3,8 +3,16 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 /**
- * One matmul C[M,N] = A[M,K] * B[K,N], float32, row-major. `kernel` names the workload it comes from; `shapeClass` the
- * class it is summarised in (`bert`, `llm-prefill`, `llm-decode`, `gemv`, `odd`, or a user's own name).
+ * Element type of A and B: `f32`, or `bf16` (bfloat16: the upper 16 bits of a float32). C and the accumulation are
+ * float32 either way.
+ */
+export const DTYPES = ["f32", "bf16"] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+/**
+ * One matmul C[M,N] = A[M,K] * B[K,N], row-major, A and B of `dtype` (absent: f32), C float32. `kernel` names the
+ * workload it comes from; `shapeClass` the class it is summarised in (`bert`, `llm-prefill`, `llm-decode`, `gemv`,
+ * `odd`, or a user's own name).
  */
 export interface MatmulShape {
   readonly m: number;
@@ -12,6 +20,25 @@ export interface MatmulShape {
   readonly k: number;
   readonly kernel?: string;
   readonly shapeClass?: string;
+  readonly dtype?: Dtype;
+}
+
+/** The shape's element type (f32 when absent). */
+export function dtypeOf(s: { readonly dtype?: Dtype | undefined }): Dtype {
+  return s.dtype ?? "f32";
+}
+
+/** Bytes of one element of A and B: 4 for f32, 2 for bf16 (C is always 4). */
+export function elementBytes(s: { readonly dtype?: Dtype | undefined }): number {
+  return dtypeOf(s) === "bf16" ? 2 : 4;
+}
+
+/** The shapes with A and B of `dtype` (f32 drops the field, so f32 shapes look as they did before bf16). */
+export function withDtype(shapes: readonly MatmulShape[], dtype: Dtype): MatmulShape[] {
+  return shapes.map((s) => {
+    const { dtype: _old, ...rest } = s;
+    return dtype === "f32" ? rest : { ...rest, dtype };
+  });
 }
 
 /** Largest accepted extent per axis and largest M*N*K (MACs): bigger problems are rejected as user errors. */
@@ -94,8 +121,9 @@ export function namedShapeSets(spec: string): MatmulShape[] | undefined {
   return [...new Set(names)].flatMap((x) => SHAPE_SETS[x]());
 }
 
+/** `MxNxK` for f32 (as before bf16, so old tune logs still match), `MxNxK.bf16` for bf16. */
 export function shapeKey(s: MatmulShape): string {
-  return `${s.m}x${s.n}x${s.k}`;
+  return `${s.m}x${s.n}x${s.k}${dtypeOf(s) === "f32" ? "" : `.${dtypeOf(s)}`}`;
 }
 
 /** Multiply-adds are 2 flops each. */
@@ -132,6 +160,9 @@ export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
       hint: "Use a short name such as qkv.",
     });
   }
+  if (s.dtype !== undefined && !(DTYPES as readonly string[]).includes(s.dtype)) {
+    throw new KpuError("KPU_IR_BAD_DTYPE", `dtype "${String(s.dtype)}" is not one of ${DTYPES.join(", ")} for a CPU matmul`, { where, hint: "Use f32 or bf16 (A and B; C is float32)." });
+  }
   return s;
 }
 
@@ -141,6 +172,7 @@ const shapeSchema = z.object({
   k: z.number(),
   kernel: z.string().optional(),
   shapeClass: z.string().optional(),
+  dtype: z.enum(DTYPES).optional(),
 });
 const shapeListSchema = z.array(shapeSchema);
 
@@ -182,7 +214,7 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
   }
   return list.map((s, idx) =>
     validateShape(
-      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }), ...(s.shapeClass === undefined ? {} : { shapeClass: s.shapeClass }) },
+      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }), ...(s.shapeClass === undefined ? {} : { shapeClass: s.shapeClass }), ...(s.dtype === undefined || s.dtype === "f32" ? {} : { dtype: s.dtype }) },
       `${where}:${idx}`,
     ),
   );
