@@ -32,7 +32,21 @@ typedef unsigned int kpu_u4 __attribute__((vector_size(16)));
 typedef unsigned int kpu_u8 __attribute__((vector_size(32)));
 typedef unsigned int kpu_u16 __attribute__((vector_size(64)));
 static inline float kpu_bf(unsigned short h) { unsigned int u = (unsigned int)h << 16; float f; __builtin_memcpy(&f, &u, sizeof f); return f; }
-#define KPU_LDBF(L, p) ((kpu_v##L)(__builtin_convertvector(KPU_LD(kpu_h##L, (p)), kpu_u##L) << 16))
+#define KPU_LDBF_G(L, p) ((kpu_v##L)(__builtin_convertvector(KPU_LD(kpu_h##L, (p)), kpu_u##L) << 16))
+#define KPU_LDBF(L, p) KPU_LDBF_##L(p)
+#define KPU_LDBF_4(p) KPU_LDBF_G(4, p)
+/* GCC 12 splits the generic 8- and 16-lane widening into halves (4 instructions); x86 has it as one. */
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define KPU_LDBF_8(p) ((kpu_v8)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+#else
+#define KPU_LDBF_8(p) KPU_LDBF_G(8, p)
+#endif
+#if defined(__AVX512F__)
+#define KPU_LDBF_16(p) ((kpu_v16)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+#else
+#define KPU_LDBF_16(p) KPU_LDBF_G(16, p)
+#endif
 `;
 
 /** Largest zero-padded B panel (KC x NR floats) an edge tile may copy onto the stack. */

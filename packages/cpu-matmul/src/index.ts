@@ -1,6 +1,8 @@
 export {
   BERT_KERNELS,
   BERT_M_VALUES,
+  DTYPES,
+  HELDOUT_SHAPES,
   LLM_M_VALUES,
   LLM_PROJECTIONS,
   MAX_EXTENT,
@@ -8,6 +10,9 @@ export {
   ODD_SHAPES,
   SHAPE_SETS,
   bertShapes,
+  dtypeOf,
+  elementBytes,
+  heldoutShapes,
   llmShapes,
   namedShapeSets,
   oddShapes,
@@ -15,8 +20,9 @@ export {
   shapeFlops,
   shapeKey,
   validateShape,
+  withDtype,
 } from "./shapes.js";
-export type { MatmulShape, ShapeSetName } from "./shapes.js";
+export type { Dtype, MatmulShape, ShapeSetName } from "./shapes.js";
 export { PEERS, PEER_INFO, isPeer, peerMissingReason } from "./peers.js";
 export type { PeerInfo, PeerName, PeerStatus } from "./peers.js";
 export { HOST_CONFIG_KEYS, VECTOR_ISAS, applyHostConfig, checkHost, describeHost, detectHost, hostConfigSchema, loadHostConfig, supportedLanes, vectorLanes } from "./host.js";
@@ -68,5 +74,5 @@ export {
 export type { BenchFailure, BenchResult, ResultsDoc, Roofline, StreamLevel } from "./results.js";
 export { bestFromTuneLog, runBench } from "./benchmark.js";
 export type { BenchOptions } from "./benchmark.js";
-export { classSummary, headline, pivotTables, reportSvgs, rooflineRows, tuneCurveSvg } from "./report.js";
+export { bf16Summary, classSummary, headline, pivotTables, reportSvgs, rooflineRows, tuneCurveSvg } from "./report.js";
 export type { ClassSummary, RooflineRow } from "./report.js";

@@ -1,6 +1,6 @@
 import type { HostModel } from "./host.js";
 import type { RuleDecision } from "./seed.js";
-import type { MatmulShape } from "./shapes.js";
+import { elementBytes, type MatmulShape } from "./shapes.js";
 import type { TiledParams } from "./template.js";
 
 /**
@@ -20,7 +20,7 @@ export const PREFILL_MIN_TILES = 8;
 
 export function regimeOf(shape: MatmulShape, host: HostModel, mr: number): Regime {
   if (shape.m <= GEMV_MAX_M) return "gemv";
-  if (4 * shape.k * shape.n <= host.l3.bytes / 2) return "cached";
+  if (elementBytes(shape) * shape.k * shape.n <= host.l3.bytes / 2) return "cached";
   return Math.ceil(shape.m / mr) < PREFILL_MIN_TILES ? "weights-stream" : "weights-block";
 }
 
@@ -32,7 +32,7 @@ const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
  */
 export function regimeRules(shape: MatmulShape, host: HostModel, threads: number, base: TiledParams, kcL1: number): { params: TiledParams; decisions: RuleDecision[] } | undefined {
   const regime = regimeOf(shape, host, base.mr);
-  const bBytes = 4 * shape.k * shape.n;
+  const bBytes = elementBytes(shape) * shape.k * shape.n;
   const slab = (nr: number): number => Math.ceil(Math.ceil(shape.n / threads) / nr) * nr;
   if (regime === "gemv") {
     // The widest tile of up to 4 vectors whose M x NRv accumulators, NRv B vectors and the broadcast fit the registers
@@ -50,7 +50,7 @@ export function regimeRules(shape: MatmulShape, host: HostModel, threads: number
           id: "H11",
           decides: "GEMV (M <= 4)",
           value: `MR = M = ${shape.m}, NR = ${nr}, KC = ${kc}, NC = ${params.nc} (one column slab per thread), B read in place, no prefetch`,
-          because: `2M = ${2 * shape.m} flops per 4 B of B: bound by the bytes of B (${mib(bBytes)}), not by FMAs, so no padded rows (MR = M, H2 waived) and the widest tile; each thread streams a disjoint slab of every row, ${kc} rows at a time (half the ${host.prefetchStreams} prefetcher streams, each advancing sequentially across the slab)`,
+          because: `2M = ${2 * shape.m} flops per ${elementBytes(shape)} B of B: bound by the bytes of B (${mib(bBytes)}), not by FMAs, so no padded rows (MR = M, H2 waived) and the widest tile; each thread streams a disjoint slab of every row, ${kc} rows at a time (half the ${host.prefetchStreams} prefetcher streams, each advancing sequentially across the slab)`,
         },
       ],
     };

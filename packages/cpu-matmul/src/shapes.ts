@@ -110,8 +110,31 @@ export function oddShapes(): MatmulShape[] {
   return ODD_SHAPES.map(([m, n, k]) => ({ m, n, k, kernel: `odd_${m}x${n}x${k}`, shapeClass: "odd" }));
 }
 
+/**
+ * Held-out shapes, one set per class that no rule was calibrated on: projections of Llama-2-7B (`config.json`:
+ * hidden_size 4096, intermediate_size 11008) and Phi-3-mini (hidden_size 3072, intermediate_size 8192, fused qkv of
+ * 3 x 3072 and gate_up of 2 x 8192) at other M than the llm set, and primes.
+ */
+export const HELDOUT_SHAPES: readonly MatmulShape[] = [
+  { m: 256, n: 11008, k: 4096, kernel: "llama2_7b.gate_up", shapeClass: "llm-prefill" },
+  { m: 192, n: 3072, k: 8192, kernel: "phi3_mini.down", shapeClass: "llm-prefill" },
+  { m: 8, n: 4096, k: 11008, kernel: "llama2_7b.down", shapeClass: "llm-decode" },
+  { m: 32, n: 9216, k: 3072, kernel: "phi3_mini.qkv", shapeClass: "llm-decode" },
+  { m: 1, n: 11008, k: 4096, kernel: "llama2_7b.gate_up", shapeClass: "gemv" },
+  { m: 2, n: 3072, k: 8192, kernel: "phi3_mini.down", shapeClass: "gemv" },
+  { m: 3, n: 16384, k: 3072, kernel: "phi3_mini.gate_up", shapeClass: "gemv" },
+  { m: 7, n: 2003, k: 3001, kernel: "odd_7x2003x3001", shapeClass: "odd" },
+  { m: 163, n: 1999, k: 1201, kernel: "odd_163x1999x1201", shapeClass: "odd" },
+  { m: 401, n: 601, k: 997, kernel: "odd_401x601x997", shapeClass: "odd" },
+  { m: 89, n: 4093, k: 211, kernel: "odd_89x4093x211", shapeClass: "odd" },
+];
+
+export function heldoutShapes(): MatmulShape[] {
+  return [...HELDOUT_SHAPES];
+}
+
 /** The named shape sets `--shapes` accepts. */
-export const SHAPE_SETS = { bert: bertShapes, llm: llmShapes, odd: oddShapes } as const;
+export const SHAPE_SETS = { bert: bertShapes, llm: llmShapes, odd: oddShapes, heldout: heldoutShapes } as const;
 export type ShapeSetName = keyof typeof SHAPE_SETS;
 
 /** A comma-separated list of set names (`bert,llm`) as shapes, or undefined when it is not one (a file path). */

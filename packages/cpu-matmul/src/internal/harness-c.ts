@@ -319,3 +319,85 @@ int main(int argc, char **argv) {
   return 0;
 }
 `;
+
+/**
+ * bf16 FMA peak per thread, 16 independent chains. Native (`__AVX512BF16__`): `vdpbf16ps` on register operands, 2
+ * multiply-adds per float32 lane per instruction. Fallback: what a bf16 kernel without that instruction has, the
+ * float32 FMA on bf16 operands widened by a 16-bit shift, every FMA on a freshly widened vector loaded from an
+ * L1-resident buffer (the worst case of the register kernel, which widens NR/lanes vectors per MR x NR/lanes FMAs).
+ * CHAINS (fallback): as many accumulators as leave 4 registers for the widened operand and the addend (12 on AVX2),
+ * named locals so that they stay in registers. Prints {"gflops", "native"}; args: threads iterations repeats.
+ */
+export function bf16PeakMain(lanes: number, chains: number): string {
+  const q = Array.from({ length: chains }, (_, n) => n);
+  return `#define LANES ${lanes}\n#define CHAINS ${chains}\n${BF16_PEAK_TEMPLATE}`
+    .replace("/*DECLS*/", q.map((n) => `V c${n} = (V){0} + ${n}.0f;`).join(" "))
+    .replace("/*STEPS*/", q.map((n) => `c${n} = c${n} * WIDEN(&hb[${n}]) + x;`).join(" "))
+    .replace("/*SUM*/", q.map((n) => `s += c${n};`).join(" "));
+}
+
+const BF16_PEAK_TEMPLATE = String.raw`#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <omp.h>
+#ifdef __AVX512BF16__
+#include <immintrin.h>
+#endif
+typedef float V __attribute__((vector_size(LANES * 4)));
+typedef unsigned short H __attribute__((vector_size(LANES * 2)));
+typedef unsigned int U __attribute__((vector_size(LANES * 4)));
+#if LANES == 16 && defined(__AVX512F__)
+#include <immintrin.h>
+#define WIDEN(p) ((V)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+#elif LANES == 8 && defined(__AVX2__)
+#include <immintrin.h>
+#define WIDEN(p) ((V)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+#else
+#define WIDEN(p) ({ H h_; memcpy(&h_, (p), sizeof h_); (V)(__builtin_convertvector(h_, U) << 16); })
+#endif
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + (double)t.tv_nsec * 1e-9; }
+int main(int argc, char **argv) {
+  int threads = atoi(argv[1]); long iters = atol(argv[2]); int reps = atoi(argv[3]);
+  omp_set_num_threads(threads);
+  double best = 0; volatile float sink = 0;
+#ifdef __AVX512BF16__
+  const int native = 1; const double flops_per_step = 16.0 * 16 * 4;
+#else
+  const int native = 0; const double flops_per_step = (double)CHAINS * LANES * 2;
+#endif
+  for (int r = 0; r < reps; r++) {
+    double t0 = now();
+    #pragma omp parallel
+    {
+#ifdef __AVX512BF16__
+      __m512 c[16]; __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80), y = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+      for (int q = 0; q < 16; q++) c[q] = _mm512_set1_ps((float)q);
+      for (long it = 0; it < iters; it++) {
+        #pragma GCC unroll 16
+        for (int q = 0; q < 16; q++) c[q] = _mm512_dpbf16_ps(c[q], x, y);
+      }
+      float s = 0; for (int q = 0; q < 16; q++) s += _mm512_reduce_add_ps(c[q]);
+      sink += s;
+#else
+      H hb[16] __attribute__((aligned(64)));
+      for (int q = 0; q < 16; q++) for (int l = 0; l < LANES; l++) hb[q][l] = (unsigned short)(0x3f7f - q);
+      V x = (V){0} + 1e-7f;
+      /*DECLS*/
+      for (long it = 0; it < iters; it++) {
+        __asm__ volatile("" : "+m"(hb));
+        /*STEPS*/
+      }
+      V s = (V){0}; /*SUM*/
+      sink += s[0];
+#endif
+    }
+    double dt = now() - t0;
+    double gflops = (double)threads * (double)iters * flops_per_step / dt / 1e9;
+    if (gflops > best) best = gflops;
+  }
+  printf("{\"gflops\":%.3f,\"native\":%s}\n", best, native ? "true" : "false");
+  return 0;
+}
+`;
