@@ -2,7 +2,8 @@
 // sets) with 2 threads, in one run: the autotuner (256 trials per shape, resumable log), then, when the machine is
 // quiet, the peak probes, one final measurement of seed rules, host rules, the tuner's best, OpenBLAS, BLIS and oneDNN,
 // and the probes again. KPU_BENCH_DTYPE=f32,bf16 runs every shape in both types (bf16: A and B bfloat16, the bf16
-// peer is oneDNN's bf16 GEMM); KPU_BENCH_VARIANTS narrows the variants. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes
+// peer is oneDNN's bf16 GEMM); KPU_BENCH_VARIANTS narrows the variants (no tuning without `tuned`); KPU_BENCH_RUNS,
+// KPU_BENCH_ATTEMPTS and KPU_BENCH_PASSES bound the timed runs, re-measured windows and quiet-time passes. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes
 // (and one in bf16), 8 trials, < 1 minute.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -74,7 +75,7 @@ async function waitForQuiet(maxMs: number): Promise<void> {
 
 console.log(`host: ${describeHost(host)}; threads ${threads}; ${shapes.length} shapes (${dtypes.join(", ")}); variants ${variants.join(", ")}; ${trials} trials per shape${smoke ? " (smoke)" : ""}`);
 const tuned = new Map<string, TiledParams>();
-for (const shape of shapes) {
+for (const shape of variants.includes("tuned") ? shapes : []) {
   const r = await tuneShape(shape, { host, threads, trials, logPath: log, measure: { minWindowMs: smoke ? 20 : 30, maxAttempts: 1 } });
   if (r.best !== undefined) tuned.set(shapeKey(shape), r.best.params);
   const best = r.best === undefined ? "-" : trialScore(shape, r.best).toFixed(1);
@@ -89,12 +90,12 @@ const benchOptions = {
   host,
   threads,
   tuned,
-  measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: 6, ...(process.env.KPU_BENCH_RUNS === undefined ? {} : { minRuns: Number(process.env.KPU_BENCH_RUNS) }) },
+  measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: Number(process.env.KPU_BENCH_ATTEMPTS ?? 6), ...(process.env.KPU_BENCH_RUNS === undefined ? {} : { minRuns: Number(process.env.KPU_BENCH_RUNS) }) },
 };
 let doc: ResultsDoc = await runBench(shapes, variants, benchOptions);
 // Measurements still disturbed by other processes after the runner's own re-measuring are taken again later, when
 // the machine is quiet, keeping the least-disturbed window (up to 3 passes).
-for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {
+for (let pass = 1; pass <= (smoke ? 0 : Number(process.env.KPU_BENCH_PASSES ?? 3)); pass++) {
   const noisy = doc.results.filter((r) => r.noisy);
   if (noisy.length === 0) break;
   console.log(`[${elapsed()}] pass ${pass}: re-measuring ${noisy.length} noisy measurement(s)`);
