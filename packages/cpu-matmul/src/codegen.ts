@@ -47,6 +47,20 @@ static inline float kpu_bf(unsigned short h) { unsigned int u = (unsigned int)h 
 #else
 #define KPU_LDBF_16(p) KPU_LDBF_G(16, p)
 #endif
+/* The bf16 dot product of AVX512-BF16: acc[j] += a0 * b[2j] + a1 * b[2j + 1] over 16 lanes, (a0, a1) the two bf16 of
+   the 32-bit word aw, b 32 bf16 (k-pairs of 16 columns). Without the instruction the same sums with float32 FMAs
+   (used when a host config claims bf16Dot on a host without it, so that the pair layout can be checked anywhere). */
+typedef unsigned int kpu_w16 __attribute__((vector_size(64)));
+#if defined(__AVX512BF16__)
+#define KPU_DPBF(acc, aw, bp) ((kpu_v16)_mm512_dpbf16_ps((__m512)(acc), (__m512bh)_mm512_set1_epi32((int)(aw)), (__m512bh)_mm512_loadu_si512((const void *)(bp))))
+#else
+static inline kpu_v16 kpu_dpbf(kpu_v16 acc, unsigned int aw, const unsigned short *bp) {
+  const kpu_w16 w = KPU_LD(kpu_w16, bp);
+  return acc + (kpu_v16)(w << 16) * kpu_bf((unsigned short)aw) + (kpu_v16)(w & 0xffff0000u) * kpu_bf((unsigned short)(aw >> 16));
+}
+#define KPU_DPBF(acc, aw, bp) kpu_dpbf((acc), (aw), (bp))
+#endif
+static inline unsigned int kpu_pair(const unsigned short *p) { unsigned int w; __builtin_memcpy(&w, p, sizeof w); return w; }
 `;
 
 /** Largest zero-padded B panel (KC x NR floats) an edge tile may copy onto the stack. */
@@ -82,6 +96,8 @@ class Emitter {
   private readonly bf16: boolean;
   /** C type of an element of A and B in memory. */
   private readonly srcT: string;
+  /** bf16 with the dot-product kernel: B packed in k-pairs (bf16), A's pairs read in place (see `bf16DotKernel`). */
+  private readonly dot: boolean;
 
   constructor(
     readonly nest: LoopNest,
@@ -103,7 +119,10 @@ class Emitter {
       return { buf: `p${operand}`, lo: r.lo, klo: kr.lo, width: p.width, panel: kr.size * p.width };
     };
     this.packA = pack("A");
-    this.packB = pack("B");
+    this.dot = bf16DotKernel(nest, host);
+    const pb = pack("B");
+    // The dot kernel's B panel: KC rounded up to even, in k-pairs of bf16 (u16 elements).
+    this.packB = pb === undefined || !this.dot ? pb : { ...pb, panel: (Math.ceil(this.range("k", loopIndex(nest, nest.packs.find((q) => q.operand === "B")!.at)).size / 2) * 2) * pb.width };
   }
 
   line(text: string): void {
@@ -176,7 +195,8 @@ class Emitter {
     const parallel = this.nest.loops[0]?.annotation === "parallel";
     const packs = [this.packA, this.packB].filter((p): p is PackInfo => p !== undefined);
     // Pack buffers: allocated once per thread on first use and reused by every later call (no malloc in the timed path).
-    for (const p of packs) this.lines.push(`static __thread float *${fn}_${p.buf};`);
+    const packT = (p: PackInfo): string => (p.buf === "pB" && this.dot ? "unsigned short" : "float");
+    for (const p of packs) this.lines.push(`static __thread ${packT(p)} *${fn}_${p.buf};`);
     this.lines.push(`void ${fn}(const ${this.srcT} *restrict A, const ${this.srcT} *restrict B, float *restrict C) {`);
     if (parallel) this.line("#pragma omp parallel");
     this.open("");
@@ -184,9 +204,9 @@ class Emitter {
       const at = loopIndex(this.nest, this.nest.packs.find((q) => `p${q.operand}` === p.buf)!.at);
       const spatial: Axis = p.buf === "pA" ? "i" : "j";
       const rows = Math.ceil(this.range(spatial, at).size / p.width) * p.width;
-      const floats = rows * this.range("k", at).size;
-      this.line(`if (${fn}_${p.buf} == NULL) ${fn}_${p.buf} = (float *)aligned_alloc(64, ${Math.ceil((floats * 4) / 64) * 64});`);
-      this.line(`float *restrict ${p.buf} = ${fn}_${p.buf};`);
+      const bytes = packT(p) === "float" ? rows * this.range("k", at).size * 4 : (rows / p.width) * p.panel * 2;
+      this.line(`if (${fn}_${p.buf} == NULL) ${fn}_${p.buf} = (${packT(p)} *)aligned_alloc(64, ${Math.ceil(bytes / 64) * 64});`);
+      this.line(`${packT(p)} *restrict ${p.buf} = ${fn}_${p.buf};`);
     }
     this.emitInside(-1);
     this.close();
@@ -207,6 +227,22 @@ class Emitter {
     const spatial = this.range(operand === "A" ? "i" : "j", pos);
     const kr = this.range("k", pos);
     const w = info.width;
+    if (operand === "B" && this.dot) {
+      // k-pairs: element (k, j) of a panel at ((k - klo) / 2) * 2w + 2j + (k - klo) % 2; columns past the edge and the
+      // row past an odd KC are zero, so the kernel reads whole NR-wide pairs everywhere.
+      this.open(`for (long pp = ${spatial.lo}; pp < ${spatial.hi}; pp += ${w})`);
+      this.line(`const long pw = KPU_MIN(${w}, ${spatial.hi} - pp);`);
+      this.line(`unsigned short *restrict dst = ${info.buf} + (pp - ${spatial.lo}) / ${w} * ${info.panel};`);
+      this.open(`for (long pk = ${kr.lo}; pk < ${kr.hi}; pk++)`);
+      this.prefetchRow("pk", "pp", "pw");
+      this.line(`unsigned short *restrict row = dst + (pk - ${kr.lo}) / 2 * ${2 * w} + (pk - ${kr.lo}) % 2;`);
+      this.line(`for (long px = 0; px < pw; px++) row[2 * px] = B[pk * ${this.N} + pp + px];`);
+      this.line(`for (long px = pw; px < ${w}; px++) row[2 * px] = 0;`);
+      this.close();
+      this.line(`if ((${kr.hi} - ${kr.lo}) % 2) for (long px = 0; px < ${w}; px++) dst[(${kr.hi} - ${kr.lo}) / 2 * ${2 * w} + 2 * px + 1] = 0;`);
+      this.close();
+      return;
+    }
     this.open(`for (long pp = ${spatial.lo}; pp < ${spatial.hi}; pp += ${w})`);
     this.line(`const long pw = KPU_MIN(${w}, ${spatial.hi} - pp);`);
     this.line(`float *restrict dst = ${info.buf} + (pp - ${spatial.lo}) / ${w} * ${info.panel};`);
@@ -356,9 +392,16 @@ class Emitter {
     this.open("");
     if (tile !== undefined) {
       this.open(`if (${ri.hi} - ${ri.lo} == ${tile.mr} && ${rj.hi} - ${rj.lo} == ${tile.nr})`);
-      this.emitRegisterKernel(tile, ri, rj, kr, false);
+      if (this.dot) this.emitDotKernel(tile, ri, rj, kr, false);
+      else this.emitRegisterKernel(tile, ri, rj, kr, false);
       this.depth--;
       this.open("} else");
+      if (this.dot) {
+        this.emitDotKernel(tile, ri, rj, kr, true);
+        this.close();
+        this.close();
+        return;
+      }
       if (this.edgeKernelFits(tile, kr)) {
         this.emitRegisterKernel(tile, ri, rj, kr, true);
         this.close();
@@ -382,6 +425,59 @@ class Emitter {
     }
     if (tile !== undefined) this.close();
     this.close();
+  }
+
+  /**
+   * The bf16 dot-product kernel: MR x NR/16 accumulators, k in pairs; per pair NR/16 loads of the packed B pairs, MR
+   * 32-bit broadcasts of A's pair (the odd last k: A's element alone, its pair's B half is zero) and MR x NR/16
+   * `vdpbf16ps`. The packed panel is zero-padded to NR columns, so an edge tile reads it whole, clamps A's rows into
+   * range and writes back only its own elements through a local tile.
+   */
+  emitDotKernel(tile: RegisterTile, ri: Range, rj: Range, kr: Range, edge: boolean): void {
+    const p = this.packB!;
+    const nv = tile.nr / 16;
+    if (edge) this.line(`const long eh = ${ri.hi} - ${ri.lo}, ew = ${rj.hi} - ${rj.lo};`);
+    for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `kpu_v16 c${r}_${c} = {0};`).join(" "));
+    this.line(`const unsigned short *restrict bp0 = pB + (${rj.lo} - ${p.lo}) / ${p.width} * ${p.panel};`);
+    const rowOf = (r: number): string => (edge ? `KPU_MIN(${ri.lo} + ${r}, ${ri.hi} - 1)` : `${ri.lo} + ${r}`);
+    const body = (pair: boolean): void => {
+      this.line(`const unsigned short *restrict bp = bp0 + (kq - ${p.klo}) / 2 * ${2 * p.width};`);
+      for (let r = 0; r < tile.mr; r++) {
+        const a = pair ? `kpu_pair(A + (${rowOf(r)}) * ${this.K} + kq)` : `(unsigned int)A[(${rowOf(r)}) * ${this.K} + kq]`;
+        this.line(`{ const unsigned int a = ${a}; ${Array.from({ length: nv }, (_, c) => `c${r}_${c} = KPU_DPBF(c${r}_${c}, a, bp + ${c * 32});`).join(" ")} }`);
+      }
+    };
+    this.line("long kq;");
+    this.open(`for (kq = ${kr.lo}; kq + 1 < ${kr.hi}; kq += 2)`);
+    body(true);
+    this.close();
+    this.open(`if (kq < ${kr.hi})`);
+    body(false);
+    this.close();
+    const store = (op: "=" | "+=", target: (r: number, c: number) => string): string[] =>
+      Array.from({ length: tile.mr }, (_, r) => Array.from({ length: nv }, (_, c) => (op === "=" ? `KPU_ST(${target(r, c)}, c${r}_${c});` : `KPU_ST(${target(r, c)}, KPU_LD(kpu_v16, ${target(r, c)}) + c${r}_${c});`)).join(" "));
+    if (edge) {
+      this.line(`float et[${tile.mr * tile.nr}] __attribute__((aligned(64)));`);
+      for (const l of store("=", (r, c) => `et + ${r * tile.nr + c * 16}`)) this.line(l);
+      const back = (op: "=" | "+="): string =>
+        `for (long wi = 0; wi < eh; wi++) for (long wj = 0; wj < ew; wj++) C[(${ri.lo} + wi) * ${this.N} + ${rj.lo} + wj] ${op} et[wi * ${tile.nr} + wj];`;
+      if (kr.lo === "0") this.line(back("="));
+      else {
+        this.line(`if (${kr.lo} == 0) ${back("=")}`);
+        this.line(`else ${back("+=")}`);
+      }
+      return;
+    }
+    const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * 16}`;
+    if (kr.lo === "0") for (const l of store("=", cAt)) this.line(l);
+    else {
+      this.open(`if (${kr.lo} == 0)`);
+      for (const l of store("=", cAt)) this.line(l);
+      this.depth--;
+      this.open("} else");
+      for (const l of store("+=", cAt)) this.line(l);
+      this.close();
+    }
   }
 
   /** The edge-tile register kernel needs a zero-padded KC x NR copy of B on the stack and no pack inside the tile. */
@@ -469,6 +565,24 @@ class Emitter {
       this.close();
     }
   }
+}
+
+/**
+ * Whether a bf16 nest runs the dot-product kernel (`vdpbf16ps`, or its float32 emulation where the compiler lacks
+ * AVX512-BF16): the host has it (`bf16Dot`), the register tile is 16 lanes wide, B is packed NR wide outside the tile
+ * over the tile's own k range (so the pairs start at the tile's first k), and A is read in place (its k-pairs are
+ * adjacent in a row). Otherwise a bf16 nest widens bf16 to float32 and uses float32 FMAs.
+ */
+export function bf16DotKernel(nest: LoopNest, host: HostModel): boolean {
+  if (dtypeOf(nest.shape) !== "bf16" || host.bf16Dot !== true) return false;
+  const tile = registerTile(nest, host);
+  if (tile === undefined || tile.lanes !== 16 || nest.packs.some((q) => q.operand === "A")) return false;
+  const pack = nest.packs.find((q) => q.operand === "B");
+  if (pack === undefined || pack.width !== tile.nr) return false;
+  const at = loopIndex(nest, pack.at);
+  if (at > tile.at) return false;
+  // No k loop between the pack and the tile: the packed k range is the tile's.
+  return nest.loops.slice(at + 1, tile.at + 1).every((l) => l.parts.every((q) => q.axis !== "k"));
 }
 
 /**

@@ -39,7 +39,7 @@ export {
   validateSchedule,
 } from "./schedule.js";
 export type { Axis, AxisLevel, Loop, LoopNest, Primitive, RegisterTile, Schedule, Validation } from "./schedule.js";
-export { C_PRELUDE, emitKernelC } from "./codegen.js";
+export { C_PRELUDE, bf16DotKernel, emitKernelC } from "./codegen.js";
 export { DEFAULT_CFLAGS, cacheDir, findCompiler } from "./compiler.js";
 export type { CCompiler } from "./compiler.js";
 export { MAX_REL_ERR, STEAL_THRESHOLD, measureKernels, windowDisturbance } from "./measure.js";
@@ -49,7 +49,7 @@ export type { LevelBandwidth, PeakResult } from "./peak.js";
 export { MANUAL_VARIANTS, manualSchedule, seedRules, seedTm } from "./seed.js";
 export type { ManualVariant, RuleDecision } from "./seed.js";
 export { EDGE_SLOWDOWN, PREFETCH_ROWS, hostRules } from "./rules.js";
-export { GEMV_MAX_M, PREFILL_MIN_TILES, regimeOf, regimeRules } from "./regimes.js";
+export { GEMV_MAX_M, PREFILL_MIN_TILES, peakFactor, regimeOf, regimeRules } from "./regimes.js";
 export type { Regime } from "./regimes.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";

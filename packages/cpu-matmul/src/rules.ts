@@ -2,7 +2,7 @@ import { vectorLanes, type HostModel } from "./host.js";
 import type { Schedule } from "./schedule.js";
 import type { RuleDecision } from "./seed.js";
 import { dtypeOf, elementBytes, type MatmulShape } from "./shapes.js";
-import { regimeRules } from "./regimes.js";
+import { regimeOf, regimeRules } from "./regimes.js";
 import { tiledSchedule, type TiledParams } from "./template.js";
 
 /** The rule engine's output: the parameters, the schedule, and every rule's decision with its reason. */
@@ -213,7 +213,30 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
   // H11-H13: GEMV, and B beyond L3 (read at memory bandwidth, or packed once per block).
   // `regimes: false` gives H1-H10 alone (the alternative the README measures H11-H13 against).
   const regime = options.regimes === false ? undefined : regimeRules(shape, host, threads, base, l1Bound(4));
-  const params = regime?.params ?? base;
+  let params = regime?.params ?? base;
   d.push(...(regime?.decisions ?? [{ id: "H11-H13", decides: "regime", value: "none", because: `M = ${shape.m} > 4 and B (${shape.k * shape.n * eb} B) fits L3 / 2 = ${host.l3.bytes / 2} B: H1-H10 as they are` }]));
+  // H14: bf16. The bytes of A and B are halved everywhere above (eb). With the bf16 dot product (twice the float32
+  // FMA rate) the compute-bound regimes pack B in k-pairs, the layout vdpbf16ps reads; the bandwidth-bound ones (GEMV,
+  // B streamed at memory bandwidth) and hosts without it widen bf16 to float32 where it is read.
+  if (bf16) {
+    const regimeName = options.regimes === false ? "cached" : regimeOf(shape, host, mr);
+    const dot = host.bf16Dot === true && params.lanes === 16 && (regimeName === "cached" || regimeName === "weights-block");
+    if (dot) {
+      const { prefetchB: _drop, ...rest } = params;
+      // The pairs panel (KC x NR x 2 B) and A's MR rows (MR x KC x 2 B) within the L1 bound of H6.
+      const kcPairs = Math.min(shape.k, l1Bound(2));
+      params = { ...rest, packA: false, packB: true, kc: kcPairs, nc: params.packB ? params.nc : nr };
+    }
+    d.push({
+      id: "H14",
+      decides: "bf16 kernel",
+      value: dot ? `bf16 dot product (vdpbf16ps): B packed in k-pairs NR = ${nr} wide, KC = ${params.kc}, A's pairs read in place` : "widen bf16 to float32 (16-bit shift) where read, float32 FMAs",
+      because: dot
+        ? `the host has AVX512-BF16: two multiply-adds per lane per instruction, twice the float32 peak, on k-pairs of B; the ${regimeName} regime is compute-bound, so the pair copy pays (twice the register tiles must reuse a block streamed from DRAM, H12 / H13)`
+        : host.bf16Dot === true
+          ? `the ${regimeName} regime is bound by the bytes of B (halved by bf16), not by FMAs: B is read in place and widened, no pair copy`
+          : "no AVX512-BF16 on this host: the float32 FMA on widened operands, so bf16 gains only its halved bytes (bandwidth-bound shapes up to 2x, compute-bound ones none)",
+    });
+  }
   return { params, schedule: tiledSchedule("host-rules", params), decisions: d };
 }
