@@ -88,7 +88,7 @@ const benchResultSchema = z
     runs: count,
     attempts: z.number().int().nonnegative(),
     stolenFraction: z.number().min(0).max(1),
-    slowdown: positive.optional(),
+    slowdown: z.number().nonnegative().optional(),
     noisy: z.boolean(),
     shapeClass: z.string().optional(),
   })
