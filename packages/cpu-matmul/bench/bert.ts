@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import {
+  DTYPES,
   bertShapes,
   classSummary,
   describeHost,
@@ -39,8 +40,9 @@ const host = detectHost();
 const setSpec = process.env.KPU_BENCH_SHAPES ?? "bert";
 const sets = namedShapeSets(setSpec);
 if (sets === undefined) throw new Error(`KPU_BENCH_SHAPES=${setSpec}: not a list of bert, llm, odd, heldout`);
-const dtypes = (process.env.KPU_BENCH_DTYPE ?? "f32").split(",").map((d) => d.trim()) as Dtype[];
-if (dtypes.some((d) => d !== "f32" && d !== "bf16")) throw new Error(`KPU_BENCH_DTYPE=${dtypes.join(",")}: not a list of f32, bf16`);
+const dtypeList = (process.env.KPU_BENCH_DTYPE ?? "f32").split(",").map((d) => d.trim());
+if (dtypeList.some((d) => !(DTYPES as readonly string[]).includes(d))) throw new Error(`KPU_BENCH_DTYPE=${dtypeList.join(",")}: not a list of ${DTYPES.join(", ")}`);
+const dtypes = dtypeList as Dtype[];
 const variants = parseVariants(process.env.KPU_BENCH_VARIANTS ?? "seed-rules,host-rules,tuned,openblas,blis,onednn", "KPU_BENCH_VARIANTS");
 const smokeShapes = bertShapes().filter((s) => s.m === 16);
 const shapes = smoke ? [...smokeShapes, ...withDtype(smokeShapes.slice(0, 1), "bf16")] : dtypes.flatMap((d) => withDtype(sets, d));

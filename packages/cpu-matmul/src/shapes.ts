@@ -184,7 +184,7 @@ export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
     });
   }
   if (s.dtype !== undefined && !(DTYPES as readonly string[]).includes(s.dtype)) {
-    throw new KpuError("KPU_IR_BAD_DTYPE", `dtype "${String(s.dtype)}" is not one of ${DTYPES.join(", ")} for a CPU matmul`, { where, hint: "Use f32 or bf16 (A and B; C is float32)." });
+    throw new KpuError("KPU_IR_BAD_DTYPE", `dtype "${s.dtype as string}" is not one of ${DTYPES.join(", ")} for a CPU matmul`, { where, hint: "Use f32 or bf16 (A and B; C is float32)." });
   }
   return s;
 }
