@@ -454,30 +454,7 @@ class Emitter {
     this.open(`if (kq < ${kr.hi})`);
     body(false);
     this.close();
-    const store = (op: "=" | "+=", target: (r: number, c: number) => string): string[] =>
-      Array.from({ length: tile.mr }, (_, r) => Array.from({ length: nv }, (_, c) => (op === "=" ? `KPU_ST(${target(r, c)}, c${r}_${c});` : `KPU_ST(${target(r, c)}, KPU_LD(kpu_v16, ${target(r, c)}) + c${r}_${c});`)).join(" "));
-    if (edge) {
-      this.line(`float et[${tile.mr * tile.nr}] __attribute__((aligned(64)));`);
-      for (const l of store("=", (r, c) => `et + ${r * tile.nr + c * 16}`)) this.line(l);
-      const back = (op: "=" | "+="): string =>
-        `for (long wi = 0; wi < eh; wi++) for (long wj = 0; wj < ew; wj++) C[(${ri.lo} + wi) * ${this.N} + ${rj.lo} + wj] ${op} et[wi * ${tile.nr} + wj];`;
-      if (kr.lo === "0") this.line(back("="));
-      else {
-        this.line(`if (${kr.lo} == 0) ${back("=")}`);
-        this.line(`else ${back("+=")}`);
-      }
-      return;
-    }
-    const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * 16}`;
-    if (kr.lo === "0") for (const l of store("=", cAt)) this.line(l);
-    else {
-      this.open(`if (${kr.lo} == 0)`);
-      for (const l of store("=", cAt)) this.line(l);
-      this.depth--;
-      this.open("} else");
-      for (const l of store("+=", cAt)) this.line(l);
-      this.close();
-    }
+    this.emitStores(tile, 16, ri, rj, kr, edge);
   }
 
   /** The edge-tile register kernel needs a zero-padded KC x NR copy of B on the stack and no pack inside the tile. */
@@ -535,9 +512,19 @@ class Emitter {
       }
     };
     innerK(0);
+    this.emitStores(tile, tile.lanes, ri, rj, kr, edge);
+  }
+
+  /**
+   * The register tile's accumulators `c{r}_{v}` (MR x NR / lanes vectors) into C: stored, or added on every KC pass but
+   * the first; an edge tile goes through a local tile so that only its own eh x ew elements of C are written.
+   */
+  emitStores(tile: RegisterTile, lanes: number, ri: Range, rj: Range, kr: Range, edge: boolean): void {
+    const vt = `kpu_v${lanes}`;
+    const nv = tile.nr / lanes;
     if (edge) {
       this.line(`float et[${tile.mr * tile.nr}] __attribute__((aligned(64)));`);
-      for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `KPU_ST(et + ${r * tile.nr + c * tile.lanes}, c${r}_${c});`).join(" "));
+      for (let r = 0; r < tile.mr; r++) this.line(Array.from({ length: nv }, (_, c) => `KPU_ST(et + ${r * tile.nr + c * lanes}, c${r}_${c});`).join(" "));
       const store = (op: "=" | "+="): string =>
         `for (long wi = 0; wi < eh; wi++) for (long wj = 0; wj < ew; wj++) C[(${ri.lo} + wi) * ${this.N} + ${rj.lo} + wj] ${op} et[wi * ${tile.nr} + wj];`;
       if (kr.lo === "0") this.line(store("="));
@@ -547,7 +534,7 @@ class Emitter {
       }
       return;
     }
-    const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * tile.lanes}`;
+    const cAt = (r: number, c: number): string => `C + (${ri.lo} + ${r}) * ${this.N} + ${rj.lo} + ${c * lanes}`;
     const stores = (add: boolean): void => {
       for (let r = 0; r < tile.mr; r++) {
         for (let c = 0; c < nv; c++) {
