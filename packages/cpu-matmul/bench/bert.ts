@@ -1,10 +1,15 @@
-// `pnpm bench`: the issue's benchmark on the 24 BERT-base shapes (KPU_BENCH_SHAPES=bert,llm,odd for the other sets)
-// with 2 threads, in one run: the autotuner (256 trials per shape, resumable log), then, when the machine is quiet, the
-// peak probes, one final measurement of seed rules, host rules, the tuner's best, OpenBLAS, BLIS and oneDNN, and the
-// probes again. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes, 8 trials, < 1 minute.
+// `pnpm bench`: the issue's benchmark on the 24 BERT-base shapes (KPU_BENCH_SHAPES=bert,llm,odd,heldout for the other
+// sets) with 2 threads, in one run: the autotuner (256 trials per shape, resumable log), then, when the machine is
+// quiet, the peak probes, one final measurement of seed rules, host rules, the tuner's best, OpenBLAS, BLIS and oneDNN,
+// and the probes again. KPU_BENCH_DTYPE=f32,bf16 runs every shape in both types (bf16: A and B bfloat16, the bf16
+// peer is oneDNN's bf16 GEMM); KPU_BENCH_VARIANTS narrows the variants (no tuning without `tuned`); KPU_BENCH_RUNS,
+// KPU_BENCH_ATTEMPTS and KPU_BENCH_PASSES bound the timed runs, re-measured windows and quiet-time passes. `--smoke` (or KPU_BENCH_SMOKE=1): 3 shapes
+// (and one in bf16), 8 trials, < 1 minute.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import {
+  DTYPES,
   bertShapes,
   classSummary,
   describeHost,
@@ -18,7 +23,10 @@ import {
   shapeKey,
   trialScore,
   tuneShape,
+  parseVariants,
   windowDisturbance,
+  withDtype,
+  type Dtype,
   type ResultsDoc,
   type TiledParams,
 } from "../src/index.js";
@@ -31,11 +39,16 @@ mkdirSync(outDir, { recursive: true });
 const host = detectHost();
 const setSpec = process.env.KPU_BENCH_SHAPES ?? "bert";
 const sets = namedShapeSets(setSpec);
-if (sets === undefined) throw new Error(`KPU_BENCH_SHAPES=${setSpec}: not a list of bert, llm, odd`);
-const shapes = smoke ? bertShapes().filter((s) => s.m === 16) : sets;
+if (sets === undefined) throw new Error(`KPU_BENCH_SHAPES=${setSpec}: not a list of bert, llm, odd, heldout`);
+const dtypeList = (process.env.KPU_BENCH_DTYPE ?? "f32").split(",").map((d) => d.trim());
+if (dtypeList.some((d) => !(DTYPES as readonly string[]).includes(d))) throw new Error(`KPU_BENCH_DTYPE=${dtypeList.join(",")}: not a list of ${DTYPES.join(", ")}`);
+const dtypes = dtypeList as Dtype[];
+const variants = parseVariants(process.env.KPU_BENCH_VARIANTS ?? "seed-rules,host-rules,tuned,openblas,blis,onednn", "KPU_BENCH_VARIANTS");
+const smokeShapes = bertShapes().filter((s) => s.m === 16);
+const shapes = smoke ? [...smokeShapes, ...withDtype(smokeShapes.slice(0, 1), "bf16")] : dtypes.flatMap((d) => withDtype(sets, d));
 const log = join(outDir, smoke ? "cpu-tune-smoke.jsonl" : "cpu-tune.jsonl");
 const t0 = Date.now();
-const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(0)} s, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`;
 
 /** Share of all CPUs busy over `ms` milliseconds (from /proc/stat). */
 async function busyShare(ms: number): Promise<number> {
@@ -62,9 +75,9 @@ async function waitForQuiet(maxMs: number): Promise<void> {
   console.log(`machine still busy after ${Math.round(maxMs / 1000)} s; measuring anyway (noisy windows are re-measured and flagged)`);
 }
 
-console.log(`host: ${describeHost(host)}; threads ${threads}; ${shapes.length} shapes; ${trials} trials per shape${smoke ? " (smoke)" : ""}`);
+console.log(`host: ${describeHost(host)}; threads ${threads}; ${shapes.length} shapes (${dtypes.join(", ")}); variants ${variants.join(", ")}; ${trials} trials per shape${smoke ? " (smoke)" : ""}`);
 const tuned = new Map<string, TiledParams>();
-for (const shape of shapes) {
+for (const shape of variants.includes("tuned") ? shapes : []) {
   const r = await tuneShape(shape, { host, threads, trials, logPath: log, measure: { minWindowMs: smoke ? 20 : 30, maxAttempts: 1 } });
   if (r.best !== undefined) tuned.set(shapeKey(shape), r.best.params);
   const best = r.best === undefined ? "-" : trialScore(shape, r.best).toFixed(1);
@@ -79,23 +92,24 @@ const benchOptions = {
   host,
   threads,
   tuned,
-  measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: 6 },
+  measure: smoke ? { minWindowMs: 20, maxAttempts: 1 } : { minWindowMs: 300, maxAttempts: Number(process.env.KPU_BENCH_ATTEMPTS ?? 6), ...(process.env.KPU_BENCH_RUNS === undefined ? {} : { minRuns: Number(process.env.KPU_BENCH_RUNS) }) },
 };
-let doc: ResultsDoc = await runBench(shapes, ["seed-rules", "host-rules", "tuned", "openblas", "blis", "onednn"], benchOptions);
+let doc: ResultsDoc = await runBench(shapes, variants, benchOptions);
 // Measurements still disturbed by other processes after the runner's own re-measuring are taken again later, when
 // the machine is quiet, keeping the least-disturbed window (up to 3 passes).
-for (let pass = 1; pass <= (smoke ? 0 : 3); pass++) {
+for (let pass = 1; pass <= (smoke ? 0 : Number(process.env.KPU_BENCH_PASSES ?? 3)); pass++) {
   const noisy = doc.results.filter((r) => r.noisy);
   if (noisy.length === 0) break;
   console.log(`[${elapsed()}] pass ${pass}: re-measuring ${noisy.length} noisy measurement(s)`);
   await waitForQuiet(120_000);
   const redo = new Map<string, ResultsDoc["results"][number]>();
   for (const r of noisy) {
-    const again = await runBench([{ m: r.m, n: r.n, k: r.k, ...(r.kernel === undefined ? {} : { kernel: r.kernel }) }], [r.variant], benchOptions);
+    const shape = { m: r.m, n: r.n, k: r.k, ...(r.kernel === undefined ? {} : { kernel: r.kernel }), ...(r.shapeClass === undefined ? {} : { shapeClass: r.shapeClass }), ...(r.dtype === undefined ? {} : { dtype: r.dtype }) };
+    const again = await runBench([shape], [r.variant], benchOptions);
     const fresh = again.results[0];
-    if (fresh !== undefined && windowDisturbance(fresh) < windowDisturbance(r)) redo.set(`${r.variant}/${r.m}x${r.n}x${r.k}`, fresh);
+    if (fresh !== undefined && windowDisturbance(fresh) < windowDisturbance(r)) redo.set(`${r.variant}/${shapeKey(shape)}`, fresh);
   }
-  doc = { ...doc, results: doc.results.map((r) => redo.get(`${r.variant}/${r.m}x${r.n}x${r.k}`) ?? r) };
+  doc = { ...doc, results: doc.results.map((r) => redo.get(`${r.variant}/${shapeKey({ m: r.m, n: r.n, k: r.k, ...(r.dtype === undefined ? {} : { dtype: r.dtype }) })}`) ?? r) };
 }
 const after = smoke ? before : (await measurePeak(host, [threads], probeOptions))[0]!;
 doc = {
@@ -107,9 +121,11 @@ doc = {
     l3: Math.max(before.bandwidthGBps.l3, after.bandwidthGBps.l3),
     dram: Math.max(before.bandwidthGBps.dram, after.bandwidthGBps.dram),
   },
+  bf16PeakGflops: Math.max(before.bf16.gflops, after.bf16.gflops),
+  bf16Native: before.bf16.native,
 };
 const bw = (p: typeof before): string => `${p.bandwidthGBps.l2.toFixed(0)} / ${p.bandwidthGBps.l3.toFixed(0)} / ${p.bandwidthGBps.dram.toFixed(1)}`;
-console.log(`probes before / after: FMA peak ${before.gflops.toFixed(1)} / ${after.gflops.toFixed(1)} GFLOP/s, ceiling ${before.kernelGflops.toFixed(1)} / ${after.kernelGflops.toFixed(1)}, L2 / L3 / DRAM ${bw(before)} and ${bw(after)} GB/s`);
+console.log(`probes before / after: FMA peak ${before.gflops.toFixed(1)} / ${after.gflops.toFixed(1)} GFLOP/s, bf16 peak (${before.bf16.native ? "native" : "fallback"}) ${before.bf16.gflops.toFixed(1)} / ${after.bf16.gflops.toFixed(1)}, ceiling ${before.kernelGflops.toFixed(1)} / ${after.kernelGflops.toFixed(1)}, L2 / L3 / DRAM ${bw(before)} and ${bw(after)} GB/s`);
 const file = join(outDir, smoke ? "cpu-results-smoke.json" : "cpu-results.json");
 writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 for (const t of pivotTables(doc)) {
@@ -117,9 +133,9 @@ for (const t of pivotTables(doc)) {
   for (const row of t.rows) console.log(`  ${row.variant.padEnd(12)} ${row.cells.map((c) => (c === undefined ? "-" : `${c.medianUs.toFixed(0)} [${c.p10Us.toFixed(0)}]`).padStart(14)).join("")}`);
 }
 console.log(`\n${headline(doc).join("\n")}`);
-for (const f of doc.failures) console.log(`failed ${f.variant} ${f.m}x${f.n}x${f.k}: ${f.reason}`);
+for (const f of doc.failures) console.log(`failed ${f.variant} ${f.m}x${f.n}x${f.k}${f.dtype === undefined ? "" : `.${f.dtype}`}: ${f.reason}`);
 console.log(`[${elapsed()}] wrote ${file}`);
-if (smoke && doc.results.filter((r) => !isPeer(r.variant)).length < shapes.length * 3) process.exitCode = 1;
+if (smoke && doc.results.filter((r) => !isPeer(r.variant)).length < smokeShapes.length * 3 + 2) process.exitCode = 1;
 for (const c of classSummary(doc)) {
   const peers = c.peers.map((p) => `${p.peer} ${p.gflops.toFixed(1)} (${p.ratio.toFixed(3)}x, worst ${p.worst.toFixed(2)}x)`).join(", ");
   console.log(`class ${c.shapeClass} (${c.shapes} shapes): host-rules ${c.hostRulesGflops.toFixed(1)} GFLOP/s; ${peers}${c.rooflineShare === undefined ? "" : `; ${(100 * c.rooflineShare).toFixed(1)}% of roofline`}`);

@@ -5,7 +5,7 @@ import { measureKernels, type KernelSpec, type MeasureOptions } from "./measure.
 import { PEERS, PEER_INFO, isPeer, peerMissingReason, type PeerName, type PeerStatus } from "./peers.js";
 import { RESULTS_SCHEMA_VERSION, type BenchFailure, type BenchResult, type ResultsDoc } from "./results.js";
 import { validateSchedule } from "./schedule.js";
-import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
+import { dtypeOf, shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
 import type { TiledParams } from "./template.js";
 import { trialScore, tunerAnswer, type TrialRecord } from "./tuner.js";
 import { variantSchedule, type Variant } from "./variants.js";
@@ -34,12 +34,14 @@ export function bestFromTuneLog(path: string): Map<string, TiledParams> {
   }
   const out = new Map<string, TiledParams>();
   for (const [shape, trials] of byShape) {
-    const [m, n, k] = shape.split("x").map(Number);
+    const [m, n, k] = shape.replace(/\.[a-z0-9]+$/, "").split("x").map(Number);
     const best = tunerAnswer(trials, (t) => trialScore({ m: m ?? 0, n: n ?? 0, k: k ?? 0 }, t));
     if (best !== undefined) out.set(shape, best.params);
   }
   return out;
 }
+
+const bf16Field = (shape: MatmulShape): { dtype?: "bf16" } => (dtypeOf(shape) === "bf16" ? { dtype: "bf16" } : {});
 
 /** How a peer was called and what it selected, or why it is missing. */
 function peerStatus(peer: PeerName, host: HostModel, missing: boolean, core: string | undefined): PeerStatus {
@@ -52,7 +54,7 @@ function peerStatus(peer: PeerName, host: HostModel, missing: boolean, core: str
       : peer === "blis" && avx512
         ? " with BLIS_ARCH_TYPE = its skx configuration (AVX-512 kernels) unless set"
         : peer === "onednn"
-          ? " (row-major, OpenMP threads)"
+          ? " (row-major, OpenMP threads; bf16 shapes: dnnl_gemm_bf16bf16f32)"
           : "";
   return { available: true, ...(core === undefined ? {} : { core }), note: `${info.call} via dlopen(${info.library})${how}` };
 }
@@ -66,7 +68,7 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
   const meta = new Map<string, { variant: Variant; shape: MatmulShape }>();
   const failures: BenchFailure[] = [];
   const fail = (variant: Variant, shape: MatmulShape, reason: string): void => {
-    failures.push({ variant, ...(shape.kernel === undefined ? {} : { kernel: shape.kernel }), m: shape.m, n: shape.n, k: shape.k, threads: options.threads, reason });
+    failures.push({ variant, ...(shape.kernel === undefined ? {} : { kernel: shape.kernel }), m: shape.m, n: shape.n, k: shape.k, threads: options.threads, reason, ...bf16Field(shape) });
   };
   for (const shape of shapes) {
     for (const variant of variants) {
@@ -119,6 +121,7 @@ export async function runBench(shapes: readonly MatmulShape[], variants: readonl
       slowdown: m.slowdown,
       noisy: m.noisy,
       ...(shape.shapeClass === undefined ? {} : { shapeClass: shape.shapeClass }),
+      ...bf16Field(shape),
     });
   }
   const peers: Partial<Record<PeerName, PeerStatus>> = {};

@@ -37,6 +37,12 @@ export interface HostModel {
   readonly l1d: CacheLevel;
   readonly l2: CacheLevel;
   readonly l3: CacheLevel;
+  /**
+   * The AVX512-BF16 dot product `vdpbf16ps` (flag `avx512_bf16`): two bf16 multiply-adds per float32 lane per
+   * instruction, twice the float32 FMA rate. Absent or false: bf16 kernels widen bf16 to float32 (a 16-bit shift) and
+   * use the float32 FMA, so only the halved bytes of bf16 help.
+   */
+  readonly bf16Dot?: boolean;
   /** "detected", or the config file the values came from. */
   readonly source: string;
 }
@@ -102,12 +108,16 @@ function detectCaches(): { l1d?: CacheLevel; l2?: CacheLevel; l3?: CacheLevel } 
  * features). AMD family 0x19 with AVX-512 (Zen 4) executes a 512-bit FMA as two halves on its two 256-bit FMA pipes:
  * one 512-bit FMA per cycle. Other cores are given the common two.
  */
-function detectIsa(): { isa: VectorIsa; name: string; fmaUnits: number } {
+function detectIsa(): { isa: VectorIsa; name: string; fmaUnits: number; bf16Dot: boolean } {
   const info = readText("/proc/cpuinfo") ?? "";
   const name = /^(?:model name|Model|Hardware)\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? process.arch;
   const flags = new Set((/^(?:flags|Features)\s*:\s*(.+)$/m.exec(info)?.[1] ?? "").split(/\s+/));
   const amdFamily = /^vendor_id\s*:\s*AuthenticAMD$/m.test(info) ? Number(/^cpu family\s*:\s*(\d+)$/m.exec(info)?.[1]) : undefined;
-  if (flags.has("avx512f")) return { isa: "avx512", name, fmaUnits: amdFamily === 0x19 ? 1 : 2 };
+  if (flags.has("avx512f")) return { isa: "avx512", name, fmaUnits: amdFamily === 0x19 ? 1 : 2, bf16Dot: flags.has("avx512_bf16") };
+  return { ...detectVectorIsa(flags, name), bf16Dot: false };
+}
+
+function detectVectorIsa(flags: ReadonlySet<string>, name: string): { isa: VectorIsa; name: string; fmaUnits: number } {
   if (flags.has("avx2") && flags.has("fma")) return { isa: "avx2", name, fmaUnits: 2 };
   if (flags.has("asimd") || process.arch === "arm64") return { isa: "neon", name, fmaUnits: 2 };
   if (flags.has("sse2") || process.arch === "x64") return { isa: "sse", name, fmaUnits: 2 };
@@ -116,7 +126,7 @@ function detectIsa(): { isa: VectorIsa; name: string; fmaUnits: number } {
 
 /** Detects this machine: ISA, registers, caches (sysfs), cores, FMA issue rate; FMA latency is the typical 4 cycles. */
 export function detectHost(): HostModel {
-  const { isa, name, fmaUnits } = detectIsa();
+  const { isa, name, fmaUnits, bf16Dot } = detectIsa();
   const caches = detectCaches();
   const d = DEFAULTS_BY_ISA[isa];
   return {
@@ -131,6 +141,7 @@ export function detectHost(): HostModel {
     l1d: caches.l1d ?? { bytes: 32 * 1024, ways: 8, lineBytes: 64 },
     l2: caches.l2 ?? { bytes: 1024 * 1024, ways: 16, lineBytes: 64 },
     l3: caches.l3 ?? { bytes: 8 * 1024 * 1024, ways: 16, lineBytes: 64 },
+    ...(bf16Dot ? { bf16Dot } : {}),
     source: "detected",
   };
 }
@@ -159,6 +170,7 @@ export const hostConfigSchema = z
     l1d: cacheSchema,
     l2: cacheSchema,
     l3: cacheSchema,
+    bf16Dot: z.boolean(),
   })
   .partial()
   .strict();
@@ -199,6 +211,7 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
     l1d: mergeCache(base.l1d, c.l1d),
     l2: mergeCache(base.l2, c.l2),
     l3: mergeCache(base.l3, c.l3),
+    ...(c.bf16Dot !== undefined ? { bf16Dot: c.bf16Dot } : {}),
     source: where,
   };
   checkHost(host, where);
@@ -220,6 +233,7 @@ export function checkHost(host: HostModel, where = "host"): void {
   }
   if (host.l2.bytes < host.l1d.bytes) fail("l2", `L2 (${host.l2.bytes} B) is smaller than L1d (${host.l1d.bytes} B)`);
   if (host.l3.bytes < host.l2.bytes) fail("l3", `L3 (${host.l3.bytes} B) is smaller than L2 (${host.l2.bytes} B)`);
+  if (host.bf16Dot === true && host.isa !== "avx512") fail("bf16Dot", `bf16Dot (AVX512-BF16 vdpbf16ps) needs isa avx512, got ${host.isa}`);
   if (host.vectorRegisters < 8) fail("vectorRegisters", `${host.vectorRegisters} vector registers cannot hold a register tile`);
 }
 
@@ -245,6 +259,6 @@ export function describeHost(h: HostModel): string {
   const kib = (b: number): string => `${Math.round(b / KiB)} KiB`;
   return (
     `${h.name}, ${h.isa} (${h.vectorBits}-bit, ${h.vectorRegisters} regs, ${h.fmaUnits} FMA/cycle, latency ${h.fmaLatencyCycles}), ` +
-    `${h.cores} cores, L1d ${kib(h.l1d.bytes)}/${h.l1d.ways}-way, L2 ${kib(h.l2.bytes)}/${h.l2.ways}-way, L3 ${kib(h.l3.bytes)}/${h.l3.ways}-way`
+    `${h.bf16Dot === true ? "bf16 dot product (vdpbf16ps), " : ""}${h.cores} cores, L1d ${kib(h.l1d.bytes)}/${h.l1d.ways}-way, L2 ${kib(h.l2.bytes)}/${h.l2.ways}-way, L3 ${kib(h.l3.bytes)}/${h.l3.ways}-way`
   );
 }

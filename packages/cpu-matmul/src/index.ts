@@ -1,6 +1,8 @@
 export {
   BERT_KERNELS,
   BERT_M_VALUES,
+  DTYPES,
+  HELDOUT_SHAPES,
   LLM_M_VALUES,
   LLM_PROJECTIONS,
   MAX_EXTENT,
@@ -8,6 +10,9 @@ export {
   ODD_SHAPES,
   SHAPE_SETS,
   bertShapes,
+  dtypeOf,
+  elementBytes,
+  heldoutShapes,
   llmShapes,
   namedShapeSets,
   oddShapes,
@@ -15,8 +20,9 @@ export {
   shapeFlops,
   shapeKey,
   validateShape,
+  withDtype,
 } from "./shapes.js";
-export type { MatmulShape, ShapeSetName } from "./shapes.js";
+export type { Dtype, MatmulShape, ShapeSetName } from "./shapes.js";
 export { PEERS, PEER_INFO, isPeer, peerMissingReason } from "./peers.js";
 export type { PeerInfo, PeerName, PeerStatus } from "./peers.js";
 export { HOST_CONFIG_KEYS, VECTOR_ISAS, applyHostConfig, checkHost, describeHost, detectHost, hostConfigSchema, loadHostConfig, supportedLanes, vectorLanes } from "./host.js";
@@ -33,7 +39,7 @@ export {
   validateSchedule,
 } from "./schedule.js";
 export type { Axis, AxisLevel, Loop, LoopNest, Primitive, RegisterTile, Schedule, Validation } from "./schedule.js";
-export { C_PRELUDE, emitKernelC } from "./codegen.js";
+export { C_PRELUDE, bf16DotKernel, emitKernelC } from "./codegen.js";
 export { DEFAULT_CFLAGS, cacheDir, findCompiler } from "./compiler.js";
 export type { CCompiler } from "./compiler.js";
 export { MAX_REL_ERR, STEAL_THRESHOLD, measureKernels, windowDisturbance } from "./measure.js";
@@ -43,7 +49,7 @@ export type { LevelBandwidth, PeakResult } from "./peak.js";
 export { MANUAL_VARIANTS, manualSchedule, seedRules, seedTm } from "./seed.js";
 export type { ManualVariant, RuleDecision } from "./seed.js";
 export { EDGE_SLOWDOWN, PREFETCH_ROWS, hostRules } from "./rules.js";
-export { GEMV_MAX_M, PREFILL_MIN_TILES, regimeOf, regimeRules } from "./regimes.js";
+export { GEMV_MAX_M, PREFILL_MIN_TILES, peakFactor, regimeOf, regimeRules } from "./regimes.js";
 export type { Regime } from "./regimes.js";
 export type { RulePlan } from "./rules.js";
 export { tiledKey, tiledNr, tiledSchedule } from "./template.js";
@@ -68,5 +74,5 @@ export {
 export type { BenchFailure, BenchResult, ResultsDoc, Roofline, StreamLevel } from "./results.js";
 export { bestFromTuneLog, runBench } from "./benchmark.js";
 export type { BenchOptions } from "./benchmark.js";
-export { classSummary, headline, pivotTables, reportSvgs, rooflineRows, tuneCurveSvg } from "./report.js";
+export { bf16Summary, classSummary, headline, pivotTables, reportSvgs, rooflineRows, tuneCurveSvg } from "./report.js";
 export type { ClassSummary, RooflineRow } from "./report.js";

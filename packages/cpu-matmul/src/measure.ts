@@ -7,13 +7,19 @@ import type { HostModel } from "./host.js";
 import { CANARY_SLOWDOWN, HARNESS_MAIN } from "./internal/harness-c.js";
 import type { LoopNest } from "./schedule.js";
 import { PEER_INFO, type PeerName } from "./peers.js";
-import type { MatmulShape } from "./shapes.js";
+import { dtypeOf, type MatmulShape } from "./shapes.js";
+
+/** The runner's code of oneDNN's bf16 GEMM (`dnnl_gemm_bf16bf16f32`), the bf16 peer. */
+const BF16_PEER_CODE = 4;
 
 /** A kernel to measure: a validated loop nest compiled to C, or a peer library's GEMM (`PEERS`) on the shape. */
 export type KernelSpec =
   | { readonly id: string; readonly kind: "nest"; readonly nest: LoopNest }
   | { readonly id: string; readonly kind: "peer"; readonly peer: PeerName; readonly shape: MatmulShape }
-  /** Hand-written C defining `void KPU_FN(const float *restrict A, const float *restrict B, float *restrict C)`. */
+  /**
+   * Hand-written C defining `void KPU_FN(const float *restrict A, const float *restrict B, float *restrict C)` (A and B
+   * `const unsigned short *` bfloat16 for a bf16 shape).
+   */
   | { readonly id: string; readonly kind: "c"; readonly shape: MatmulShape; readonly code: string };
 
 /** One measurement: a timed kernel, or a failed candidate with its reason (never an exception). */
@@ -99,8 +105,12 @@ async function build(
   jobs: number,
 ): Promise<{ binary?: string; failed: Map<string, string>; table: Entry[] }> {
   const failed = new Map<string, string>();
+  // Peers without a bf16 GEMM: OpenBLAS 0.3.21 (Debian) and BLIS 0.9 have none; oneDNN's is dnnl_gemm_bf16bf16f32.
+  for (const e of entries) {
+    if (e.spec.kind === "peer" && dtypeOf(e.shape) === "bf16" && e.spec.peer !== "onednn") failed.set(e.fn, `${e.spec.peer} has no bf16 GEMM here (the bf16 peer is onednn, dnnl_gemm_bf16bf16f32)`);
+  }
   const units: Entry[][] = [];
-  const kernels = entries.filter((e) => e.spec.kind !== "peer");
+  const kernels = entries.filter((e) => e.spec.kind !== "peer" && !failed.has(e.fn));
   const unique = [...new Map(kernels.map((e) => [e.fn, e])).values()];
   for (let n = 0; n < unique.length; n += perUnit) units.push(unique.slice(n, n + perUnit));
   const objects: string[] = [];
@@ -118,13 +128,19 @@ async function build(
   };
   const limit = pLimit(Math.max(1, jobs));
   await Promise.all(units.map((unit) => limit(() => compileUnit(unit))));
-  const table = entries.filter((e) => e.spec.kind === "peer" || !failed.has(e.fn));
-  const tableFns = [...new Set(table.filter((e) => e.spec.kind !== "peer").map((e) => e.fn))];
-  const decls = tableFns.map((f) => `void ${f}(const float *restrict A, const float *restrict B, float *restrict C);`).join("\n");
+  const table = entries.filter((e) => !failed.has(e.fn));
+  const tableFns = [...new Map(table.filter((e) => e.spec.kind !== "peer").map((e) => [e.fn, e])).values()];
+  const elem = (e: Entry): string => (dtypeOf(e.shape) === "bf16" ? "unsigned short" : "float");
+  const decls = tableFns.map((e) => `void ${e.fn}(const ${elem(e)} *restrict A, const ${elem(e)} *restrict B, float *restrict C);`).join("\n");
   const rows = table
-    .map((e) => `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${e.fn}, ${e.spec.kind === "peer" ? PEER_INFO[e.spec.peer].code : 0} },`)
+    .map((e) => {
+      const bf16 = dtypeOf(e.shape) === "bf16";
+      const code = e.spec.kind === "peer" ? (bf16 ? BF16_PEER_CODE : PEER_INFO[e.spec.peer].code) : 0;
+      const fn = bf16 ? `0, ${code}, ${e.fn}` : `${e.fn}, ${code}, 0`;
+      return `  { ${e.shape.m}, ${e.shape.n}, ${e.shape.k}, ${fn} },`;
+    })
     .join("\n");
-  const main = HARNESS_MAIN.replace("/*BLIS_ARCH*/", `#define KPU_BLIS_ARCH "${blisArch}"`).replace("/*KERNELS*/", `${decls}\nstatic const struct kpu_entry KPU_TABLE[] = {\n${rows}\n  { 0, 0, 0, 0, 0 }\n};`);
+  const main = HARNESS_MAIN.replace("/*BLIS_ARCH*/", `#define KPU_BLIS_ARCH "${blisArch}"`).replace("/*KERNELS*/", `${decls}\nstatic const struct kpu_entry KPU_TABLE[] = {\n${rows}\n  { 0, 0, 0, 0, 0, 0 }\n};`);
   const mainObj = await compileObject(cc, main, dir);
   if (!mainObj.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `the runner does not compile: ${mainObj.error}`, { where: cc.command, hint: "Check that the compiler supports -fopenmp (gcc, or clang with libomp)." });
   const bin = await linkBinary(cc, [mainObj.path, ...objects.sort()], dir);
@@ -193,7 +209,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   const cc = options.compiler ?? findCompiler(options.env);
   const dir = options.cacheDir ?? cacheDir(options.env);
   const entries: Entry[] = specs.map((spec) => {
-    if (spec.kind === "peer") return { spec, fn: `kpu_${spec.peer}`, code: "", shape: spec.shape };
+    if (spec.kind === "peer") return { spec, fn: `kpu_${spec.peer}${dtypeOf(spec.shape) === "bf16" ? "_bf16" : ""}`, code: "", shape: spec.shape };
     const body = spec.kind === "c" ? spec.code : emitKernelC(spec.nest, options.host, "KPU_FN");
     const fn = `kpu_k_${contentHash(body)}`;
     return { spec, fn, code: body.replaceAll("KPU_FN", fn), shape: spec.kind === "c" ? spec.shape : spec.nest.shape };
@@ -207,7 +223,7 @@ export async function measureKernels(specs: readonly KernelSpec[], options: Meas
   };
   for (const e of entries) {
     const reason = failed.get(e.fn);
-    if (reason !== undefined && e.spec.kind !== "peer") record({ id: e.spec.id, ok: false, reason });
+    if (reason !== undefined) record({ id: e.spec.id, ok: false, reason });
   }
   options.onPhase?.("run");
   const args = [

@@ -3,7 +3,7 @@ import { compileObject, cacheDir, findCompiler, linkBinary, type CCompiler } fro
 import { KpuError } from "@kpu/ir";
 import { vectorLanes, type HostModel } from "./host.js";
 import { ceilingMain } from "./internal/ceiling-c.js";
-import { PEAK_MAIN } from "./internal/harness-c.js";
+import { PEAK_MAIN, bf16PeakMain } from "./internal/harness-c.js";
 import { hostRules } from "./rules.js";
 
 /** Read bandwidth (GB/s, all threads together) of data resident in L2, in L3, and in DRAM. */
@@ -43,6 +43,11 @@ export interface PeakResult {
   readonly bandwidthGBps: LevelBandwidth;
   /** The tile the ceiling was measured with. */
   readonly tile: string;
+  /**
+   * bf16 FMA peak: `vdpbf16ps` chains when the host has AVX512-BF16 (`native`), else the float32 FMA on bf16 operands
+   * widened by a shift, one widened vector per FMA (the fallback kernels' instruction mix at its worst).
+   */
+  readonly bf16: { readonly gflops: number; readonly native: boolean };
 }
 
 /**
@@ -69,6 +74,10 @@ export async function measurePeak(
   if (!cobj.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `the ceiling kernel does not compile: ${cobj.error}`, { where: cc.command });
   const cbin = await linkBinary(cc, [cobj.path], dir);
   if (!cbin.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `linking the ceiling kernel failed: ${cbin.error}`, { where: cc.command });
+  const bobj = await compileObject(cc, bf16PeakMain(lanes, Math.min(16, host.vectorRegisters - 4)), dir);
+  if (!bobj.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `the bf16 peak kernel does not compile: ${bobj.error}`, { where: cc.command });
+  const bbin = await linkBinary(cc, [bobj.path], dir);
+  if (!bbin.ok) throw new KpuError("KPU_CPU_COMPILE_FAILED", `linking the bf16 peak kernel failed: ${bbin.error}`, { where: cc.command });
   const iterations = options.iterations ?? 20_000_000;
   const repeats = options.repeats ?? 5;
   // Ceiling reps: as many FMAs per thread as the peak loop (16 chains per iteration).
@@ -76,10 +85,13 @@ export async function measurePeak(
   const out: PeakResult[] = [];
   for (const threads of threadCounts) {
     const peak = JSON.parse(await runProbe(bin.path, [threads, iterations, repeats], threads)) as { gflops: number };
+    // Right after the float32 probe, same FMAs per thread, so that the two see the same machine (their ratio is what
+    // the bf16 / f32 targets are read against).
+    const bf16 = JSON.parse(await runProbe(bbin.path, [threads, iterations, repeats], threads)) as { gflops: number; native: boolean };
     const sizes = bandwidthProbeBytes(host, threads);
     const ceiling = JSON.parse(await runProbe(cbin.path, [threads, reps, repeats, sizes.l2, sizes.l3, sizes.dram], threads)) as { kernelGflops: number; l2GBps: number; l3GBps: number; dramGBps: number };
     const bandwidthGBps = { l2: ceiling.l2GBps, l3: ceiling.l3GBps, dram: ceiling.dramGBps };
-    out.push({ threads, gflops: peak.gflops, kernelGflops: ceiling.kernelGflops, bandwidthGBps, tile: `${p.mr} x ${p.nrVectors * p.lanes}` });
+    out.push({ threads, gflops: peak.gflops, kernelGflops: ceiling.kernelGflops, bandwidthGBps, tile: `${p.mr} x ${p.nrVectors * p.lanes}`, bf16 });
   }
   return out;
 }

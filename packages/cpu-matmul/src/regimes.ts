@@ -1,6 +1,6 @@
 import type { HostModel } from "./host.js";
 import type { RuleDecision } from "./seed.js";
-import type { MatmulShape } from "./shapes.js";
+import { dtypeOf, elementBytes, type MatmulShape } from "./shapes.js";
 import type { TiledParams } from "./template.js";
 
 /**
@@ -18,10 +18,19 @@ export const GEMV_MAX_M = 4;
 /** Register tiles that must reuse a packed B block for the copy to pay (H5's bound for a streamed B). */
 export const PREFILL_MIN_TILES = 8;
 
+/**
+ * The regime of a shape. With the bf16 dot product (twice the float32 FMA rate) a register tile computes a panel in
+ * half the time, so twice the tiles must reuse a packed block to hide its copy.
+ */
 export function regimeOf(shape: MatmulShape, host: HostModel, mr: number): Regime {
   if (shape.m <= GEMV_MAX_M) return "gemv";
-  if (4 * shape.k * shape.n <= host.l3.bytes / 2) return "cached";
-  return Math.ceil(shape.m / mr) < PREFILL_MIN_TILES ? "weights-stream" : "weights-block";
+  if (elementBytes(shape) * shape.k * shape.n <= host.l3.bytes / 2) return "cached";
+  return Math.ceil(shape.m / mr) < PREFILL_MIN_TILES * peakFactor(shape, host) ? "weights-stream" : "weights-block";
+}
+
+/** The FMA rate of the shape's kernel over the float32 one: 2 for bf16 on a host with the bf16 dot product, else 1. */
+export function peakFactor(shape: MatmulShape, host: HostModel): number {
+  return dtypeOf(shape) === "bf16" && host.bf16Dot === true ? 2 : 1;
 }
 
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -32,12 +41,16 @@ const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
  */
 export function regimeRules(shape: MatmulShape, host: HostModel, threads: number, base: TiledParams, kcL1: number): { params: TiledParams; decisions: RuleDecision[] } | undefined {
   const regime = regimeOf(shape, host, base.mr);
-  const bBytes = 4 * shape.k * shape.n;
+  const bBytes = elementBytes(shape) * shape.k * shape.n;
   const slab = (nr: number): number => Math.ceil(Math.ceil(shape.n / threads) / nr) * nr;
   if (regime === "gemv") {
-    const nr = 4 * base.lanes;
+    // The widest tile of up to 4 vectors whose M x NRv accumulators, NRv B vectors and the broadcast fit the registers
+    // (on 16-register AVX2, 4 x 4 vectors would need 21).
+    let nv = 4;
+    while (nv > 1 && shape.m * nv + nv + 1 > host.vectorRegisters) nv--;
+    const nr = nv * base.lanes;
     const kc = Math.min(shape.k, Math.max(16, Math.round(host.prefetchStreams / 2 / 16) * 16));
-    const params: TiledParams = { ...base, mr: shape.m, nrVectors: 4, kc, mc: shape.m, nc: slab(nr), order: "ji", kUnroll: 1, packA: false, packB: false };
+    const params: TiledParams = { ...base, mr: shape.m, nrVectors: nv, kc, mc: shape.m, nc: slab(nr), order: "ji", kUnroll: 1, packA: false, packB: false };
     delete (params as { prefetchB?: number }).prefetchB;
     return {
       params,
@@ -46,7 +59,7 @@ export function regimeRules(shape: MatmulShape, host: HostModel, threads: number
           id: "H11",
           decides: "GEMV (M <= 4)",
           value: `MR = M = ${shape.m}, NR = ${nr}, KC = ${kc}, NC = ${params.nc} (one column slab per thread), B read in place, no prefetch`,
-          because: `2M = ${2 * shape.m} flops per 4 B of B: bound by the bytes of B (${mib(bBytes)}), not by FMAs, so no padded rows (MR = M, H2 waived) and the widest tile; each thread streams a disjoint slab of every row, ${kc} rows at a time (half the ${host.prefetchStreams} prefetcher streams, each advancing sequentially across the slab)`,
+          because: `2M = ${2 * shape.m} flops per ${elementBytes(shape)} B of B: bound by the bytes of B (${mib(bBytes)}), not by FMAs, so no padded rows (MR = M, H2 waived) and the widest tile; each thread streams a disjoint slab of every row, ${kc} rows at a time (half the ${host.prefetchStreams} prefetcher streams, each advancing sequentially across the slab)`,
         },
       ],
     };
@@ -61,7 +74,7 @@ export function regimeRules(shape: MatmulShape, host: HostModel, threads: number
           id: "H12",
           decides: "small M, B from DRAM",
           value: `MC = ${params.mc} (all rows), NC = ${params.nc}: ${threads} tasks, one column slab per thread; B read in place${base.prefetchB === undefined ? "" : `, prefetched ${base.prefetchB} rows ahead`}`,
-          because: `B (${mib(bBytes)}) exceeds L3 / 2 and only ceil(M / MR) = ${Math.ceil(shape.m / base.mr)} < ${PREFILL_MIN_TILES} register tiles reuse a panel: the kernel streams B at memory bandwidth, so every core reads a disjoint slab of it once (no row block reads B twice) and no copy competes with the stream`,
+          because: `B (${mib(bBytes)}) exceeds L3 / 2 and only ceil(M / MR) = ${Math.ceil(shape.m / base.mr)} < ${PREFILL_MIN_TILES * peakFactor(shape, host)} register tiles reuse a panel${peakFactor(shape, host) > 1 ? " (twice H5's bound: the bf16 dot product computes a panel in half the time)" : ""}: the kernel streams B at memory bandwidth, so every core reads a disjoint slab of it once (no row block reads B twice) and no copy competes with the stream`,
         },
       ],
     };
@@ -83,7 +96,7 @@ export function regimeRules(shape: MatmulShape, host: HostModel, threads: number
           id: "H13",
           decides: "large M, B from DRAM",
           value: `pack B once per KC x NC = ${kc} x ${nc} block (${Math.ceil(shape.n / nc)} blocks over ${threads} threads), MC = ${mc} (all rows), KC = ${kc}`,
-          because: `B (${mib(bBytes)}) exceeds L3 / 2 and ceil(M / MR) = ${Math.ceil(shape.m / base.mr)} >= ${PREFILL_MIN_TILES} register tiles reuse each panel: a block copied row by row reads runs of NC x 4 = ${nc * 4} B (sequential for the prefetcher, few pages) and is then read from L2 by every tile; the packed block KC x NC x 4 B <= L2 / 4 and the C block MC x NC x 4 B <= L2 / 2; MC = M so no two tasks copy the same block, and the tasks (column blocks) split B between the cores`,
+          because: `B (${mib(bBytes)}) exceeds L3 / 2 and ceil(M / MR) = ${Math.ceil(shape.m / base.mr)} >= ${PREFILL_MIN_TILES * peakFactor(shape, host)} register tiles reuse each panel: a block copied row by row reads runs of NC x 4 = ${nc * 4} B (sequential for the prefetcher, few pages) and is then read from L2 by every tile; the packed block KC x NC x 4 B <= L2 / 4 and the C block MC x NC x 4 B <= L2 / 2; MC = M so no two tasks copy the same block, and the tasks (column blocks) split B between the cores`,
         },
       ],
     };

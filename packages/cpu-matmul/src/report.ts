@@ -4,8 +4,11 @@ import { PEERS, isPeer, type PeerName } from "./peers.js";
 import { docRoofline, geomean, geomeanRatio, rooflineGeomean, rooflineOf, variantSummary, type BenchResult, type ResultsDoc, type StreamLevel } from "./results.js";
 import { VARIANTS, type Variant } from "./variants.js";
 
-function kernelOf(r: { kernel?: string; n: number; k: number }): string {
-  return r.kernel ?? `N${r.n}_K${r.k}`;
+/** `.bf16` after names of bf16 measurements: their kernels, classes and shapes are kept apart from float32 ones. */
+const dt = (r: { dtype?: "bf16" }): string => (r.dtype === undefined ? "" : `.${r.dtype}`);
+
+function kernelOf(r: { kernel?: string; n: number; k: number; dtype?: "bf16" }): string {
+  return `${r.kernel ?? `N${r.n}_K${r.k}`}${dt(r)}`;
 }
 
 /** Pivot per kernel (as the seed's print script): one row per variant, one column per M, cells median latency in us. */
@@ -39,6 +42,11 @@ export function headline(doc: ResultsDoc): string[] {
     }
   }
   if (doc.peakGflops !== undefined) lines.push(`FMA peak (measured, ${doc.threads} threads): ${doc.peakGflops.toFixed(1)} GFLOP/s`);
+  if (doc.bf16PeakGflops !== undefined) {
+    lines.push(
+      `bf16 FMA peak (measured, ${doc.threads} threads): ${doc.bf16PeakGflops.toFixed(1)} GFLOP/s, ${doc.bf16Native === true ? "native vdpbf16ps" : "fallback: float32 FMAs on bf16 widened by a shift, one widened vector per FMA (no AVX512-BF16 on this host)"}`,
+    );
+  }
   const roof = rooflineGeomean(doc, "host-rules");
   const bw = doc.bandwidthGBps;
   if (doc.kernelCeilingGflops !== undefined && (doc.streamGBps !== undefined || bw !== undefined)) {
@@ -54,14 +62,14 @@ export function headline(doc: ResultsDoc): string[] {
   const pct = (g: number): string => (doc.peakGflops === undefined ? "" : ` ${((100 * g) / doc.peakGflops).toFixed(1).padStart(5)}% of peak`);
   lines.push("geomean GFLOP/s            at median             at p10");
   for (const s of variantSummary(doc)) {
-    lines.push(`  ${s.variant.padEnd(15)} ${s.geomeanGflops.toFixed(1).padStart(7)}${pct(s.geomeanGflops)}  ${s.geomeanGflopsP10.toFixed(1).padStart(7)}${pct(s.geomeanGflopsP10)}  (${s.shapes} shapes)`);
+    lines.push(`  ${`${s.variant}${s.dtype === "bf16" ? ".bf16" : ""}`.padEnd(15)} ${s.geomeanGflops.toFixed(1).padStart(7)}${pct(s.geomeanGflops)}  ${s.geomeanGflopsP10.toFixed(1).padStart(7)}${pct(s.geomeanGflopsP10)}  (${s.shapes} shapes)`);
   }
   const has = (v: Variant): boolean => doc.results.some((r) => r.variant === v);
   const both = (a: Variant, b: Variant, invert: boolean): string => {
     const f = (x: number): string => (invert ? 1 / x : x).toFixed(3);
     return `${f(geomeanRatio(doc, a, b))}x at median, ${f(geomeanRatio(doc, a, b, "p10"))}x at p10`;
   };
-  const hostRules = variantSummary(doc).find((v) => v.variant === "host-rules");
+  const hostRules = variantSummary(doc).find((v) => v.variant === "host-rules" && v.dtype === "f32");
   if (roof !== undefined && hostRules !== undefined) {
     lines.push(`host-rules at ${((100 * hostRules.geomeanGflops) / roof).toFixed(1)}% of the roofline bound (geomean)`);
   }
@@ -72,6 +80,11 @@ export function headline(doc: ResultsDoc): string[] {
   if (has("host-rules") && has("tuned")) lines.push(`host-rules latency / tuned latency: ${both("host-rules", "tuned", true)} (target <= 1.05x)`);
   if (has("seed-rules") && has("tuned")) lines.push(`seed-rules latency / tuned latency: ${both("seed-rules", "tuned", true)} (the seed reported 1.23-1.32x vs MetaSchedule)`);
   if (has("host-rules") && has("seed-rules")) lines.push(`host-rules / seed-rules throughput: ${both("host-rules", "seed-rules", false)}`);
+  const b = bf16Summary(doc);
+  if (b !== undefined) {
+    const parts = b.byBound.map((x) => `${x.bound}-bound ${x.ratio.toFixed(3)}x over ${x.shapes}`).join(", ");
+    lines.push(`host-rules bf16 / f32 throughput: ${b.ratio.toFixed(3)}x geomean over ${b.shapes} shapes measured in both (${parts}); target >= 1.6x on compute-bound shapes`);
+  }
   const noisy = doc.results.filter((r) => r.noisy).length;
   if (noisy > 0) lines.push(`warning: ${noisy} measurement(s) stayed disturbed after re-measuring (stolen CPU time or a slow canary; flagged noisy)`);
   if (doc.failures.length > 0) lines.push(`failed: ${doc.failures.length} variant x shape (see failures)`);
@@ -90,8 +103,8 @@ export interface ClassSummary {
   readonly rooflineShare?: number;
 }
 
-const classOf = (r: { shapeClass?: string }): string => r.shapeClass ?? "all";
-const shapeId = (r: { m: number; n: number; k: number }): string => `${r.m}x${r.n}x${r.k}`;
+const classOf = (r: { shapeClass?: string; dtype?: "bf16" }): string => `${r.shapeClass ?? "all"}${dt(r)}`;
+const shapeId = (r: { m: number; n: number; k: number; dtype?: "bf16" }): string => `${r.m}x${r.n}x${r.k}${dt(r)}`;
 
 /** Per workload class (`shapeClass`; `all` for shapes without one): host rules against every peer measured. */
 export function classSummary(doc: ResultsDoc): ClassSummary[] {
@@ -127,6 +140,7 @@ export interface RooflineRow {
   readonly m: number;
   readonly n: number;
   readonly k: number;
+  readonly dtype?: "bf16";
   readonly level: StreamLevel;
   readonly bound: "compute" | "bandwidth";
   readonly boundGflops: number;
@@ -142,7 +156,8 @@ export function rooflineRows(doc: ResultsDoc): RooflineRow[] {
   return doc.results
     .filter((r) => r.variant === "host-rules")
     .map((r) => {
-      const roof = rooflineOf(r, doc.host, doc.threads, ceiling, bw);
+      const bf16 = r.dtype === "bf16";
+      const roof = rooflineOf(r, doc.host, doc.threads, ceiling * (bf16 && doc.bf16Native === true ? 2 : 1), bw, bf16 ? 2 : 4);
       const peer = doc.results.filter((p) => isPeer(p.variant) && shapeId(p) === shapeId(r)).sort((a, b) => b.gflops - a.gflops)[0];
       return {
         shapeClass: classOf(r),
@@ -150,6 +165,7 @@ export function rooflineRows(doc: ResultsDoc): RooflineRow[] {
         m: r.m,
         n: r.n,
         k: r.k,
+        ...(r.dtype === undefined ? {} : { dtype: r.dtype }),
         level: roof.level,
         bound: roof.bound,
         boundGflops: roof.gflops,
@@ -189,4 +205,21 @@ export async function reportSvgs(doc: ResultsDoc): Promise<{ name: string; svg: 
 export function tuneCurveSvg(results: readonly { readonly shape: { m: number; n: number; k: number }; readonly curve: readonly number[] }[], threads: number): Promise<string> {
   const points = results.flatMap((r) => r.curve.map((y, x) => ({ x: x + 1, y, series: `${r.shape.m}x${r.shape.n}x${r.shape.k}` })));
   return lineChartSvg(points, { title: `autotuner best-so-far, ${threads} threads`, xTitle: "trial", yTitle: "best GFLOP/s" });
+}
+
+/**
+ * Host rules in bf16 against host rules in float32, over the shapes measured in both: the geomean of bf16 / f32
+ * throughput, overall and per roofline bound of the float32 shape (compute or bandwidth; "all" without the probe).
+ */
+export function bf16Summary(doc: ResultsDoc): { shapes: number; ratio: number; byBound: { bound: string; shapes: number; ratio: number }[] } | undefined {
+  const f32 = new Map(doc.results.filter((r) => r.variant === "host-rules" && r.dtype === undefined).map((r) => [`${r.m}x${r.n}x${r.k}`, r]));
+  const pairs = doc.results.filter((r) => r.variant === "host-rules" && r.dtype === "bf16" && f32.has(`${r.m}x${r.n}x${r.k}`)).map((r) => [r, f32.get(`${r.m}x${r.n}x${r.k}`)!] as const);
+  if (pairs.length === 0) return undefined;
+  const ceiling = doc.kernelCeilingGflops;
+  const bw = doc.bandwidthGBps;
+  const boundOf = (r: BenchResult): string => (ceiling === undefined || bw === undefined ? "all" : rooflineOf(r, doc.host, doc.threads, ceiling, bw).bound);
+  const groups = new Map<string, (readonly [BenchResult, BenchResult])[]>();
+  for (const p of pairs) groups.set(boundOf(p[1]), [...(groups.get(boundOf(p[1])) ?? []), p]);
+  const ratio = (ps: readonly (readonly [BenchResult, BenchResult])[]): number => geomean(ps.map(([b, f]) => f.medianUs / b.medianUs));
+  return { shapes: pairs.length, ratio: ratio(pairs), byBound: [...groups].map(([bound, ps]) => ({ bound, shapes: ps.length, ratio: ratio(ps) })) };
 }

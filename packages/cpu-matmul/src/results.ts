@@ -26,6 +26,8 @@ export interface BenchResult {
   readonly noisy: boolean;
   /** The workload class of the shape (`bert`, `llm-prefill`, `llm-decode`, `gemv`, `odd`, ...; schemaVersion 4). */
   readonly shapeClass?: string;
+  /** `bf16` when A and B were bfloat16 (schemaVersion 5); absent: float32. */
+  readonly dtype?: "bf16";
 }
 
 /** A variant x shape that could not be measured, with the reason (illegal schedule, compile error, crash, wrong result). */
@@ -37,15 +39,17 @@ export interface BenchFailure {
   readonly k: number;
   readonly threads: number;
   readonly reason: string;
+  readonly dtype?: "bf16";
 }
 
 /**
  * 2: `host.prefetchStreams`, `kernelCeilingGflops` and `streamGBps` added. 3: `results[].slowdown` (the compute canary)
  * added. 4: `bandwidthGBps` (L2, L3 and DRAM read bandwidth) replaces `streamGBps`, `peers` (OpenBLAS, BLIS, oneDNN:
- * available, kernel or ISA selected) beside `openblas`, `results[].shapeClass`. `kpu cpu report` still reads 1 to 3
- * (their roofline uses the one stream bandwidth they carry).
+ * available, kernel or ISA selected) beside `openblas`, `results[].shapeClass`. 5: `results[].dtype` and
+ * `failures[].dtype` (`bf16`; absent is float32), `bf16PeakGflops` and `bf16Native` (the bf16 probe). `kpu cpu report`
+ * still reads 1 to 4 (1 to 3: their roofline uses the one stream bandwidth they carry).
  */
-export const RESULTS_SCHEMA_VERSION = 4;
+export const RESULTS_SCHEMA_VERSION = 5;
 
 /** The results file: host, compiler, OpenBLAS status, the FMA peak when measured, and every measurement. */
 export interface ResultsDoc {
@@ -61,6 +65,9 @@ export interface ResultsDoc {
   /** The register-kernel ceiling and the bandwidth of each level measured with the peak (`measurePeak`). */
   readonly kernelCeilingGflops?: number;
   readonly bandwidthGBps?: LevelBandwidth;
+  /** bf16 FMA peak (schemaVersion 5): `vdpbf16ps` when `bf16Native`, else float32 FMAs on widened bf16. */
+  readonly bf16PeakGflops?: number;
+  readonly bf16Native?: boolean;
   /** schemaVersion 2-3 only: one read bandwidth of a buffer 4x L2 per thread. */
   readonly streamGBps?: number;
   readonly results: readonly BenchResult[];
@@ -70,7 +77,7 @@ export interface ResultsDoc {
 const positive = z.number().positive();
 const count = z.number().int().positive();
 const cacheLevel = z.looseObject({ bytes: count, ways: count, lineBytes: count });
-const shapeFields = { variant: z.enum(VARIANTS), kernel: z.string().optional(), m: count, n: count, k: count, threads: count };
+const shapeFields = { variant: z.enum(VARIANTS), kernel: z.string().optional(), m: count, n: count, k: count, threads: count, dtype: z.literal("bf16").optional() };
 const peerSchema = z.looseObject({ available: z.boolean(), core: z.string().optional(), note: z.string() });
 const benchResultSchema = z
   .looseObject({
@@ -81,7 +88,7 @@ const benchResultSchema = z
     runs: count,
     attempts: z.number().int().nonnegative(),
     stolenFraction: z.number().min(0).max(1),
-    slowdown: positive.optional(),
+    slowdown: z.number().nonnegative().optional(),
     noisy: z.boolean(),
     shapeClass: z.string().optional(),
   })
@@ -89,7 +96,7 @@ const benchResultSchema = z
 
 /** What `kpu cpu report` accepts: a results file of any schema version, every measurement a positive number. */
 export const resultsDocSchema = z.looseObject({
-  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(RESULTS_SCHEMA_VERSION)]),
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(RESULTS_SCHEMA_VERSION)]),
   kind: z.literal("kpu.cpu.results"),
   host: z.looseObject({
     name: z.string(),
@@ -110,6 +117,8 @@ export const resultsDocSchema = z.looseObject({
   peakGflops: positive.optional(),
   kernelCeilingGflops: positive.optional(),
   bandwidthGBps: z.looseObject({ l2: positive, l3: positive, dram: positive }).optional(),
+  bf16PeakGflops: positive.optional(),
+  bf16Native: z.boolean().optional(),
   streamGBps: positive.optional(),
   results: z.array(benchResultSchema),
   failures: z.array(z.looseObject({ ...shapeFields, reason: z.string() })),
@@ -155,12 +164,14 @@ export function geomean(values: readonly number[]): number {
 }
 
 /** Geometric-mean GFLOP/s per variant over the shapes it was measured on. */
-export function variantSummary(doc: ResultsDoc): { variant: Variant; shapes: number; geomeanGflops: number; geomeanGflopsP10: number; geomeanUs: number }[] {
-  const variants = [...new Set(doc.results.map((r) => r.variant))];
-  return variants.map((variant) => {
-    const rs = doc.results.filter((r) => r.variant === variant);
+export function variantSummary(doc: ResultsDoc): { variant: Variant; dtype: "f32" | "bf16"; shapes: number; geomeanGflops: number; geomeanGflopsP10: number; geomeanUs: number }[] {
+  const keys = [...new Set(doc.results.map((r) => `${r.variant}/${r.dtype ?? "f32"}`))];
+  return keys.map((key) => {
+    const [variant, dtype] = key.split("/") as [Variant, "f32" | "bf16"];
+    const rs = doc.results.filter((r) => r.variant === variant && (r.dtype ?? "f32") === dtype);
     return {
       variant,
+      dtype,
       shapes: rs.length,
       geomeanGflops: geomean(rs.map((r) => r.gflops)),
       geomeanGflopsP10: geomean(rs.map((r) => (r.gflops * r.medianUs) / r.p10Us)),
@@ -171,7 +182,7 @@ export function variantSummary(doc: ResultsDoc): { variant: Variant; shapes: num
 
 /** Geometric mean over the shapes both variants were measured on of gflops(a) / gflops(b). */
 export function geomeanRatio(doc: ResultsDoc, a: Variant, b: Variant, at: "median" | "p10" = "median"): number {
-  const key = (r: BenchResult): string => `${r.m}x${r.n}x${r.k}`;
+  const key = (r: BenchResult): string => `${r.m}x${r.n}x${r.k}${r.dtype === undefined ? "" : `.${r.dtype}`}`;
   const us = (r: BenchResult): number => (at === "median" ? r.medianUs : r.p10Us);
   const bs = new Map(doc.results.filter((r) => r.variant === b).map((r) => [key(r), r]));
   const ratios = doc.results.filter((r) => r.variant === a && bs.has(key(r))).map((r) => us(bs.get(key(r))!) / us(r));
@@ -230,10 +241,16 @@ export function rooflineGflops(shape: { m: number; n: number; k: number }, host:
   return flops / seconds / 1e9;
 }
 
-/** The roofline bound of one measured shape in a results file (undefined without the probe's figures). */
-export function docRoofline(doc: ResultsDoc, shape: { m: number; n: number; k: number }): number | undefined {
+/**
+ * The roofline bound of one measured shape in a results file (undefined without the probe's figures). A bf16 shape
+ * moves 2-byte A and B; its ceiling is twice the float32 one when the host has the bf16 dot product (two multiply-adds
+ * per lane per instruction), else the same float32 FMAs.
+ */
+export function docRoofline(doc: ResultsDoc, shape: { m: number; n: number; k: number; dtype?: "bf16" | "f32" }): number | undefined {
   if (doc.kernelCeilingGflops === undefined) return undefined;
-  if (doc.bandwidthGBps !== undefined) return rooflineOf(shape, doc.host, doc.threads, doc.kernelCeilingGflops, doc.bandwidthGBps).gflops;
+  const bf16 = shape.dtype === "bf16";
+  const ceiling = doc.kernelCeilingGflops * (bf16 && doc.bf16Native === true ? 2 : 1);
+  if (doc.bandwidthGBps !== undefined) return rooflineOf(shape, doc.host, doc.threads, ceiling, doc.bandwidthGBps, bf16 ? 2 : 4).gflops;
   if (doc.streamGBps !== undefined) return rooflineGflops(shape, doc.host, doc.threads, doc.kernelCeilingGflops, doc.streamGBps);
   return undefined;
 }

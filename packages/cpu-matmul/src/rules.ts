@@ -1,8 +1,8 @@
 import { vectorLanes, type HostModel } from "./host.js";
 import type { Schedule } from "./schedule.js";
 import type { RuleDecision } from "./seed.js";
-import type { MatmulShape } from "./shapes.js";
-import { regimeRules } from "./regimes.js";
+import { dtypeOf, elementBytes, type MatmulShape } from "./shapes.js";
+import { regimeOf, regimeRules } from "./regimes.js";
 import { tiledSchedule, type TiledParams } from "./template.js";
 
 /** The rule engine's output: the parameters, the schedule, and every rule's decision with its reason. */
@@ -74,6 +74,9 @@ export const PREFETCH_ROWS = 8;
  */
 export function hostRules(shape: MatmulShape, host: HostModel, threads: number, options: { readonly regimes?: boolean } = {}): RulePlan {
   const d: RuleDecision[] = [];
+  // Bytes of an element of A and B where they are read in place (2 for bf16); packed copies are float32 (4).
+  const eb = elementBytes(shape);
+  const bf16 = dtypeOf(shape) === "bf16";
   // H1: vector width.
   const lanes = Math.max(4, vectorLanes(host));
   d.push({ id: "H1", decides: "lanes", value: String(lanes), because: `vectorBits / 32 = ${host.vectorBits} / 32: the widest FMA the host has` });
@@ -102,17 +105,22 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
     because: `max FMAs per loaded element MR*NRv/(MR+NRv) x edge efficiency f/(f + 10(1-f)) of M and N (f: share in full tiles; 10: calibrated edge-tile penalty), with MR*NRv + NRv + 1 <= ${host.vectorRegisters} registers and MR*NRv >= ${minAcc}`,
   });
   // H4: does B stay in this core's L2 between uses, or does every call stream it from L3 / DRAM?
-  const bShareBytes = shape.k * Math.ceil(shape.n / threads) * 4;
+  const bShareBytes = shape.k * Math.ceil(shape.n / threads) * eb;
   const streamB = bShareBytes > host.l2.bytes;
   // H5 (decided before KC because it changes KC): pack B when its rows conflict in L1 and a packed panel is reused enough.
   const wayBytes = host.l1d.bytes / host.l1d.ways;
-  const strideBytes = shape.n * 4;
+  const strideBytes = shape.n * eb;
   const distinct = wayBytes / gcd(strideBytes % wayBytes === 0 ? wayBytes : strideBytes % wayBytes, wayBytes);
   const conflictRows = distinct * host.l1d.ways;
   const reuse = Math.ceil(shape.m / mr);
-  const ways = (kc: number): number => Math.ceil((kc * nr * 4) / wayBytes) + Math.ceil((kc * mr * 4) / wayBytes);
-  let kcL1 = 16;
-  while (kcL1 + 16 <= shape.k && ways(kcL1 + 16) <= host.l1d.ways - 1) kcL1 += 16;
+  // L1 ways of the B micro-panel (bBytes per element: a packed copy is float32, B read in place is eb) and of A's MR rows.
+  const ways = (kc: number, bBytes: number): number => Math.ceil((kc * nr * bBytes) / wayBytes) + Math.ceil((kc * mr * eb) / wayBytes);
+  const l1Bound = (bBytes: number): number => {
+    let kc = 16;
+    while (kc + 16 <= shape.k && ways(kc + 16, bBytes) <= host.l1d.ways - 1) kc += 16;
+    return kc;
+  };
+  let kcL1 = l1Bound(eb);
   // H10 (decided here because it changes H5): B's rows are N * 4 bytes apart; once a page holds at most two of them,
   // the hardware prefetchers (which stop at page boundaries) no longer run ahead of a B streamed from L3 / DRAM, so the
   // code does it PREFETCH_ROWS rows ahead.
@@ -122,11 +130,13 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
   // reuse. A prefetched B arrives in L1 just before its row is used, so conflicts no longer evict it early: no copy.
   const minReuse = streamB ? 8 : 4;
   const packB = prefetchB === 0 && reuse >= minReuse && Math.min(kcL1, shape.k) > conflictRows;
+  // A packed bf16 B is widened to float32 by the copy: its micro-panel takes twice the L1 of one read in place.
+  if (packB && eb !== 4) kcL1 = l1Bound(4);
   d.push({
     id: "H4",
     decides: "B residency",
     value: streamB ? "streamed from L3 / DRAM on every call" : "stays in L2",
-    because: `this thread's share of B, K x ceil(N / ${threads}) x 4 B = ${bShareBytes} B, ${streamB ? "exceeds" : "fits"} L2 = ${host.l2.bytes} B`,
+    because: `this thread's share of B, K x ceil(N / ${threads}) x ${eb} B = ${bShareBytes} B, ${streamB ? "exceeds" : "fits"} L2 = ${host.l2.bytes} B`,
   });
   d.push({
     id: "H5",
@@ -159,12 +169,12 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
     because:
       hwStreams
         ? `unpacked B streamed from beyond L2: the KC rows of a B panel are KC concurrent streams, prefetchStreams x (1 + ceil(M / MR) / 4) = ${host.prefetchStreams} x ${1 + reuse / 4}, rounded to 16`
-        : `ceil(KC*NR*4/way) + ceil(MR*KC*4/way) <= ways - 1 = ${host.l1d.ways - 1} with way = ${wayBytes} B gives KC <= ${kcL1}; the largest multiple of 16 within half of that dividing K = ${shape.k}`,
+        : `ceil(KC*NR*${packB ? 4 : eb}/way) + ceil(MR*KC*${eb}/way) <= ways - 1 = ${host.l1d.ways - 1} with way = ${wayBytes} B gives KC <= ${kcL1}; the largest multiple of 16 within half of that dividing K = ${shape.k}`,
   });
   // H7: MC so that the A block (MC x KC) takes at most half of L2.
-  const mcBound = Math.max(mr, Math.floor(host.l2.bytes / 2 / (kc * 4) / mr) * mr);
+  const mcBound = Math.max(mr, Math.floor(host.l2.bytes / 2 / (kc * eb) / mr) * mr);
   const mc = Math.min(mcBound, Math.ceil(shape.m / mr) * mr);
-  d.push({ id: "H7", decides: "MC", value: String(mc), because: `A block MC x KC x 4 B <= L2 / 2 = ${host.l2.bytes / 2} B gives MC <= ${mcBound}; clamped to M rounded up to MR` });
+  d.push({ id: "H7", decides: "MC", value: String(mc), because: `A block MC x KC x ${eb} B <= L2 / 2 = ${host.l2.bytes / 2} B gives MC <= ${mcBound}; clamped to M rounded up to MR` });
   // H8: NC and the parallel split over the fused (MC, NC) tasks.
   const iBlocks = Math.ceil(shape.m / mc);
   const nPanels = Math.ceil(shape.n / nr);
@@ -176,7 +186,7 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
   } else {
     // The B block stays in L3; the C block, read and written on every KC pass, stays in L2 within C_L2_SHARE of it
     // (beside the A block and the B rows in flight).
-    const ncL3 = Math.floor(host.l3.bytes / 2 / (kc * 4));
+    const ncL3 = Math.floor(host.l3.bytes / 2 / (kc * eb));
     const ncL2 = Math.floor((host.l2.bytes * C_L2_SHARE) / (mc * 4));
     const ncBound = Math.max(nr, Math.floor(Math.min(ncL3, ncL2) / nr) * nr);
     // The widest NC within the bound whose tasks OpenMP's static schedule spreads within SPLIT_SLACK of the most even
@@ -188,7 +198,7 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
     const pick = widths.length - 1 - [...imbalance].reverse().findIndex((x) => x <= even + SPLIT_SLACK);
     const best = { panels: widths[pick]!, imbalance: imbalance[pick]! };
     nc = best.panels * nr;
-    ncWhy = `B block KC x NC x 4 B <= L3 / 2 = ${host.l3.bytes / 2} B and C block MC x NC x 4 B <= L2 x ${C_L2_SHARE} = ${host.l2.bytes * C_L2_SHARE} B give NC <= ${ncBound}; the widest NC (in NR panels) whose tasks OpenMP's static schedule spreads over ${threads} threads with the least imbalance (${((best.imbalance - 1) * 100).toFixed(1)}% above even), so small M still feeds every core`;
+    ncWhy = `B block KC x NC x ${eb} B <= L3 / 2 = ${host.l3.bytes / 2} B and C block MC x NC x 4 B <= L2 x ${C_L2_SHARE} = ${host.l2.bytes * C_L2_SHARE} B give NC <= ${ncBound}; the widest NC (in NR panels) whose tasks OpenMP's static schedule spreads over ${threads} threads with the least imbalance (${((best.imbalance - 1) * 100).toFixed(1)}% above even), so small M still feeds every core`;
   }
   const tasks = iBlocks * Math.ceil(shape.n / nc);
   d.push({ id: "H8", decides: "NC, parallel split", value: `NC = ${nc}; fuse(ic, jc): ${iBlocks} x ${Math.ceil(shape.n / nc)} = ${tasks} tasks of ${mc} x ${nc}`, because: ncWhy });
@@ -202,8 +212,31 @@ export function hostRules(shape: MatmulShape, host: HostModel, threads: number, 
   const base: TiledParams = { mr, nrVectors: nv, lanes, kc, mc, nc, order: "ji", kUnroll: 1, packA: false, packB, ...(prefetchB > 0 ? { prefetchB } : {}) };
   // H11-H13: GEMV, and B beyond L3 (read at memory bandwidth, or packed once per block).
   // `regimes: false` gives H1-H10 alone (the alternative the README measures H11-H13 against).
-  const regime = options.regimes === false ? undefined : regimeRules(shape, host, threads, base, kcL1);
-  const params = regime?.params ?? base;
-  d.push(...(regime?.decisions ?? [{ id: "H11-H13", decides: "regime", value: "none", because: `M = ${shape.m} > 4 and B (${shape.k * shape.n * 4} B) fits L3 / 2 = ${host.l3.bytes / 2} B: H1-H10 as they are` }]));
+  const regime = options.regimes === false ? undefined : regimeRules(shape, host, threads, base, l1Bound(4));
+  let params = regime?.params ?? base;
+  d.push(...(regime?.decisions ?? [{ id: "H11-H13", decides: "regime", value: "none", because: `M = ${shape.m} > 4 and B (${shape.k * shape.n * eb} B) fits L3 / 2 = ${host.l3.bytes / 2} B: H1-H10 as they are` }]));
+  // H14: bf16. The bytes of A and B are halved everywhere above (eb). With the bf16 dot product (twice the float32
+  // FMA rate) the compute-bound regimes pack B in k-pairs, the layout vdpbf16ps reads; the bandwidth-bound ones (GEMV,
+  // B streamed at memory bandwidth) and hosts without it widen bf16 to float32 where it is read.
+  if (bf16) {
+    const regimeName = options.regimes === false ? "cached" : regimeOf(shape, host, mr);
+    const dot = host.bf16Dot === true && params.lanes === 16 && (regimeName === "cached" || regimeName === "weights-block");
+    if (dot) {
+      const { prefetchB: _drop, ...rest } = params;
+      // The pairs panel (KC x NR x 2 B) and A's MR rows (MR x KC x 2 B) within the L1 bound of H6.
+      const kcPairs = Math.min(shape.k, l1Bound(2));
+      params = { ...rest, packA: false, packB: true, kc: kcPairs, nc: params.packB ? params.nc : nr };
+    }
+    d.push({
+      id: "H14",
+      decides: "bf16 kernel",
+      value: dot ? `bf16 dot product (vdpbf16ps): B packed in k-pairs NR = ${nr} wide, KC = ${params.kc}, A's pairs read in place` : "widen bf16 to float32 (16-bit shift) where read, float32 FMAs",
+      because: dot
+        ? `the host has AVX512-BF16: two multiply-adds per lane per instruction, twice the float32 peak, on k-pairs of B; the ${regimeName} regime is compute-bound, so the pair copy pays (twice the register tiles must reuse a block streamed from DRAM, H12 / H13)`
+        : host.bf16Dot === true
+          ? `the ${regimeName} regime is bound by the bytes of B (halved by bf16), not by FMAs: B is read in place and widened, no pair copy`
+          : "no AVX512-BF16 on this host: the float32 FMA on widened operands, so bf16 gains only its halved bytes (bandwidth-bound shapes up to 2x, compute-bound ones none)",
+    });
+  }
   return { params, schedule: tiledSchedule("host-rules", params), decisions: d };
 }

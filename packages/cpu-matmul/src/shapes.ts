@@ -3,8 +3,16 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 /**
- * One matmul C[M,N] = A[M,K] * B[K,N], float32, row-major. `kernel` names the workload it comes from; `shapeClass` the
- * class it is summarised in (`bert`, `llm-prefill`, `llm-decode`, `gemv`, `odd`, or a user's own name).
+ * Element type of A and B: `f32`, or `bf16` (bfloat16: the upper 16 bits of a float32). C and the accumulation are
+ * float32 either way.
+ */
+export const DTYPES = ["f32", "bf16"] as const;
+export type Dtype = (typeof DTYPES)[number];
+
+/**
+ * One matmul C[M,N] = A[M,K] * B[K,N], row-major, A and B of `dtype` (absent: f32), C float32. `kernel` names the
+ * workload it comes from; `shapeClass` the class it is summarised in (`bert`, `llm-prefill`, `llm-decode`, `gemv`,
+ * `odd`, or a user's own name).
  */
 export interface MatmulShape {
   readonly m: number;
@@ -12,6 +20,25 @@ export interface MatmulShape {
   readonly k: number;
   readonly kernel?: string;
   readonly shapeClass?: string;
+  readonly dtype?: Dtype;
+}
+
+/** The shape's element type (f32 when absent). */
+export function dtypeOf(s: { readonly dtype?: Dtype | undefined }): Dtype {
+  return s.dtype ?? "f32";
+}
+
+/** Bytes of one element of A and B: 4 for f32, 2 for bf16 (C is always 4). */
+export function elementBytes(s: { readonly dtype?: Dtype | undefined }): number {
+  return dtypeOf(s) === "bf16" ? 2 : 4;
+}
+
+/** The shapes with A and B of `dtype` (f32 drops the field, so f32 shapes look as they did before bf16). */
+export function withDtype(shapes: readonly MatmulShape[], dtype: Dtype): MatmulShape[] {
+  return shapes.map((s) => {
+    const { dtype: _old, ...rest } = s;
+    return dtype === "f32" ? rest : { ...rest, dtype };
+  });
 }
 
 /** Largest accepted extent per axis and largest M*N*K (MACs): bigger problems are rejected as user errors. */
@@ -83,8 +110,31 @@ export function oddShapes(): MatmulShape[] {
   return ODD_SHAPES.map(([m, n, k]) => ({ m, n, k, kernel: `odd_${m}x${n}x${k}`, shapeClass: "odd" }));
 }
 
+/**
+ * Held-out shapes, one set per class that no rule was calibrated on: projections of Llama-2-7B (`config.json`:
+ * hidden_size 4096, intermediate_size 11008) and Phi-3-mini (hidden_size 3072, intermediate_size 8192, fused qkv of
+ * 3 x 3072 and gate_up of 2 x 8192) at other M than the llm set, and primes.
+ */
+export const HELDOUT_SHAPES: readonly MatmulShape[] = [
+  { m: 256, n: 11008, k: 4096, kernel: "llama2_7b.gate_up", shapeClass: "llm-prefill" },
+  { m: 192, n: 3072, k: 8192, kernel: "phi3_mini.down", shapeClass: "llm-prefill" },
+  { m: 8, n: 4096, k: 11008, kernel: "llama2_7b.down", shapeClass: "llm-decode" },
+  { m: 32, n: 9216, k: 3072, kernel: "phi3_mini.qkv", shapeClass: "llm-decode" },
+  { m: 1, n: 11008, k: 4096, kernel: "llama2_7b.gate_up", shapeClass: "gemv" },
+  { m: 2, n: 3072, k: 8192, kernel: "phi3_mini.down", shapeClass: "gemv" },
+  { m: 3, n: 16384, k: 3072, kernel: "phi3_mini.gate_up", shapeClass: "gemv" },
+  { m: 7, n: 2003, k: 3001, kernel: "odd_7x2003x3001", shapeClass: "odd" },
+  { m: 163, n: 1999, k: 1201, kernel: "odd_163x1999x1201", shapeClass: "odd" },
+  { m: 401, n: 601, k: 997, kernel: "odd_401x601x997", shapeClass: "odd" },
+  { m: 89, n: 4093, k: 211, kernel: "odd_89x4093x211", shapeClass: "odd" },
+];
+
+export function heldoutShapes(): MatmulShape[] {
+  return [...HELDOUT_SHAPES];
+}
+
 /** The named shape sets `--shapes` accepts. */
-export const SHAPE_SETS = { bert: bertShapes, llm: llmShapes, odd: oddShapes } as const;
+export const SHAPE_SETS = { bert: bertShapes, llm: llmShapes, odd: oddShapes, heldout: heldoutShapes } as const;
 export type ShapeSetName = keyof typeof SHAPE_SETS;
 
 /** A comma-separated list of set names (`bert,llm`) as shapes, or undefined when it is not one (a file path). */
@@ -94,8 +144,9 @@ export function namedShapeSets(spec: string): MatmulShape[] | undefined {
   return [...new Set(names)].flatMap((x) => SHAPE_SETS[x]());
 }
 
+/** `MxNxK` for f32 (as before bf16, so old tune logs still match), `MxNxK.bf16` for bf16. */
 export function shapeKey(s: MatmulShape): string {
-  return `${s.m}x${s.n}x${s.k}`;
+  return `${s.m}x${s.n}x${s.k}${dtypeOf(s) === "f32" ? "" : `.${dtypeOf(s)}`}`;
 }
 
 /** Multiply-adds are 2 flops each. */
@@ -132,6 +183,9 @@ export function validateShape(s: MatmulShape, where = "shape"): MatmulShape {
       hint: "Use a short name such as qkv.",
     });
   }
+  if (s.dtype !== undefined && !(DTYPES as readonly string[]).includes(s.dtype)) {
+    throw new KpuError("KPU_IR_BAD_DTYPE", `dtype "${s.dtype as string}" is not one of ${DTYPES.join(", ")} for a CPU matmul`, { where, hint: "Use f32 or bf16 (A and B; C is float32)." });
+  }
   return s;
 }
 
@@ -141,6 +195,7 @@ const shapeSchema = z.object({
   k: z.number(),
   kernel: z.string().optional(),
   shapeClass: z.string().optional(),
+  dtype: z.enum(DTYPES).optional(),
 });
 const shapeListSchema = z.array(shapeSchema);
 
@@ -182,7 +237,7 @@ export function parseShapesText(text: string, where: string): MatmulShape[] {
   }
   return list.map((s, idx) =>
     validateShape(
-      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }), ...(s.shapeClass === undefined ? {} : { shapeClass: s.shapeClass }) },
+      { m: s.m, n: s.n, k: s.k, ...(s.kernel === undefined ? {} : { kernel: s.kernel }), ...(s.shapeClass === undefined ? {} : { shapeClass: s.shapeClass }), ...(s.dtype === undefined || s.dtype === "f32" ? {} : { dtype: s.dtype }) },
       `${where}:${idx}`,
     ),
   );

@@ -5,7 +5,7 @@ import { fitRidge, predict, rng } from "./internal/ridge.js";
 import { measureKernels, type MeasureOptions, type Measurement } from "./measure.js";
 import { hostRules } from "./rules.js";
 import { validateSchedule, type LoopNest } from "./schedule.js";
-import { shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
+import { elementBytes, shapeFlops, shapeKey, type MatmulShape } from "./shapes.js";
 import { tiledKey, tiledNr, tiledSchedule, type TiledParams } from "./template.js";
 
 /** One autotuner trial as logged (JSON Lines, one object per line). */
@@ -85,14 +85,27 @@ const KC_CHOICES = [16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 768, 
 const UNROLL_CHOICES = [1, 2, 4, 8];
 const PREFETCH_CHOICES = [0, 8, 16, 32];
 
-/** The search space: the same TiledParams the rule engine fills in, with domains for this shape and host. */
+/**
+ * The search space: the same TiledParams the rule engine fills in, with domains for this shape and host. Besides
+ * single-factor steps, the mutations include the moves of the regime rules H11-H13 (all rows in one block, MC = M; one
+ * column slab per thread, NC = ceil(N / threads); B packed once per KC x NC block; a KC of half the prefetcher's
+ * streams), so that the search reaches those schedules from any start and "rules within 1.05x of the tuner" compares
+ * the rules with a search that could have found something else in each regime.
+ */
 export class TiledSpace {
   readonly lanes: number[];
   constructor(
     readonly shape: MatmulShape,
     readonly host: HostModel,
+    readonly threads = 1,
   ) {
     this.lanes = supportedLanes(host).slice(0, 2);
+  }
+
+  /** NC of one column slab per thread (H11, H12), in NR panels. */
+  slab(p: TiledParams): number {
+    const nr = tiledNr(p);
+    return Math.ceil(Math.ceil(this.shape.n / this.threads) / nr) * nr;
   }
 
   kcChoices(): number[] {
@@ -139,7 +152,7 @@ export class TiledSpace {
     let q: TiledParams = p;
     const changes = r() < 0.7 ? 1 : 2;
     for (let c = 0; c < changes; c++) {
-      const which = Math.floor(r() * 10);
+      const which = Math.floor(r() * 13);
       const step = r() < 0.5 ? -1 : 1;
       const kcs = this.kcChoices();
       switch (which) {
@@ -176,6 +189,18 @@ export class TiledSpace {
           q = { ...q, prefetchB: PREFETCH_CHOICES[Math.min(PREFETCH_CHOICES.length - 1, Math.max(0, n + step))]! };
           break;
         }
+        case 10:
+          // H12 / H13: all rows in one block, so no two tasks read (or copy) the same B block.
+          q = { ...q, mc: Math.ceil(this.shape.m / q.mr) * q.mr };
+          break;
+        case 11:
+          // H11 / H12: one column slab per thread; or (H13) a packed block of a few panels.
+          q = r() < 0.5 ? { ...q, nc: this.slab(q) } : { ...q, nc: tiledNr(q) * (1 + Math.floor(r() * 8)), packB: true };
+          break;
+        case 12:
+          // H11: MR = M for a GEMV (no padded rows), KC of half the prefetcher's streams.
+          q = r() < 0.5 && this.shape.m <= 16 ? { ...q, mr: this.shape.m, mc: this.shape.m } : { ...q, kc: Math.max(16, Math.round(this.host.prefetchStreams / 2 / 16) * 16) };
+          break;
         default:
           if (r() < 0.5) q = { ...q, packA: !q.packA };
           else {
@@ -196,6 +221,10 @@ export class TiledSpace {
     const fullN = (Math.floor(this.shape.n / nr) * nr) / this.shape.n;
     const l1 = ((p.kc * (nr + p.mr) * 4) / this.host.l1d.bytes);
     const balance = tasks / (Math.ceil(tasks / threads) * threads);
+    // Regime features: rows in one block, columns per thread's slab, and the B block's bytes against L2.
+    const allRows = p.mc >= this.shape.m ? 1 : 0;
+    const slabShare = p.nc / this.slab(p);
+    const bBlock = (p.kc * p.nc * (p.packB ? 4 : elementBytes(this.shape))) / this.host.l2.bytes;
     const base = [
       Math.log2(p.mr),
       p.nrVectors,
@@ -215,6 +244,9 @@ export class TiledSpace {
       Math.min(4, l1),
       balance,
       Math.log2(tasks),
+      allRows,
+      Math.min(4, slabShare),
+      Math.min(8, bBlock),
     ];
     return [1, ...base, ...base.map((v) => v * v)];
   }
@@ -277,12 +309,14 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
   const budget = options.trials ?? 256;
   const batchSize = options.batchSize ?? 32;
   const epsilon = options.epsilon ?? 0.2;
-  const space = new TiledSpace(shape, options.host);
+  const space = new TiledSpace(shape, options.host, options.threads);
   const key = shapeKey(shape);
   const r = rng((options.seed ?? 1) ^ (shape.m * 7919 + shape.n * 104729 + shape.k * 1299709));
   const trials: TrialRecord[] = options.logPath === undefined ? [] : parseLog(options.logPath, key);
   const seen = new Set(trials.map((t) => t.key));
   const rule = hostRules(shape, options.host, options.threads).params;
+  // H1-H10 alone: in the regimes of H11-H13 the alternative they replaced, measured in the first batch beside the rule.
+  const baseRule = hostRules(shape, options.host, options.threads, { regimes: false }).params;
   const gf = (t: TrialRecord): number => trialScore(shape, t);
   const legal = (p: TiledParams): LoopNest | undefined => {
     const v = validateSchedule(tiledSchedule("tuned", p), shape, options.host);
@@ -317,6 +351,7 @@ export async function tuneShape(shape: MatmulShape, options: TuneOptions): Promi
       batch.push({ params: p, source, nest });
     };
     if (!seen.has(tiledKey(rule))) take(rule, "rule");
+    if (!seen.has(tiledKey(baseRule))) take(baseRule, "rule");
     const measured = searched().filter((t) => gf(t) > 0);
     if (measured.length < 8) {
       for (let tries = 0; batch.length < want && tries < 50 * want; tries++) take(space.random(r), "random");

@@ -22,14 +22,20 @@ export const HARNESS_MAIN = String.raw`#define _GNU_SOURCE
 
 typedef void (*kpu_fn)(const float *restrict, const float *restrict, float *restrict);
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+typedef void (*kpu_fn16)(const unsigned short *restrict, const unsigned short *restrict, float *restrict);
 typedef int (*dnnl_sgemm_fn)(char, char, long long, long long, long long, float, const float *, long long, const float *, long long, float, float *, long long);
-/* blas: 0 a generated kernel, 1 OpenBLAS, 2 BLIS (cblas_sgemm), 3 oneDNN (dnnl_sgemm). */
-struct kpu_entry { long m, n, k; kpu_fn fn; int blas; };
+typedef int (*dnnl_bf16_fn)(char, char, long long, long long, long long, float, const unsigned short *, long long, const unsigned short *, long long, float, float *, long long);
+/* blas: 0 a generated kernel, 1 OpenBLAS, 2 BLIS (cblas_sgemm), 3 oneDNN (dnnl_sgemm), 4 oneDNN bf16
+   (dnnl_gemm_bf16bf16f32). A bf16 entry (fn16 set, or blas 4) takes A and B in bfloat16, C in float32. */
+struct kpu_entry { long m, n, k; kpu_fn fn; int blas; kpu_fn16 fn16; };
 
 static sgemm_fn p_openblas, p_blis;
 static dnnl_sgemm_fn p_dnnl;
-static const char *peer_core[4] = { "", "", "", "" };
-static int peer_tried[4];
+static dnnl_bf16_fn p_dnnl_bf16;
+static void *h_dnnl;
+static int g_status;
+static const char *peer_core[5] = { "", "", "", "", "" };
+static int peer_tried[5];
 static long g_m, g_n, g_k;
 static void kpu_openblas(const float *restrict A, const float *restrict B, float *restrict C) {
   p_openblas(101, 111, 111, (int)g_m, (int)g_n, (int)g_k, 1.0f, A, (int)g_k, B, (int)g_n, 0.0f, C, (int)g_n);
@@ -39,6 +45,9 @@ static void kpu_blis(const float *restrict A, const float *restrict B, float *re
 }
 static void kpu_onednn(const float *restrict A, const float *restrict B, float *restrict C) {
   p_dnnl('N', 'N', g_m, g_n, g_k, 1.0f, A, g_k, B, g_n, 0.0f, C, g_n);
+}
+static void kpu_onednn_bf16(const unsigned short *restrict A, const unsigned short *restrict B, float *restrict C) {
+  g_status = p_dnnl_bf16('N', 'N', g_m, g_n, g_k, 1.0f, A, g_k, B, g_n, 0.0f, C, g_n);
 }
 
 /*BLIS_ARCH*/
@@ -97,24 +106,37 @@ static float rnd(void) { rng_state ^= rng_state << 13; rng_state ^= rng_state >>
 static void *xalloc(size_t floats) { void *p = aligned_alloc(64, ((floats * 4 + 63) / 64) * 64 + 64); if (!p) { fprintf(stderr, "out of memory\n"); exit(3); } return p; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
 
-static long cur_m = -1, cur_n = -1, cur_k = -1;
+static long cur_m = -1, cur_n = -1, cur_k = -1; static int cur_bf16 = -1;
 static float *A, *B, *C;
+static unsigned short *AH, *BH;
 static double *REF;
 static double ref_max;
 
-static void prepare(long m, long n, long k) {
-  if (m == cur_m && n == cur_n && k == cur_k) return;
-  free(A); free(B); free(C); free(REF);
+/* float32 to bfloat16, rounding to nearest even (the inputs are finite). */
+static unsigned short to_bf16(float f) { unsigned int u; memcpy(&u, &f, 4); u += 0x7fffu + ((u >> 16) & 1u); return (unsigned short)(u >> 16); }
+static float from_bf16(unsigned short h) { unsigned int u = (unsigned int)h << 16; float f; memcpy(&f, &u, 4); return f; }
+
+/* A and B of the shape (bf16: rounded to bfloat16, and the float32 copies hold the same rounded values, so the float64
+   reference below is exact for the inputs the kernel sees and the check measures accumulation error only). */
+static void prepare(long m, long n, long k, int bf16) {
+  if (m == cur_m && n == cur_n && k == cur_k && bf16 == cur_bf16) return;
+  free(A); free(B); free(C); free(REF); free(AH); free(BH); AH = BH = NULL;
   A = xalloc((size_t)(m * k)); B = xalloc((size_t)(k * n)); C = xalloc((size_t)(m * n));
   REF = calloc((size_t)(m * n), sizeof(double));
   rng_state = 2463534242u ^ (unsigned)(m * 73856093 ^ n * 19349663 ^ k * 83492791);
   for (long x = 0; x < m * k; x++) A[x] = rnd();
   for (long x = 0; x < k * n; x++) B[x] = rnd();
+  if (bf16) {
+    AH = xalloc((size_t)(m * k + 1) / 2); BH = xalloc((size_t)(k * n + 1) / 2);
+    for (long x = 0; x < m * k; x++) { AH[x] = to_bf16(A[x]); A[x] = from_bf16(AH[x]); }
+    for (long x = 0; x < k * n; x++) { BH[x] = to_bf16(B[x]); B[x] = from_bf16(BH[x]); }
+  }
   for (long i = 0; i < m; i++)
     for (long kk = 0; kk < k; kk++) { double a = A[i * k + kk]; const float *b = B + kk * n; double *r = REF + i * n; for (long j = 0; j < n; j++) r[j] += a * (double)b[j]; }
   ref_max = 0; for (long x = 0; x < m * n; x++) if (fabs(REF[x]) > ref_max) ref_max = fabs(REF[x]);
-  cur_m = m; cur_n = n; cur_k = k;
+  cur_m = m; cur_n = n; cur_k = k; cur_bf16 = bf16;
 }
+static inline void call(const struct kpu_entry *e) { if (e->fn16 != NULL) e->fn16(AH, BH, C); else e->fn(A, B, C); }
 
 static void *open_first(const char *const *names) {
   for (int x = 0; names[x] != NULL; x++) { void *h = dlopen(names[x], RTLD_NOW | RTLD_LOCAL); if (h != NULL) return h; }
@@ -130,6 +152,11 @@ static const char *dnnl_isa_name(int isa) {
 }
 /* Loads peer number which once; returns whether its GEMM is callable. */
 static int load_peer(int which, int threads) {
+  if (which == 4) {
+    if (!load_peer(3, threads)) return 0;
+    if (!peer_tried[4]) { peer_tried[4] = 1; peer_core[4] = peer_core[3]; p_dnnl_bf16 = (dnnl_bf16_fn)dlsym(h_dnnl, "dnnl_gemm_bf16bf16f32"); }
+    return p_dnnl_bf16 != NULL;
+  }
   if (peer_tried[which]) return which == 1 ? p_openblas != NULL : which == 2 ? p_blis != NULL : p_dnnl != NULL;
   peer_tried[which] = 1;
   /* KPU_HIDE_PEERS="blis,onednn" makes the listed peers look absent (tests check how a missing library is reported). */
@@ -172,6 +199,7 @@ static int load_peer(int which, int threads) {
   const char *names[] = { "libdnnl.so.2", "libdnnl.so", NULL };
   void *h = open_first(names);
   if (h == NULL) return 0;
+  h_dnnl = h;
   p_dnnl = (dnnl_sgemm_fn)dlsym(h, "dnnl_sgemm");
   int (*isa)(void) = (int (*)(void))dlsym(h, "dnnl_get_effective_cpu_isa");
   if (isa) peer_core[3] = dnnl_isa_name(isa());
@@ -204,16 +232,22 @@ int main(int argc, char **argv) {
     if (idx < 0 || idx >= table_len) { printf("RESULT %ld {\"ok\":false,\"reason\":\"no such kernel\"}\n", idx); continue; }
     const struct kpu_entry *e = &KPU_TABLE[idx];
     printf("BEGIN %ld\n", idx); fflush(stdout);
-    kpu_fn fn = e->fn;
     if (e->blas) {
-      static const char *missing[4] = { "", "${peerMissingReason("openblas")}", "${peerMissingReason("blis")}", "${peerMissingReason("onednn")}" };
+      static const char *missing[5] = { "", "${peerMissingReason("openblas")}", "${peerMissingReason("blis")}", "${peerMissingReason("onednn")}", "${peerMissingReason("onednn")}" };
       if (!load_peer(e->blas, threads)) { printf("RESULT %ld {\"ok\":false,\"reason\":\"%s\"}\n", idx, missing[e->blas]); fflush(stdout); continue; }
       g_m = e->m; g_n = e->n; g_k = e->k;
     }
-    prepare(e->m, e->n, e->k);
+    int bf16 = e->fn16 != NULL;
+    prepare(e->m, e->n, e->k, bf16);
     size_t cn = (size_t)(e->m * e->n);
     for (size_t x = 0; x < cn; x++) C[x] = NAN;
-    fn(A, B, C);
+    g_status = 0;
+    call(e);
+    if (g_status != 0) {
+      printf("RESULT %ld {\"ok\":false,\"reason\":\"%s returned status %d%s (isa %s)\"}\n", idx, e->blas == 4 ? "dnnl_gemm_bf16bf16f32" : "the peer", g_status,
+             g_status == 3 ? ", unimplemented: oneDNN 2.x has a bf16 GEMM only on AVX-512 hosts" : "", peer_core[e->blas]);
+      fflush(stdout); continue;
+    }
     double err = 0;
     for (size_t x = 0; x < cn; x++) { double d = fabs((double)C[x] - REF[x]); if (!(d <= err)) err = d; }
     double rel = ref_max > 0 ? err / ref_max : err;
@@ -222,13 +256,13 @@ int main(int argc, char **argv) {
       fflush(stdout); continue;
     }
     double wt0 = now();
-    for (int w = 0; w < warmup || now() - wt0 < 0.02; w++) fn(A, B, C);
+    for (int w = 0; w < warmup || now() - wt0 < 0.02; w++) call(e);
     double best_score = 1e300, best_frac = 0, best_slow = 0, best_med = 0, best_p10 = 0; int best_runs = 0, attempt;
     for (attempt = 1; attempt <= max_attempts; attempt++) {
       double slow0 = canary(threads);
       double b0 = 0, b1 = 0; int have = read_busy(&b0); double c0 = own_cpu(); double t0 = now();
       int runs = 0;
-      while (runs < cap && (runs < min_runs || now() - t0 < min_window) && !(runs >= 3 && now() - t0 > max_seconds)) { double s = now(); fn(A, B, C); double d = now() - s; times[runs] = fake_n > 0 ? fake[runs % fake_n] : d; runs++; }
+      while (runs < cap && (runs < min_runs || now() - t0 < min_window) && !(runs >= 3 && now() - t0 > max_seconds)) { double s = now(); call(e); double d = now() - s; times[runs] = fake_n > 0 ? fake[runs % fake_n] : d; runs++; }
       double wall = now() - t0; double c1 = own_cpu(); have = have && read_busy(&b1);
       double slow1 = canary(threads), slow = slow0 > slow1 ? slow0 : slow1;
       double frac = 0;
@@ -282,6 +316,88 @@ int main(int argc, char **argv) {
     if (gflops > best) best = gflops;
   }
   printf("{\"gflops\":%.3f}\n", best);
+  return 0;
+}
+`;
+
+/**
+ * bf16 FMA peak per thread, 16 independent chains. Native (`__AVX512BF16__`): `vdpbf16ps` on register operands, 2
+ * multiply-adds per float32 lane per instruction. Fallback: what a bf16 kernel without that instruction has, the
+ * float32 FMA on bf16 operands widened by a 16-bit shift, every FMA on a freshly widened vector loaded from an
+ * L1-resident buffer (the worst case of the register kernel, which widens NR/lanes vectors per MR x NR/lanes FMAs).
+ * CHAINS (fallback): as many accumulators as leave 4 registers for the widened operand and the addend (12 on AVX2),
+ * named locals so that they stay in registers. Prints {"gflops", "native"}; args: threads iterations repeats.
+ */
+export function bf16PeakMain(lanes: number, chains: number): string {
+  const q = Array.from({ length: chains }, (_, n) => n);
+  return `#define LANES ${lanes}\n#define CHAINS ${chains}\n${BF16_PEAK_TEMPLATE}`
+    .replace("/*DECLS*/", q.map((n) => `V c${n} = (V){0} + ${n}.0f;`).join(" "))
+    .replace("/*STEPS*/", q.map((n) => `c${n} = c${n} * WIDEN(&hb[${n}]) + x;`).join(" "))
+    .replace("/*SUM*/", q.map((n) => `s += c${n};`).join(" "));
+}
+
+const BF16_PEAK_TEMPLATE = String.raw`#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <omp.h>
+#ifdef __AVX512BF16__
+#include <immintrin.h>
+#endif
+typedef float V __attribute__((vector_size(LANES * 4)));
+typedef unsigned short H __attribute__((vector_size(LANES * 2)));
+typedef unsigned int U __attribute__((vector_size(LANES * 4)));
+#if LANES == 16 && defined(__AVX512F__)
+#include <immintrin.h>
+#define WIDEN(p) ((V)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+#elif LANES == 8 && defined(__AVX2__)
+#include <immintrin.h>
+#define WIDEN(p) ((V)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+#else
+#define WIDEN(p) ({ H h_; memcpy(&h_, (p), sizeof h_); (V)(__builtin_convertvector(h_, U) << 16); })
+#endif
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + (double)t.tv_nsec * 1e-9; }
+int main(int argc, char **argv) {
+  int threads = atoi(argv[1]); long iters = atol(argv[2]); int reps = atoi(argv[3]);
+  omp_set_num_threads(threads);
+  double best = 0; volatile float sink = 0;
+#ifdef __AVX512BF16__
+  const int native = 1; const double flops_per_step = 16.0 * 16 * 4;
+#else
+  const int native = 0; const double flops_per_step = (double)CHAINS * LANES * 2;
+#endif
+  for (int r = 0; r < reps; r++) {
+    double t0 = now();
+    #pragma omp parallel
+    {
+#ifdef __AVX512BF16__
+      __m512 c[16]; __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80), y = (__m512bh)_mm512_set1_epi32(0x33d633d6);
+      for (int q = 0; q < 16; q++) c[q] = _mm512_set1_ps((float)q);
+      for (long it = 0; it < iters; it++) {
+        #pragma GCC unroll 16
+        for (int q = 0; q < 16; q++) c[q] = _mm512_dpbf16_ps(c[q], x, y);
+      }
+      float s = 0; for (int q = 0; q < 16; q++) s += _mm512_reduce_add_ps(c[q]);
+      sink += s;
+#else
+      H hb[16] __attribute__((aligned(64)));
+      for (int q = 0; q < 16; q++) for (int l = 0; l < LANES; l++) hb[q][l] = (unsigned short)(0x3f7f - q);
+      V x = (V){0} + 1e-7f;
+      /*DECLS*/
+      for (long it = 0; it < iters; it++) {
+        __asm__ volatile("" : "+m"(hb));
+        /*STEPS*/
+      }
+      V s = (V){0}; /*SUM*/
+      sink += s[0];
+#endif
+    }
+    double dt = now() - t0;
+    double gflops = (double)threads * (double)iters * flops_per_step / dt / 1e9;
+    if (gflops > best) best = gflops;
+  }
+  printf("{\"gflops\":%.3f,\"native\":%s}\n", best, native ? "true" : "false");
   return 0;
 }
 `;

@@ -30,6 +30,7 @@ const hostSchema = z.strictObject({
   l1d: cacheSchema,
   l2: cacheSchema,
   l3: cacheSchema,
+  bf16Dot: z.boolean().optional(),
   source: z.string(),
 });
 const paramsSchema = z.strictObject({
@@ -69,7 +70,14 @@ export interface TunePayload {
 }
 
 const payloadSchema = z.strictObject({
-  shape: z.strictObject({ m: z.number().int().positive(), n: z.number().int().positive(), k: z.number().int().positive() }),
+  shape: z.strictObject({
+    m: z.number().int().positive(),
+    n: z.number().int().positive(),
+    k: z.number().int().positive(),
+    kernel: z.string().optional(),
+    shapeClass: z.string().optional(),
+    dtype: z.enum(["f32", "bf16"]).optional(),
+  }),
   host: hostSchema,
   threads: z.number().int().positive(),
   params: paramsSchema,

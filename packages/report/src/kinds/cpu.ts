@@ -17,7 +17,8 @@ const REFERENCES = ["baseline", "seed-rules", "openblas"] as const;
 /** A results file (`kpu cpu bench --out` / `--json`) as the page draws it: rows, and speed-up over a reference. */
 export function cpuView(text: string, where: string): CpuView {
   const doc = parseResultsText(text, where);
-  const kernelOf = (r: BenchResult) => r.kernel ?? `N${r.n}_K${r.k}`;
+  // bf16 measurements (results schemaVersion 5) are their own kernels, as in `kpu cpu report`'s pivot tables.
+  const kernelOf = (r: BenchResult) => `${r.kernel ?? `N${r.n}_K${r.k}`}${r.dtype === undefined ? "" : `.${r.dtype}`}`;
   const results = doc.results.map((r) => ({ ...r, kernel: kernelOf(r) }));
   const column = (r: { kernel: string; m: number }) => `${r.kernel} M=${r.m}`;
   const reference = REFERENCES.find((v) => results.some((r) => r.variant === v)) ?? null;

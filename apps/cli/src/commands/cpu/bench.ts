@@ -38,7 +38,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
   });
   bar.stop();
   const peak = flags.peak === true ? (await measurePeak(host, [threads]))[0] : undefined;
-  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, bandwidthGBps: peak.bandwidthGBps };
+  const full: ResultsDoc = peak === undefined ? doc : { ...doc, peakGflops: peak.gflops, kernelCeilingGflops: peak.kernelGflops, bandwidthGBps: peak.bandwidthGBps, bf16PeakGflops: peak.bf16.gflops, bf16Native: peak.bf16.native };
   const out = flags.out ?? DEFAULT_RESULTS;
   writeFileAtomic(out, toJsonText(full), "--out");
   if (flags.json === true) {
@@ -48,7 +48,7 @@ export async function cpuBenchCommand(flags: BenchFlags, io: CliIo): Promise<Res
   printPivot(full, io);
   printClasses(full, io);
   io.stdout(`${headline(full).join("\n")}\n`);
-  for (const f of full.failures) io.stdout(`failed ${f.variant} ${f.m}x${f.n}x${f.k}: ${f.reason}\n`);
+  for (const f of full.failures) io.stdout(`failed ${f.variant} ${f.m}x${f.n}x${f.k}${f.dtype === undefined ? "" : `.${f.dtype}`}: ${f.reason}\n`);
   io.stdout(`wrote ${out}\n`);
   return full;
 }

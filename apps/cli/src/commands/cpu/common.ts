@@ -1,4 +1,4 @@
-import { HOST_CONFIG_KEYS, SHAPE_SETS, detectHost, loadHostConfig, namedShapeSets, parseShapesText, validateShape, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
+import { DTYPES, HOST_CONFIG_KEYS, SHAPE_SETS, detectHost, loadHostConfig, namedShapeSets, parseShapesText, validateShape, withDtype, type Dtype, type HostModel, type MatmulShape } from "@kpu/cpu-matmul";
 import { KpuError } from "@kpu/ir";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
@@ -18,6 +18,8 @@ export interface HostFlags {
 
 export interface ShapeFlags {
   readonly shapes?: string;
+  /** `f32`, `bf16`, or both comma-separated (each shape once per dtype). */
+  readonly dtype?: string;
   readonly m?: number;
   readonly n?: number;
   readonly k?: number;
@@ -41,6 +43,23 @@ export function threadsOf(flags: HostFlags, host: HostModel, io?: CliIo): number
  * `--m --n --k`.
  */
 export function resolveShapes(flags: ShapeFlags): MatmulShape[] {
+  const dtypes = parseDtypes(flags.dtype);
+  const shapes = resolveF32Shapes(flags);
+  // A file's own dtype is kept unless --dtype is given.
+  return flags.dtype === undefined ? shapes : dtypes.flatMap((d) => withDtype(shapes, d));
+}
+
+/** `--dtype f32,bf16` as a list (default f32); anything else is KPU_BAD_FLAG. */
+export function parseDtypes(text: string | undefined, where = "--dtype"): Dtype[] {
+  const list = (text ?? "f32").split(",").map((x) => x.trim()).filter((x) => x !== "");
+  const bad = list.find((x) => !(DTYPES as readonly string[]).includes(x));
+  if (bad !== undefined || list.length === 0) {
+    throw new KpuError("KPU_BAD_FLAG", `"${bad ?? text ?? ""}" is not one of ${DTYPES.join(", ")}`, { where, hint: "Pass --dtype f32, --dtype bf16 or --dtype f32,bf16 (A and B in that type; C is float32)." });
+  }
+  return [...new Set(list as Dtype[])];
+}
+
+function resolveF32Shapes(flags: ShapeFlags): MatmulShape[] {
   const single = flags.m !== undefined || flags.n !== undefined || flags.k !== undefined;
   if (single && flags.shapes !== undefined) {
     throw new KpuError("KPU_USAGE", "both --shapes and --m/--n/--k were given", { where: "--shapes", hint: "Pass either --shapes or --m, --n and --k." });
@@ -67,8 +86,9 @@ export function addShapeFlags(command: Command): Command {
   return command
     .option(
       "--shapes <set|file>",
-      `${Object.keys(SHAPE_SETS).join(", ")} (24 BERT-base shapes, 40 LLM projections at prefill / decode / GEMV sizes, 12 odd and prime shapes; comma-separated to combine) or a JSON/YAML list of {m, n, k, kernel, shapeClass}`,
+      `${Object.keys(SHAPE_SETS).join(", ")} (24 BERT-base shapes, 40 LLM projections at prefill / decode / GEMV sizes, 12 odd and prime shapes, 11 held-out shapes of those classes; comma-separated to combine) or a JSON/YAML list of {m, n, k, kernel, shapeClass, dtype}`,
     )
+    .option("--dtype <list>", "element type of A and B: f32, bf16 (bfloat16; C and the accumulation stay float32), or f32,bf16 for both (default f32, or the shapes file's own)")
     .option("--m <n>", "rows of A and C (one shape)", dim("--m"))
     .option("--n <n>", "columns of B and C (one shape)", dim("--n"))
     .option("--k <n>", "reduction length (one shape)", dim("--k"));

@@ -32,10 +32,11 @@ export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakR
   io.stdout(`FMA peak, register-kernel ceiling and read bandwidth of each level on ${describeHost(host)}\n`);
   io.stdout(
     renderTable(
-      ["threads", "FMA peak GFLOP/s", "kernel ceiling GFLOP/s", "ceiling / peak", "L2 GB/s", "L3 GB/s", "DRAM GB/s"],
+      ["threads", "FMA peak GFLOP/s", "bf16 peak GFLOP/s", "kernel ceiling GFLOP/s", "ceiling / peak", "L2 GB/s", "L3 GB/s", "DRAM GB/s"],
       results.map((r) => [
         r.threads,
         r.gflops.toFixed(1),
+        `${r.bf16.gflops.toFixed(1)} (${r.bf16.native ? "native" : "fallback"})`,
         `${r.kernelGflops.toFixed(1)} (${r.tile})`,
         `${((100 * r.kernelGflops) / r.gflops).toFixed(1)}%`,
         r.bandwidthGBps.l2.toFixed(1),
@@ -49,6 +50,11 @@ export async function cpuPeakCommand(flags: PeakFlags, io: CliIo): Promise<PeakR
     return `${t} thread(s): ${mib(b.l2)} / ${mib(b.l3)} / ${mib(b.dram)} MiB per thread`;
   });
   io.stdout(`bandwidth buffers (L2 / L3 / DRAM): ${sizes.join("; ")}\n`);
+  io.stdout(
+    results.some((r) => r.bf16.native)
+      ? "bf16 peak: native vdpbf16ps (AVX512-BF16), two multiply-adds per float32 lane per instruction\n"
+      : "bf16 peak: fallback, no AVX512-BF16 here: float32 FMAs on bf16 widened by a 16-bit shift, one widened vector per FMA (the worst case; the register kernel widens NR/lanes vectors per MR x NR/lanes FMAs)\n",
+  );
   return results;
 }
 

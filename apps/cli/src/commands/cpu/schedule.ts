@@ -16,9 +16,10 @@ import { Option, type Command } from "commander";
 import type { CliIo } from "../../main.js";
 import { positiveInt } from "../../util/flags.js";
 import { renderTable, toJsonText } from "../../util/print.js";
-import { addHostFlags, loadHost, threadsOf, type HostFlags } from "./common.js";
+import { addHostFlags, loadHost, parseDtypes, threadsOf, type HostFlags } from "./common.js";
 
 export interface ScheduleFlags extends HostFlags {
+  readonly dtype?: string;
   readonly m: number;
   readonly n: number;
   readonly k: number;
@@ -30,7 +31,9 @@ export interface ScheduleFlags extends HostFlags {
 
 /** `kpu cpu schedule`: the rule engine's schedule for one shape, with --explain and --emit c|nest|trace. */
 export function cpuScheduleCommand(flags: ScheduleFlags, io: CliIo): void {
-  const shape = validateShape({ m: flags.m, n: flags.n, k: flags.k }, "--m/--n/--k");
+  const dtypes = parseDtypes(flags.dtype);
+  if (dtypes.length > 1) throw new KpuError("KPU_BAD_FLAG", `--dtype ${flags.dtype ?? ""} names ${dtypes.length} types; a schedule is for one`, { where: "--dtype", hint: "Pass --dtype f32 or --dtype bf16." });
+  const shape = validateShape({ m: flags.m, n: flags.n, k: flags.k, ...(dtypes[0] === "bf16" ? { dtype: "bf16" as const } : {}) }, "--m/--n/--k");
   const host = loadHost(flags);
   const threads = threadsOf(flags, host, io);
   const t0 = process.hrtime.bigint();
@@ -64,7 +67,7 @@ export function cpuScheduleCommand(flags: ScheduleFlags, io: CliIo): void {
     io.stdout(c);
     return;
   }
-  io.stdout(`${flags.rules}-rules schedule for ${shape.m}x${shape.n}x${shape.k} on ${describeHost(host)}, ${threads} threads (computed in ${micros.toFixed(0)} us)\n`);
+  io.stdout(`${flags.rules}-rules schedule for ${shape.m}x${shape.n}x${shape.k}${shape.dtype === "bf16" ? " (bf16 A and B)" : ""} on ${describeHost(host)}, ${threads} threads (computed in ${micros.toFixed(0)} us)\n`);
   if (flags.explain === true) {
     io.stdout(renderTable(["rule", "decides", "value", "because"], plan.decisions.map((d: RuleDecision) => [d.id, d.decides, d.value, d.because])));
   }
@@ -80,6 +83,7 @@ export function registerCpuSchedule(cpu: Command, io: CliIo): void {
       .requiredOption("--m <n>", "rows of A and C", positiveInt("--m", 1 << 16))
       .requiredOption("--n <n>", "columns of B and C", positiveInt("--n", 1 << 16))
       .requiredOption("--k <n>", "reduction length", positiveInt("--k", 1 << 16))
+      .option("--dtype <type>", "element type of A and B: f32 (default) or bf16 (bfloat16; C and the accumulation stay float32)")
       .addOption(new Option("--rules <set>", "rule set: the seed's R1-R11 or the host model's H1-H10").choices(["seed", "host"]).default("host"))
       .option("--explain", "print which rule chose what, and why")
       .addOption(new Option("--emit <what>", "print the C kernel, the loop nest, or the primitive trace (default)").choices(["c", "nest", "trace"]))
