@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { KpuError } from "./errors.js";
 import { mappingJsonSchema, type Mapping } from "./mapping.js";
-import { issuePath, issueRule } from "./zod-issues.js";
+import { parseJsonDocument } from "./json-document.js";
 
 /**
  * `kpu.dse`: the result of a design-space exploration (`kpu dse`), what `kpu report` draws. One point per hardware
@@ -112,24 +111,13 @@ export const dseResultSchema = z
 
 /** Reads a `kpu.dse` document (JSON text); errors name the file and the field. */
 export function parseDseResult(text: string, source = "<dse>"): DseResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new KpuError("KPU_BAD_SYNTAX", `is not valid JSON (${(cause as Error).message})`, { where: source, hint: "Check the file for a syntax error.", cause });
-  }
-  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === "number" && version !== DSE_SCHEMA_VERSION) {
-    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads version ${DSE_SCHEMA_VERSION}`, { where: source, hint: "Run the exploration again with this version of kpu." });
-  }
-  const parsed = dseResultSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issuePath(issue.path);
-    const rule = issue.code === "custom" ? issue.message : `${path === "" ? "the document" : path} ${issueRule(issue)}`;
-    throw new KpuError("KPU_SCHEMA", rule, { where: path === "" ? source : `${source}:${path}`, hint: "See the kpu.dse format in the @kpu/ir README." });
-  }
-  return parsed.data as DseResult;
+  return parseJsonDocument(text, source, {
+    kind: "kpu.dse",
+    version: DSE_SCHEMA_VERSION,
+    schema: dseResultSchema,
+    versionHint: "Run the exploration again with this version of kpu.",
+    formatHint: "See the kpu.dse format in the @kpu/ir README.",
+  }) as DseResult;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KpuError } from "./errors.js";
-import { issuePath, issueRule } from "./zod-issues.js";
+import { parseJsonDocument } from "./json-document.js";
 import { NEST_ORDERS, validateNest, type NestOrder, type TileNest } from "./nest.js";
 import type { TileShape } from "./tile.js";
 
@@ -153,29 +153,13 @@ export function validateMapping(mapping: Mapping, fit: MappingFit, where = "mapp
 
 /** Parses a `kpu.mapping` JSON document; errors name the field (`mapping.json:levels.l2.tile.m`). */
 export function parseMapping(text: string, source = "<mapping>"): Mapping {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new KpuError("KPU_BAD_SYNTAX", `is not valid JSON (${(cause as Error).message})`, { where: source, hint: "Check the file for a syntax error.", cause });
-  }
-  const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof version === "number" && version !== MAPPING_SCHEMA_VERSION) {
-    throw new KpuError("KPU_SCHEMA_VERSION", `has schemaVersion ${version}; this kpu reads kpu.mapping version ${MAPPING_SCHEMA_VERSION}`, {
-      where: source,
-      hint: "Write the mapping again with this version of kpu (kpu sim ... --emit-mapping).",
-    });
-  }
-  const parsed = mappingJsonSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issuePath(issue.path);
-    throw new KpuError("KPU_SCHEMA", `${path === "" ? "the document" : path} ${issueRule(issue)}`, {
-      where: `${source}:${path || "(root)"}`,
-      hint: "See the kpu.mapping format in the @kpu/ir README; `kpu sim ... --emit-mapping m.json` writes one to start from.",
-    });
-  }
-  return parsed.data as Mapping;
+  return parseJsonDocument(text, source, {
+    kind: "kpu.mapping",
+    version: MAPPING_SCHEMA_VERSION,
+    schema: mappingJsonSchema,
+    versionHint: "Write the mapping again with this version of kpu (kpu sim ... --emit-mapping).",
+    formatHint: "See the kpu.mapping format in the @kpu/ir README; `kpu sim ... --emit-mapping m.json` writes one to start from.",
+  }) as Mapping;
 }
 
 export function mappingToJson(mapping: Mapping): object {
