@@ -102,7 +102,7 @@ describe("quiet wrong answers", () => {
     const help = (await kpu("cpu", "schedule", "--help")).stdout.replace(/\s+/g, " ");
     for (const key of HOST_CONFIG_KEYS) expect(help).toContain(key);
     expect(help).not.toContain("caches");
-    const config = { name: "x", isa: "avx2", vectorBits: 256, vectorRegisters: 16, fmaUnits: 2, fmaLatencyCycles: 4, cores: 4, prefetchStreams: 16, l1d: { bytes: 32768, ways: 8, lineBytes: 64 }, l2: { bytes: 1048576, ways: 16, lineBytes: 64 }, l3: { bytes: 8388608, ways: 16, lineBytes: 64 } };
+    const config = { name: "x", isa: "avx2", bf16Dot: false, vectorBits: 256, vectorRegisters: 16, fmaUnits: 2, fmaLatencyCycles: 4, cores: 4, prefetchStreams: 16, l1d: { bytes: 32768, ways: 8, lineBytes: 64 }, l2: { bytes: 1048576, ways: 16, lineBytes: 64 }, l3: { bytes: 8388608, ways: 16, lineBytes: 64 } };
     expect(Object.keys(config).sort()).toEqual([...HOST_CONFIG_KEYS].sort());
     const r = await kpu("cpu", "schedule", "--m", "64", "--n", "64", "--k", "64", "--host-config", file("host-all.json", JSON.stringify(config)));
     expect(r.stderr).toBe("");
