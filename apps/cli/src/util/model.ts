@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { KpuError, type Graph } from "@kpu/ir";
 import { EXAMPLE_NAMES, MODEL_EXAMPLES, PHASES, buildExample, networkFromText, type NetworkOptions, type Phase } from "@kpu/models";
 import { importOnnx } from "@kpu/onnx";
@@ -32,14 +32,15 @@ export function loadNetwork(source: NetworkSource): Graph {
   return networkFromText(readTextFile(file), file, options);
 }
 
-/** The flags of loadNetwork, for commands that take real networks (`kpu analyze`). */
+/** The flags of loadNetwork, for commands that take real networks (`kpu analyze`): the one definition of them. */
 export function addNetworkFlags(command: Command): Command {
   return command
-    .addOption(new Option("--example <name>", "built-in network").choices(EXAMPLE_NAMES))
-    .option("--batch <n>", "sequences or images per inference (default 1)", positiveInt("--batch", 1 << 24))
-    .option("--seq <n>", "tokens per sequence for transformers (default 128)", positiveInt("--seq", 1 << 24))
-    .addOption(new Option("--phase <phase>", "decoders: the prompt at once, or one token against a KV cache").argParser(oneOf("--phase", PHASES)))
-    .option("--context <n>", "tokens already in the KV cache (with --phase decode)", positiveInt("--context", 1 << 24));
+    .option("--example <name>", `a built-in network instead of a model file (${EXAMPLE_NAMES.join(", ")})`)
+    .option("--seq <S>", "tokens per sequence for transformers (default 128)", positiveInt("--seq"))
+    .option("--batch <B>", "sequences or images per inference (default 1)", positiveInt("--batch"))
+    .option("--phase <phase>", "decoders: prefill (the prompt at once) or decode (one token against a KV cache)", oneOf("--phase", PHASES))
+    .option("--context <C>", "decode: tokens in the KV cache", positiveInt("--context"))
+    .option("--allow-unsupported", "ONNX: keep going past unsupported nodes, reporting them as unmodelled");
 }
 
 /** Flags given that the chosen network does not use, as warnings (`--seq` for resnet50, `--context` in prefill). */

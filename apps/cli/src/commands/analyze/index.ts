@@ -6,8 +6,8 @@ import { OBJECTIVES, exactMappingRule, type NetworkMapResult, type Objective } f
 import type { CliIo } from "../../main.js";
 import { ensureOutputDir, writeFileAtomic } from "../../util/files.js";
 import { oneOf, positiveInt } from "../../util/flags.js";
-import { DEFAULT_SEQ, MODEL_EXAMPLES, PHASES, type Phase } from "@kpu/models";
-import { EXAMPLE_NAMES, loadNetwork, networkFlagWarnings } from "../../util/model.js";
+import { DEFAULT_SEQ, MODEL_EXAMPLES, type Phase } from "@kpu/models";
+import { addNetworkFlags, loadNetwork, networkFlagWarnings } from "../../util/model.js";
 import { toJsonText, warn } from "../../util/print.js";
 import { loadHardware } from "../hw/index.js";
 import { mapGraph } from "../map/network.js";
@@ -113,15 +113,11 @@ export async function analyzeCommand(model: string | undefined, flags: AnalyzeFl
 }
 
 export function registerAnalyze(program: Command, io: CliIo): void {
-  program
-    .command("analyze [model]")
-    .description("per-layer account of a network on a KPU: op, shapes, MACs, mapping, cycles, utilisation, bytes per level, energy, bound; totals")
-    .option("--example <name>", `a built-in network instead of a model file (${EXAMPLE_NAMES.join(", ")})`)
-    .option("--seq <S>", "tokens per sequence for transformers (default 128)", positiveInt("--seq"))
-    .option("--batch <B>", "sequences or images per inference (default 1)", positiveInt("--batch"))
-    .option("--phase <phase>", "decoders: prefill (the prompt at once) or decode (one token against a KV cache)", oneOf("--phase", PHASES))
-    .option("--context <C>", "decode: tokens in the KV cache", positiveInt("--context"))
-    .option("--allow-unsupported", "ONNX: keep going past unsupported nodes, reporting them as unmodelled")
+  addNetworkFlags(
+    program
+      .command("analyze [model]")
+      .description("per-layer account of a network on a KPU: op, shapes, MACs, mapping, cycles, utilisation, bytes per level, energy, bound; totals"),
+  )
     .option("--hw <preset|file>", "hardware preset (minimal, edge-ai, datacenter) or JSON/YAML file", "edge-ai")
     .option("--mapper <rule|exact>", "how GEMM layers are mapped: rule (kpu's auto strategy and tile rule) or exact (the mapper's search, as kpu map)", oneOf("--mapper", MAPPERS), "rule")
     .addOption(new Option("--objective <o>", "--mapper exact: what each layer's mapping minimises: latency, energy, edp, dram (default latency)").choices(OBJECTIVES))
