@@ -227,6 +227,14 @@ describe("vector ops (properties)", () => {
     );
   });
 
+  it("a layer norm over rows of two close values passes: its budget includes the rows' conditioning", () => {
+    // the counterexample fast-check found: fp32 loses about u max|x| to the mean, scaled by 1 / the row's deviation
+    const b = new GraphBuilder("norm");
+    b.output(b.layerNorm(b.input("x", [2, 6, 6, 2]), undefined, undefined, { axis: 3, epsilon: 1e-6 }));
+    const r = verifyGraph(b.build());
+    expect(r.ok, JSON.stringify(r.ops)).toBe(true);
+  });
+
   it("layer and RMS norms over any trailing dimensions, with and without scale and bias", () => {
     fc.assert(
       fc.property(
