@@ -197,8 +197,11 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
   }
   const c = parsed.data;
   const isaDefaults = c.isa !== undefined && c.isa !== base.isa ? DEFAULTS_BY_ISA[c.isa] : {};
+  // A config that moves the ISA off AVX-512 without naming bf16Dot drops the detected dot product with it.
+  const { bf16Dot: detectedDot, ...detected } = base;
+  const bf16Dot = c.bf16Dot ?? ((c.isa ?? base.isa) === "avx512" ? detectedDot : undefined);
   const host: HostModel = {
-    ...base,
+    ...detected,
     ...isaDefaults,
     ...(c.name !== undefined ? { name: c.name } : {}),
     ...(c.isa !== undefined ? { isa: c.isa } : {}),
@@ -211,9 +214,10 @@ export function applyHostConfig(base: HostModel, config: unknown, where = "host 
     l1d: mergeCache(base.l1d, c.l1d),
     l2: mergeCache(base.l2, c.l2),
     l3: mergeCache(base.l3, c.l3),
-    ...(c.bf16Dot !== undefined ? { bf16Dot: c.bf16Dot } : {}),
+    ...(bf16Dot !== undefined ? { bf16Dot } : {}),
     source: where,
   };
+
   checkHost(host, where);
   return host;
 }

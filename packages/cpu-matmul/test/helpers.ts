@@ -1,11 +1,13 @@
 import { applyHostConfig, detectHost, type HostModel } from "../src/index.js";
 
-/** A fixed AVX-512 host (the issue's machine class), so rule outputs do not depend on where tests run. */
+/** A fixed AVX-512 host without AVX512-BF16 (the issue's machine class), so rule outputs do not depend on where tests
+ * run; tests that want the dot product set `bf16Dot: true` themselves. */
 export const TEST_HOST: HostModel = applyHostConfig(
   detectHost(),
   {
     name: "test avx512 host",
     isa: "avx512",
+    bf16Dot: false,
     vectorBits: 512,
     vectorRegisters: 32,
     fmaUnits: 2,
