@@ -29,56 +29,81 @@ function runRects(p0: number, p1: number, width: number): Rect[] {
 }
 
 /**
- * Counts distinct input elements read by windows, reusing its marks between calls (no allocation per count).
+ * Counts distinct input elements read by windows, reusing its marks between calls.
  * `count(pixels, taps)`: output pixels [p0, p1) of one image (row-major over OH x OW) under kernel taps [t0, t1)
  * (row-major over KH x KW) of one channel touch which (h, w) of the H x W input, padding excluded.
  */
 class WindowCounter {
-  private readonly plane: Uint32Array;
+  private readonly rowMask: Uint16Array;
   private readonly line: Uint32Array;
+  /** Rows of the input per mask of the products holding them (at most 9 products: masks below 512). */
+  private readonly rowsPerMask = new Uint32Array(512);
+  private readonly words: number;
+  private readonly union: Uint32Array;
   private epoch = 0;
-  private readonly cache = new Map<string, number>();
+  private readonly cache = new Map<number, number>();
+  /** Per column range of pixels and of taps: the input columns they touch, as a bit set. */
+  private readonly colSets = new Map<number, Uint32Array>();
 
   constructor(private readonly g: ConvGemm) {
-    this.plane = new Uint32Array(g.height * g.width);
-    this.line = new Uint32Array(Math.max(g.height, g.width));
+    this.rowMask = new Uint16Array(g.height);
+    this.line = new Uint32Array(g.height);
+    this.words = Math.ceil(g.width / 32);
+    this.union = new Uint32Array(this.words);
   }
 
   count(p0: number, p1: number, t0: number, t1: number): number {
-    const key = `${p0},${p1},${t0},${t1}`;
+    // p0, p1 <= OH x OW and t0, t1 <= KH x KW: a number below 2^53 for any conv kpu lowers
+    const g = this.g;
+    const taps = g.kernelH * g.kernelW + 1;
+    const key = ((p0 * (g.outH * g.outW + 1) + p1) * taps + t0) * taps + t1;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const g = this.g;
-    const stamp = ++this.epoch;
-    let distinct = 0;
-    // The union over pixel rectangles x tap rectangles of product sets rows x cols of the input.
+    // The union over pixel rectangles x tap rectangles of product sets rows x cols of the input: an input row holds
+    // the union of the cols of the products whose rows hold it, so rows are grouped by that set of products (mask).
+    const cols: Uint32Array[] = [];
+    const touched: number[] = [];
     for (const px of runRects(p0, p1, g.outW)) {
       for (const tp of runRects(t0, t1, g.kernelW)) {
-        const rows = this.axis(px.r0, px.r1, tp.r0, tp.r1, g.stride[0], g.padding[0], g.dilation[0], g.height);
-        const cols = this.axis(px.c0, px.c1, tp.c0, tp.c1, g.stride[1], g.padding[1], g.dilation[1], g.width);
-        for (const h of rows) {
-          for (const w of cols) {
-            const at = h * g.width + w;
-            if (this.plane[at] !== stamp) {
-              this.plane[at] = stamp;
-              distinct++;
-            }
-          }
+        const rs = this.rows(px.r0, px.r1, tp.r0, tp.r1);
+        if (rs.length === 0) continue;
+        const bit = 1 << cols.length;
+        cols.push(this.cols(px.c0, px.c1, tp.c0, tp.c1));
+        for (const h of rs) {
+          if (this.rowMask[h] === 0) touched.push(h);
+          this.rowMask[h]! |= bit;
         }
       }
+    }
+    const masks: number[] = [];
+    for (const h of touched) {
+      const mask = this.rowMask[h]!;
+      this.rowMask[h] = 0;
+      if (this.rowsPerMask[mask] === 0) masks.push(mask);
+      this.rowsPerMask[mask]!++;
+    }
+    let distinct = 0;
+    for (const mask of masks) {
+      this.union.fill(0);
+      for (let i = 0; i < cols.length; i++) if ((mask >> i) & 1) for (let j = 0; j < this.words; j++) this.union[j]! |= cols[i]![j]!;
+      let width = 0;
+      for (let j = 0; j < this.words; j++) width += popcount(this.union[j]!);
+      distinct += this.rowsPerMask[mask]! * width;
+      this.rowsPerMask[mask] = 0;
     }
     this.cache.set(key, distinct);
     return distinct;
   }
 
-  /** Distinct in-bounds input coordinates o * stride - pad + t * dilation along one axis. */
-  private axis(o0: number, o1: number, t0: number, t1: number, stride: number, pad: number, dilation: number, size: number): number[] {
+  /** Distinct in-bounds input rows oh * stride - pad + kh * dilation of output rows [o0, o1) and kernel rows [t0, t1). */
+  private rows(o0: number, o1: number, t0: number, t1: number): number[] {
+    const g = this.g;
     const mark = ++this.epoch;
     const out: number[] = [];
     for (let o = o0; o < o1; o++) {
       for (let t = t0; t < t1; t++) {
-        const x = o * stride - pad + t * dilation;
-        if (x >= 0 && x < size && this.line[x] !== mark) {
+        const x = o * g.stride[0] - g.padding[0] + t * g.dilation[0];
+        if (x >= 0 && x < g.height && this.line[x] !== mark) {
           this.line[x] = mark;
           out.push(x);
         }
@@ -86,6 +111,31 @@ class WindowCounter {
     }
     return out;
   }
+
+  /** The in-bounds input columns ow * stride - pad + kw * dilation of output columns [o0, o1) and kernel columns [t0, t1), as bits. */
+  private cols(o0: number, o1: number, t0: number, t1: number): Uint32Array {
+    const g = this.g;
+    const key = ((o0 * (g.outW + 1) + o1) * (g.kernelW + 1) + t0) * (g.kernelW + 1) + t1;
+    let set = this.colSets.get(key);
+    if (set === undefined) {
+      set = new Uint32Array(this.words);
+      for (let o = o0; o < o1; o++) {
+        for (let t = t0; t < t1; t++) {
+          const x = o * g.stride[1] - g.padding[1] + t * g.dilation[1];
+          if (x >= 0 && x < g.width) set[x >>> 5]! |= 1 << (x & 31);
+        }
+      }
+      this.colSets.set(key, set);
+    }
+    return set;
+  }
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /**
