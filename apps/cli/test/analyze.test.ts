@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GraphBuilder, graphToJson, type Graph } from "@kpu/ir";
 import { analysisLayers, hardwarePreset } from "@kpu/kpu-model";
+import { costPoint, type NetworkMapResult } from "@kpu/mapper";
 import { analyzeCommand } from "../src/commands/analyze/index.js";
 import { kpu } from "./helpers.js";
 
@@ -98,23 +99,49 @@ describe("kpu analyze", () => {
     expect([...extra.values()].some((x) => x > 0)).toBe(true);
   });
 
-  it("--mapper exact on a conv: the mapper's GEMM bytes with A's part scaled by the tile's halo factor", async () => {
-    const b = new GraphBuilder("conv");
+  it("--mapper exact on convs: every boundary's bytes are the mapper's (A scaled by the tile's halo) plus the epilogue's", async () => {
+    // two convs of one GEMM shape (144 x 16 x 72) but different geometry (dilation 2 reads a wider halo), and the
+    // residual add fused into the second as an extra tensor
+    const b = new GraphBuilder("convs");
     const x = b.input("x", [1, 8, 12, 12]);
-    b.output(b.conv2d(x, b.weight("w", [16, 8, 3, 3]), { padding: [1, 1, 1, 1] }));
-    const file = join(dir, "conv.json");
-    writeFileSync(file, JSON.stringify(graphToJson(b.build())));
-    const r = await kpu("analyze", file, "--hw", "minimal", "--mapper", "exact", "--threads", "1", "--json");
-    expect(r.code).toBe(0);
-    const layer = (JSON.parse(r.stdout) as { layers: { unit: string; mapping: { source: string }; bytes: { dram: number }; gemm: { m: number; n: number; k: number; haloFactor: number } }[] }).layers.find((l) => l.unit === "fabric")!;
-    expect(layer.mapping.source).toBe("exact");
-    expect([layer.gemm.m, layer.gemm.n, layer.gemm.k]).toEqual([144, 16, 72]);
-    const m = await kpu("map", "--m", "144", "--n", "16", "--k", "72", "--hw", "minimal", "--threads", "1", "--json");
-    const dram = (JSON.parse(m.stdout) as { best: { dramBytes: number } }).best.dramBytes;
-    expect(layer.gemm.haloFactor).toBeLessThan(1);
-    // A's share of the bytes shrinks by the halo factor; B and C are as the mapper counts them
-    expect(layer.bytes.dram).toBeLessThan(dram);
-    expect(layer.bytes.dram).toBeGreaterThanOrEqual(dram * layer.gemm.haloFactor);
+    const near = b.conv2d(x, b.weight("w1", [16, 8, 3, 3]), { padding: [1, 1, 1, 1], id: "near" });
+    const far = b.conv2d(x, b.weight("w2", [16, 8, 3, 3]), { padding: [2, 2, 2, 2], dilation: [2, 2], id: "far" });
+    b.output(b.add(far, near));
+    const graph = b.build();
+    const file = join(dir, "convs.json");
+    writeFileSync(file, JSON.stringify(graphToJson(graph)));
+    const hw = hardwarePreset("minimal");
+    for (const objective of ["dram", "latency"]) {
+      const r = await kpu("analyze", file, "--hw", "minimal", "--mapper", "exact", "--objective", objective, "--threads", "1", "--json");
+      expect(r.code).toBe(0);
+      type Bytes = { dram: number; l3: number; l2: number };
+      const a = JSON.parse(r.stdout) as { layers: { id: string; unit: string; mapping: { source: string }; bytes: Bytes; gemm: { m: number; n: number; k: number; haloFactor: number } }[] };
+      const m = await kpu("map", file, "--hw", "minimal", "--objective", objective, "--threads", "1", "--json");
+      const mapped = JSON.parse(m.stdout) as NetworkMapResult;
+      expect(mapped.totals.distinctShapes).toBe(2);
+      const fabric = new Map(analysisLayers(graph).flatMap((l) => (l.unit === "fabric" ? [[l.id, l] as const] : [])));
+      const layers = a.layers.filter((l) => l.unit === "fabric");
+      expect(layers.map((l) => l.id).sort()).toEqual(["far", "near"]);
+      for (const l of layers) {
+        const mine = mapped.layers.find((x) => x.id === l.id)!;
+        const layer = fabric.get(l.id)!;
+        const extra = layer.epilogueElements * hw.derived.elementBytes;
+        expect(l.mapping.source).toBe("exact");
+        expect([l.gemm.m, l.gemm.n, l.gemm.k]).toEqual([144, 16, 72]);
+        expect(l.gemm.haloFactor).toBeLessThan(1);
+        // the mapper's DRAM bytes, and its cost model's L3 and L2 bytes for the chosen point, are what analyze times
+        const mp = mine.best.mapping;
+        const lv = mp.levels;
+        const cost = costPoint(hw, { ...layer.gemm, conv: layer.conv! }, { grid: mp.grid, tile: lv.l1.tile, order: lv.l1.order, dataflow: mp.fabric.dataflow, buffers: [lv.l1.buffers, lv.l2.buffers, lv.l3.buffers] });
+        expect(cost.haloFactor).toBe(l.gemm.haloFactor);
+        expect(cost.dramBytes).toBe(mine.best.dramBytes);
+        const close = (got: number, want: number) => expect(Math.abs(got - want) / want).toBeLessThan(1e-12);
+        close(l.bytes.dram, mine.best.dramBytes + extra);
+        close(l.bytes.l3, cost.levelBytes.l3 + extra);
+        close(l.bytes.l2, cost.levelBytes.l2 + extra);
+      }
+      expect([...fabric.values()].some((l) => l.epilogueElements > 0)).toBe(true);
+    }
   });
 
   it("warns of flags that do nothing, refuses decode without a context", async () => {

@@ -101,7 +101,7 @@ describe("kpu map", () => {
     await mapNetworkCommand(undefined, { example: "mlp", hw: "minimal", objective: "latency", threads: 1 }, { stdout: (t) => (out += t), stderr: () => undefined }, 80);
     expect(Math.max(...out.split("\n").filter((l) => l.startsWith("│") || l.startsWith("┌")).map((l) => l.length))).toBeLessThanOrEqual(80);
     expect(out).toMatch(/mm1/);
-    expect(out).toMatch(/mlp on minimal: 3 fabric layers, 3 distinct GEMM shapes, objective latency/);
+    expect(out).toMatch(/mlp on minimal: 3 fabric layers, 3 distinct GEMM searches \(shape and conv geometry\), objective latency/);
     const both = await kpu("map", "--example", "mlp", "--m", "8");
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/KPU_USAGE at --m/);

@@ -54,7 +54,7 @@ function infeasible(task: PointTask, e: unknown): DsePoint {
 /** The fabric layers as the mapper sees them, in network order. */
 function fabricGemms(graph: Graph): NetworkGemm[] {
   const out: NetworkGemm[] = [];
-  for (const l of analysisLayers(graph)) if (l.unit === "fabric") out.push({ id: l.id, op: l.op, m: l.gemm.m, n: l.gemm.n, k: l.gemm.k, batch: l.gemm.batch });
+  for (const l of analysisLayers(graph)) if (l.unit === "fabric") out.push({ id: l.id, op: l.op, m: l.gemm.m, n: l.gemm.n, k: l.gemm.k, batch: l.gemm.batch, ...(l.conv === undefined ? {} : { conv: l.conv }) });
   return out;
 }
 

@@ -1,7 +1,9 @@
 import { DATAFLOWS, fabricTiming, type Dataflow, type Hardware } from "@kpu/kpu-model";
 import { gridBlocks } from "@kpu/scheduler";
 import type { NestOrder, TileShape } from "@kpu/ir";
+import type { ConvGemm } from "@kpu/passes";
 import { engineBlockTraffic } from "./engine-traffic.js";
+import { haloFactor } from "./halo.js";
 import { blockTraffic, type BlockTraffic } from "./traffic.js";
 
 /**
@@ -16,6 +18,11 @@ export interface GemmShape {
   readonly k: number;
   /** Independent GEMMs of this shape run one after another with the same mapping (default 1). */
   readonly batch?: number;
+  /**
+   * An implicit-GEMM conv's geometry (m, n, k must be its own): A's bytes and busy time are then scaled by the tile's
+   * halo factor at every boundary, as `kpu analyze` times the conv.
+   */
+  readonly conv?: ConvGemm;
 }
 
 export interface Cost {
@@ -26,6 +33,8 @@ export interface Cost {
   readonly levelBytes: { readonly dram: number; readonly l3: number; readonly l2: number; readonly l1: number };
   /** Whether the traffic came from the closed form (true) or the hierarchy engine (false). */
   readonly analyticTraffic: boolean;
+  /** The factor on A's bytes and busy time: the conv's halo factor of the point's tile (1 for a matmul). */
+  readonly haloFactor: number;
 }
 
 /** Per-compute-tile constants of the hardware the model needs, in timebase ticks. */
@@ -45,6 +54,8 @@ export interface Machine {
   readonly latency: readonly [number, number, number];
   /** The grid's blocks per (shape, grid): every tile of a grid shares them. */
   readonly blockCache: Map<string, readonly { readonly m: number; readonly n: number; readonly count: number }[]>;
+  /** Per conv geometry and (tile.m, tile.k): the halo factor (`haloFactor`). */
+  readonly haloCache: Map<ConvGemm, Map<number, number>>;
 }
 
 export function machineOf(hw: Hardware): Machine {
@@ -62,6 +73,7 @@ export function machineOf(hw: Hardware): Machine {
     levelTicks: [d.levels.l2.ticksPerCycle, d.levels.l3.ticksPerCycle, d.levels.dram.ticksPerCycle],
     latency: [latencyOf(hw, "l2"), latencyOf(hw, "l3"), latencyOf(hw, "dram")],
     blockCache: new Map(),
+    haloCache: new Map(),
   };
 }
 
@@ -174,6 +186,8 @@ export interface TileNode {
   readonly steps: number;
   readonly tileCounts: readonly [number, number, number];
   readonly chainLatencyTicks: readonly [number, number, number];
+  /** A's bytes and busy time are scaled by this at every boundary: the conv's halo factor of the tile (matmul: 1). */
+  readonly haloFactor: number;
 }
 
 export function tileNode(m: Machine, shape: GemmShape, grid: { readonly rows: number; readonly cols: number }, tile: TileShape): TileNode {
@@ -227,6 +241,7 @@ export function tileNode(m: Machine, shape: GemmShape, grid: { readonly rows: nu
     steps: mt * nt * kt,
     tileCounts: [mt * kt, kt * nt, mt * nt],
     chainLatencyTicks,
+    haloFactor: haloFactor(m.haloCache, shape.conv, tile.m, tile.k),
   };
 }
 
@@ -235,7 +250,7 @@ export interface OrderTraffic {
   readonly perShare: readonly BlockTraffic[];
   /** True: the closed form was exact for every share. */
   readonly analytic: boolean;
-  /** Whole chip, as `kpu sim` counts: DRAM (A over grid columns, B over grid rows with multicast), L3, L2. */
+  /** Whole chip, as `kpu sim` counts: DRAM (A over grid columns, B over grid rows with multicast), L3, L2; A's bytes times the halo factor. */
   readonly dramBytes: number;
   readonly l3Bytes: number;
   readonly l2Bytes: number;
@@ -260,12 +275,13 @@ export function orderTraffic(m: Machine, node: TileNode, order: NestOrder, engin
   let dram = 0;
   let l3 = 0;
   let l2 = 0;
+  const f = node.haloFactor;
   for (let i = 0; i < node.shares.length; i++) {
     const s = node.shares[i]!;
     const [l1f, l2f, l3f] = perShare[i]!.levels;
-    dram += s.count * (l3f.fill[0] / node.grid.cols + l3f.fill[1] / node.grid.rows + l3f.fill[2] + l3f.writeBack);
-    l3 += s.count * (l2f.fill[0] + l2f.fill[1] + l2f.fill[2] + l2f.writeBack);
-    l2 += s.count * (l1f.fill[0] + l1f.fill[1] + l1f.fill[2] + l1f.writeBack);
+    dram += s.count * ((l3f.fill[0] * f) / node.grid.cols + l3f.fill[1] / node.grid.rows + l3f.fill[2] + l3f.writeBack);
+    l3 += s.count * (l2f.fill[0] * f + l2f.fill[1] + l2f.fill[2] + l2f.writeBack);
+    l2 += s.count * (l1f.fill[0] * f + l1f.fill[1] + l1f.fill[2] + l1f.writeBack);
   }
   return { perShare, analytic, dramBytes: dram, l3Bytes: l3, l2Bytes: l2 };
 }
@@ -278,7 +294,8 @@ export function cRoundTripTicks(node: TileNode, traffic: BlockTraffic): number {
 
 /**
  * Busy ticks of the streamer, block mover and DMA engine on the largest block (index 0, 1, 2), then per boundary the
- * latency-bound time: steps that fetch across it (at most one latency chain each, `buffers` of them in flight).
+ * latency-bound time: steps that fetch across it (at most one latency chain each, `buffers` of them in flight). A's
+ * busy time is scaled by the halo factor (a conv's A tile moves its distinct input, not rows x columns).
  */
 export function moverTicks(node: TileNode, traffic: BlockTraffic): [number, number, number, number, number, number] {
   const out: [number, number, number, number, number, number] = [0, 0, 0, 0, 0, 0];
@@ -286,7 +303,7 @@ export function moverTicks(node: TileNode, traffic: BlockTraffic): [number, numb
   for (let b = 0; b < 3; b++) {
     const mu = traffic.multiplicity[b]!;
     const tt = node.tileTicks[b]!;
-    out[b] = mu[0] * tt[0] + mu[1] * tt[1] + (mu[2] + mu[3]) * tt[2];
+    out[b] = mu[0] * tt[0] * node.haloFactor + mu[1] * tt[1] + (mu[2] + mu[3]) * tt[2];
     const fetches = Math.min(node.steps, mu[0] * ta + mu[1] * tb + mu[2] * tc);
     out[3 + b] = fetches * node.chainLatencyTicks[b]! + out[b]!;
   }

@@ -3,7 +3,9 @@ import { performance } from "node:perf_hooks";
 import { KpuError, NEST_ORDERS, type Mapping } from "@kpu/ir";
 import { DATAFLOWS, type Hardware } from "@kpu/kpu-model";
 import { createWorkerPool, ioLowerBoundWords } from "@kpu/scheduler";
+import type { ConvGemm } from "@kpu/passes";
 import type { GemmShape } from "./cost.js";
+import { convCompulsoryWords } from "./halo.js";
 import { OBJECTIVES, compareLeaves, searchSlices, spaceSlices, type Leaf, type Objective, type SliceResult } from "./search.js";
 import { buffersOf, pointMapping } from "./space.js";
 
@@ -26,13 +28,14 @@ export interface MappedPoint {
 }
 
 export interface MapResult {
-  readonly shape: { readonly m: number; readonly n: number; readonly k: number; readonly batch: number };
+  /** The GEMM searched; `conv` when it is an implicit-GEMM conv (its A bytes carry the halo factor). */
+  readonly shape: { readonly m: number; readonly n: number; readonly k: number; readonly batch: number; readonly conv?: ConvGemm };
   readonly hardware: string;
   readonly objective: Objective;
   readonly best: MappedPoint;
   /** The second point in the tie order (null when the space has one point). */
   readonly runnerUp: MappedPoint | null;
-  /** The matmul I/O lower bound for the chip's on-chip capacity (ioLowerBoundWords), in bytes. */
+  /** The matmul I/O lower bound for the chip's on-chip capacity (ioLowerBoundWords), in bytes; a conv's: `convCompulsoryWords`. */
   readonly lowerBoundDramBytes: number;
   /** MACs over the chip's peak MACs per cycle. */
   readonly computeBoundCycles: number;
@@ -46,14 +49,21 @@ export interface MapResult {
   readonly seconds: number;
 }
 
-function checkShape(shape: GemmShape): Required<GemmShape> {
+function checkShape(shape: GemmShape): MapResult["shape"] {
   const batch = shape.batch ?? 1;
   for (const [key, v] of [["m", shape.m], ["n", shape.n], ["k", shape.k], ["batch", batch]] as const) {
     if (!Number.isSafeInteger(v) || v <= 0 || v > 1 << 24) {
       throw new KpuError("KPU_BAD_DIM", `${key} = ${String(v)} must be a positive integer up to ${1 << 24}`, { where: `--${key}`, hint: "Give GEMM dimensions as whole numbers, e.g. --m 1024." });
     }
   }
-  return { m: shape.m, n: shape.n, k: shape.k, batch };
+  const conv = shape.conv;
+  if (conv === undefined) return { m: shape.m, n: shape.n, k: shape.k, batch };
+  for (const key of ["m", "n", "k"] as const) {
+    if (conv[key] !== shape[key]) {
+      throw new KpuError("KPU_BAD_DIM", `${key} = ${shape[key]} is not the conv geometry's ${key} = ${conv[key]}`, { where: `conv.${key}`, hint: "Give a conv's implicit GEMM as its geometry's m, n, k (FabricLayer.gemm and FabricLayer.conv)." });
+    }
+  }
+  return { m: shape.m, n: shape.n, k: shape.k, batch, conv };
 }
 
 export function checkOptions(options: MapOptions): { objective: Objective; threads: number } {
@@ -141,7 +151,8 @@ export async function mapWith(runner: SliceRunner, shape: GemmShape, hw: Hardwar
   const eb = hw.derived.elementBytes;
   const d = hw.derived.levels;
   const onChipWords = Math.floor(((d.l1.perTileCapacityBytes + d.l2.perTileCapacityBytes + d.l3.perTileCapacityBytes) * hw.computeTiles) / eb);
-  const lowerBoundDramBytes = ioLowerBoundWords(s.m, s.n, s.k, onChipWords) * eb * s.batch;
+  const words = s.conv === undefined ? ioLowerBoundWords(s.m, s.n, s.k, onChipWords) : convCompulsoryWords(s.conv);
+  const lowerBoundDramBytes = words * eb * s.batch;
   const computeBoundCycles = Math.ceil((s.m * s.n * s.k) / hw.derived.peakMacsPerCycle) * s.batch;
   const best = pointOf(hw, first, s.batch, objective);
   const second = leaves[1];

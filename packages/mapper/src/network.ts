@@ -1,10 +1,14 @@
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Hardware, MappingRule } from "@kpu/kpu-model";
+import type { ConvGemm } from "@kpu/passes";
 import { checkOptions, mapWith, sliceRunner, type MapOptions, type MapResult, type MappedPoint } from "./mapper.js";
 import type { Objective } from "./search.js";
 
-/** One fabric layer of a network as the mapper sees it: `batch` GEMMs of m x n x k (a conv as its implicit GEMM). */
+/**
+ * One fabric layer of a network as the mapper sees it: `batch` GEMMs of m x n x k; a conv as its implicit GEMM with
+ * its geometry (`FabricLayer.conv`), whose A bytes the halo factor scales.
+ */
 export interface NetworkGemm {
   readonly id: string;
   readonly op: string;
@@ -12,13 +16,14 @@ export interface NetworkGemm {
   readonly n: number;
   readonly k: number;
   readonly batch: number;
+  readonly conv?: ConvGemm;
 }
 
 /** A layer's answer: its shape's search, scaled by the layer's batch. */
 export interface LayerMapResult extends MapResult {
   readonly id: string;
   readonly op: string;
-  /** The first layer with the same m x n x k, whose search this layer shares (its counts are not added again). */
+  /** The first layer with the same m x n x k and conv geometry, whose search this layer shares (its counts are not added again). */
   readonly sameAs: string | null;
 }
 
@@ -27,7 +32,7 @@ export interface NetworkMapResult {
   readonly objective: Objective;
   readonly threads: number;
   readonly layers: readonly LayerMapResult[];
-  /** Sums over the layers (they run one after another); the counts over distinct shapes. */
+  /** Sums over the layers (they run one after another); the counts over distinct searches (shape and conv geometry). */
   readonly totals: {
     readonly cycles: number;
     readonly energyPj: number;
@@ -47,7 +52,13 @@ export interface NetworkMapOptions extends MapOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-const shapeKey = (g: { readonly m: number; readonly n: number; readonly k: number }): string => `${g.m}x${g.n}x${g.k}`;
+/** A search's identity: m x n x k and, for a conv, every field of its geometry (two geometries of one shape differ in halo). */
+function searchKey(g: { readonly m: number; readonly n: number; readonly k: number; readonly conv?: ConvGemm | undefined }): string {
+  const c = g.conv;
+  if (c === undefined) return `${g.m}x${g.n}x${g.k}`;
+  const geometry = [c.batch, c.channels, c.height, c.width, c.outChannels, c.kernelH, c.kernelW, c.outH, c.outW, c.groups, ...c.stride, ...c.padding, ...c.dilation];
+  return `${g.m}x${g.n}x${g.k} conv ${geometry.join(",")}`;
+}
 
 function scalePoint(p: MappedPoint, batch: number, objective: Objective): MappedPoint {
   const cycles = p.cycles * batch;
@@ -71,7 +82,7 @@ function scaleResult(r: MapResult, batch: number): MapResult {
 }
 
 /**
- * The best mapping of every fabric layer of a network: each distinct m x n x k searched once (exactly, as `mapGemm`),
+ * The best mapping of every fabric layer of a network: each distinct m x n x k (and conv geometry) searched once (exactly, as `mapGemm`),
  * largest first on one shared worker pool, then scaled by each layer's batch. Layers run one after another, so for
  * `latency`, `energy` and `dram` the per-layer optima add up to the network's optimum; for `edp` each layer minimises
  * its own energy-delay product, which bounds but need not equal the network's (EDP does not split over layers).
@@ -81,7 +92,7 @@ export async function mapNetwork(gemms: readonly NetworkGemm[], hw: Hardware, op
   const { objective } = checkOptions(options);
   const threads = options.threads ?? availableParallelism();
   const distinct = new Map<string, NetworkGemm>();
-  for (const g of gemms) if (!distinct.has(shapeKey(g))) distinct.set(shapeKey(g), g);
+  for (const g of gemms) if (!distinct.has(searchKey(g))) distinct.set(searchKey(g), g);
   const order = [...distinct.values()].sort((a, b) => b.m * b.n * b.k - a.m * a.n * a.k);
   const runner = sliceRunner(threads);
   const byShape = new Map<string, MapResult>();
@@ -93,7 +104,8 @@ export async function mapNetwork(gemms: readonly NetworkGemm[], hw: Hardware, op
     // shapes in flight together keep every worker busy while a small shape's few slices finish
     await Promise.all(
       order.map(async (g) => {
-        byShape.set(shapeKey(g), await mapWith(runner, { m: g.m, n: g.n, k: g.k }, hw, { objective, threads }, whole));
+        const shape = { m: g.m, n: g.n, k: g.k, ...(g.conv === undefined ? {} : { conv: g.conv }) };
+        byShape.set(searchKey(g), await mapWith(runner, shape, hw, { objective, threads }, whole));
         options.onProgress?.(++done, order.length);
       }),
     );
@@ -102,7 +114,7 @@ export async function mapNetwork(gemms: readonly NetworkGemm[], hw: Hardware, op
   }
   const first = new Map<string, string>();
   const layers = gemms.map((g): LayerMapResult => {
-    const key = shapeKey(g);
+    const key = searchKey(g);
     const sameAs = first.get(key) ?? null;
     if (sameAs === null) first.set(key, g.id);
     return { ...scaleResult(byShape.get(key)!, g.batch), id: g.id, op: g.op, sameAs };
@@ -129,14 +141,14 @@ export async function mapNetwork(gemms: readonly NetworkGemm[], hw: Hardware, op
 }
 
 /**
- * `kpu analyze --mapper exact`: a mapping rule answering each GEMM with the mapper's choice for its shape. A shape the
- * network mapping does not hold (a slab of a GEMM too large for one event simulation) falls back to `fallback`,
- * and says so.
+ * `kpu analyze --mapper exact`: a mapping rule answering each GEMM with the mapper's choice for its shape and conv
+ * geometry. A GEMM the network mapping does not hold (a slab of a GEMM too large for one event simulation) falls back
+ * to `fallback`, and says so.
  */
 export function exactMappingRule(result: NetworkMapResult, fallback: MappingRule): MappingRule {
-  const byShape = new Map(result.layers.filter((l) => l.sameAs === null).map((l) => [shapeKey(l.shape), l]));
+  const byShape = new Map(result.layers.filter((l) => l.sameAs === null).map((l) => [searchKey(l.shape), l]));
   return (hw, gemm) => {
-    const hit = byShape.get(shapeKey(gemm));
+    const hit = byShape.get(searchKey(gemm));
     if (hit === undefined) {
       const rule = fallback(hw, gemm);
       return { ...rule, why: `${rule.why} (not in the exact mapping: a part of a larger GEMM)` };

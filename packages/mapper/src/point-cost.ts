@@ -18,5 +18,6 @@ export function costPoint(hw: Hardware, shape: GemmShape, p: Point): Cost {
     dramBytes: traffic.dramBytes,
     levelBytes: { dram: traffic.dramBytes, l3: traffic.l3Bytes, l2: traffic.l2Bytes, l1: node.l1BytesChip[d]! },
     analyticTraffic: traffic.analytic,
+    haloFactor: node.haloFactor,
   };
 }

@@ -99,12 +99,12 @@ function compulsory(): BlockTraffic {
   return { levels: [flow, flow, flow], multiplicity: [one, one, one], exact: true };
 }
 
-/** Chip-level compulsory bytes of a node (DRAM with multicast; L3 and L2 boundaries). */
+/** Chip-level compulsory bytes of a node (DRAM with multicast; L3 and L2 boundaries; A times the node's halo factor). */
 function compulsoryBytes(node: TileNode, eb: number): { dram: number; l3: number; l2: number } {
   let dram = 0;
   let onChip = 0;
   for (const s of node.shares) {
-    const a = s.m * node.k * eb;
+    const a = s.m * node.k * eb * node.haloFactor;
     const b = node.k * s.n * eb;
     const c = s.m * s.n * eb;
     dram += s.count * (a / node.grid.cols + b / node.grid.rows + c);

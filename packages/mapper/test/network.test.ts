@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { hardwarePreset, ruleMapping, simulateMatmul } from "@kpu/kpu-model";
-import { exactMappingRule, mapGemm, mapNetwork, type NetworkGemm } from "@kpu/mapper";
+import { GraphBuilder } from "@kpu/ir";
+import { analysisLayers, hardwarePreset, ruleMapping, simulateMatmul } from "@kpu/kpu-model";
+import { costPoint, exactMappingRule, mapGemm, mapNetwork, type NetworkGemm } from "@kpu/mapper";
 
 const hw = hardwarePreset("minimal");
 const layers: NetworkGemm[] = [
@@ -38,5 +39,40 @@ describe("mapNetwork", () => {
     const miss = rule(hw, { m: 20, n: 72, k: 56 });
     expect(miss.source).toBe("rule");
     expect(miss.why).toMatch(/not in the exact mapping/);
+  });
+
+  it("searches each shape and conv geometry once, ranks convs by their halo, and the rule tells geometries apart", async () => {
+    // three convs of one implicit GEMM, 144 x 16 x 72: two alike, one dilated (a wider halo per tile)
+    const b = new GraphBuilder("convs");
+    const x = b.input("x", [1, 8, 12, 12]);
+    const near = b.conv2d(x, b.weight("w1", [16, 8, 3, 3]), { padding: [1, 1, 1, 1], id: "near" });
+    const far = b.conv2d(x, b.weight("w2", [16, 8, 3, 3]), { padding: [2, 2, 2, 2], dilation: [2, 2], id: "far" });
+    const again = b.conv2d(x, b.weight("w3", [16, 8, 3, 3]), { padding: [1, 1, 1, 1], id: "again" });
+    b.output(b.concat([near, far, again], 1));
+    const gemms: NetworkGemm[] = analysisLayers(b.build()).flatMap((l) => (l.unit === "fabric" ? [{ id: l.id, op: l.op, ...l.gemm, conv: l.conv! }] : []));
+    expect(gemms.map((g) => [g.id, g.m, g.n, g.k])).toEqual(["near", "far", "again"].map((id) => [id, 144, 16, 72]));
+    const net = await mapNetwork(gemms, hw, { objective: "dram", threads: 1 });
+    expect(net.totals.distinctShapes).toBe(2);
+    expect(net.layers.map((l) => l.sameAs)).toEqual([null, null, "near"]);
+    const dense = await mapGemm({ m: 144, n: 16, k: 72 }, hw, { objective: "dram", threads: 1 });
+    const rule = exactMappingRule(net, ruleMapping);
+    for (const [i, g] of gemms.entries()) {
+      const single = await mapGemm(g, hw, { objective: "dram", threads: 1 });
+      const got = net.layers[i]!;
+      expect(got.best.mapping).toEqual(single.best.mapping);
+      expect(got.best.dramBytes).toBe(single.best.dramBytes);
+      expect(got.shape.conv).toEqual(g.conv);
+      // the halo only removes bytes; the conv's bound (distinct input, weights, output once) stays below
+      expect(got.best.dramBytes).toBeLessThan(dense.best.dramBytes);
+      expect(got.lowerBoundDramBytes).toBeLessThanOrEqual(got.best.dramBytes);
+      expect(rule(hw, g).mapping).toEqual(got.best.mapping);
+    }
+    // the dilated conv's 16 x 16 tiles read more of the input than the plain one's
+    const point = { grid: { rows: 1, cols: 1 }, tile: { m: 16, n: 16, k: 16 }, order: "mnk", dataflow: "os", buffers: [1, 1, 1] } as const;
+    const [plain, dilated] = [gemms[0]!, gemms[1]!].map((g) => costPoint(hw, g, point));
+    expect(dilated!.haloFactor).toBeGreaterThan(plain!.haloFactor);
+    expect(dilated!.dramBytes).toBeGreaterThan(plain!.dramBytes);
+    expect(rule(hw, { m: 144, n: 16, k: 72 }).source).toBe("rule");
+    await expect(mapGemm({ ...gemms[0]!, k: 71 }, hw)).rejects.toMatchObject({ code: "KPU_BAD_DIM", where: "conv.k" });
   });
 });

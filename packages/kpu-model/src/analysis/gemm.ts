@@ -1,5 +1,5 @@
 import { isKpuError, type Mapping } from "@kpu/ir";
-import { convHalo, type FabricLayer } from "@kpu/passes";
+import { convHalo, type ConvGemm, type FabricLayer } from "@kpu/passes";
 import { chooseComputeGrid, gridBlocks, pickStrategies } from "@kpu/scheduler";
 import type { Hardware } from "../hardware.js";
 import { MAX_SIM_STEPS } from "../internal/plan.js";
@@ -13,7 +13,8 @@ export interface MappingChoice {
   readonly source: string;
   readonly why: string;
 }
-export type MappingRule = (hw: Hardware, gemm: { readonly m: number; readonly n: number; readonly k: number }) => MappingChoice;
+/** `gemm.conv`: the conv geometry when the GEMM is (a slab of) an implicit-GEMM conv, so a mapper can rank by its halo. */
+export type MappingRule = (hw: Hardware, gemm: { readonly m: number; readonly n: number; readonly k: number; readonly conv?: ConvGemm }) => MappingChoice;
 
 /**
  * kpu's rule: the scheduler's `auto` strategy (least DRAM traffic of WS, IS and OS for one compute tile's block of C
@@ -81,7 +82,7 @@ function slabs(a: GemmTiming, b: GemmTiming, dim: "m" | "n"): GemmTiming {
  * timed (recursively) and the halves run back to back: what a scheduler streaming C in slabs would do.
  */
 function timeShape(hw: Hardware, layer: FabricLayer, rule: MappingRule, m: number, n: number, k: number): GemmTiming {
-  const choice = rule(hw, { m, n, k });
+  const choice = rule(hw, { m, n, k, ...(layer.conv === undefined ? {} : { conv: layer.conv }) });
   let run: ReturnType<typeof simulateMatmul>;
   try {
     run = simulateMatmul({ hardware: hw, m, n, k, mapping: choice.mapping });

@@ -5,26 +5,30 @@ import { mapNetwork, type LayerMapResult, type NetworkGemm, type NetworkMapResul
 import { renderTable } from "../../util/print.js";
 import { si } from "../analyze/report.js";
 
-/** The fabric layers of a network as `kpu analyze` times them (fused, lowered), as the mapper's GEMMs. */
+/** The fabric layers of a network as `kpu analyze` times them (fused, lowered), as the mapper's GEMMs (a conv with its geometry). */
 export function networkGemms(graph: Graph): NetworkGemm[] {
-  return analysisLayers(graph).flatMap((l) => (l.unit === "fabric" ? [{ id: l.id, op: l.op, ...l.gemm }] : []));
+  return analysisLayers(graph).flatMap((l) => (l.unit === "fabric" ? [{ id: l.id, op: l.op, ...l.gemm, ...(l.conv === undefined ? {} : { conv: l.conv }) }] : []));
 }
 
 /**
- * Maps every fabric layer of the network exactly, with a progress bar (shapes done) on an interactive stderr.
+ * Maps every fabric layer of the network exactly, with a progress bar (searches done) on an interactive stderr.
  * Shared by `kpu map <model>` and `kpu analyze --mapper exact`.
  */
 export async function mapGraph(graph: Graph, hw: Hardware, options: { readonly objective: Objective; readonly threads?: number | undefined; readonly progress: boolean }): Promise<NetworkMapResult> {
   const gemms = networkGemms(graph);
   const bar = options.progress
-    ? new cliProgress.SingleBar({ format: "mapping [{bar}] {value}/{total} shapes | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: "mapping [{bar}] {value}/{total} searches | {eta}s", clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
-  bar?.start(new Set(gemms.map((g) => `${g.m}x${g.n}x${g.k}`)).size, 0);
+  // the total (distinct shapes and conv geometries) comes with the first progress report
+  bar?.start(gemms.length, 0);
   try {
     return await mapNetwork(gemms, hw, {
       objective: options.objective,
       ...(options.threads === undefined ? {} : { threads: options.threads }),
-      onProgress: (done) => bar?.update(done),
+      onProgress: (done, total) => {
+        bar?.setTotal(total);
+        bar?.update(done);
+      },
     });
   } finally {
     bar?.stop();
@@ -71,7 +75,7 @@ export function networkSummary(r: NetworkMapResult, model: string, width: number
   }
   const t = r.totals;
   const lines = [
-    `${model} on ${r.hardware}: ${r.layers.length} fabric layers, ${t.distinctShapes} distinct GEMM shapes, objective ${r.objective}`,
+    `${model} on ${r.hardware}: ${r.layers.length} fabric layers, ${t.distinctShapes} distinct GEMM searches (shape and conv geometry), objective ${r.objective}`,
     `mapping: tile m x n x k, loop order, dataflow, buffers l3 l2 l1, grid of compute tiles`,
     `total: ${si(t.cycles)} cycles (compute bound ${si(t.computeBoundCycles)}, gap ${pct(t.cycles / t.computeBoundCycles - 1)}), ${si(t.energyPj * 1e-12, "J")}, DRAM ${si(t.dramBytes, "B")} (bound ${si(t.lowerBoundDramBytes, "B")}, gap ${pct(t.dramBytes / t.lowerBoundDramBytes - 1)})`,
     `searched: ${t.evaluated.toLocaleString("en-US")} mappings costed, ${t.pruned.toLocaleString("en-US")} pruned, ${t.engineRuns.toLocaleString("en-US")} hierarchy-engine runs, ${r.threads} thread(s), ${r.seconds.toFixed(2)} s`,
