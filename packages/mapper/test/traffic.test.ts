@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NEST_ORDERS, singleLevelNest } from "@kpu/ir";
 import { simulateHierarchy } from "@kpu/scheduler";
-import { blockTraffic } from "@kpu/mapper";
+import { blockTraffic, engineBlockTraffic } from "@kpu/mapper";
 
 /**
  * The closed-form traffic against the hierarchy engine (the reference: it walks every step with LRU at every level):
@@ -26,6 +26,30 @@ function engine(block: { m: number; n: number; k: number }, tile: { m: number; n
   });
   return h.levels.map((l) => [l.fillBytes[0], l.fillBytes[1], l.fillBytes[2], l.writeBackBytes[2]]);
 }
+
+describe("engineBlockTraffic (memoised per process)", () => {
+  it("answers every call as a fresh engine run would, whatever came before (each input is in the key)", () => {
+    fc.assert(
+      fc.property(arb, fc.constantFrom(...NEST_ORDERS), ({ block, tile, order, sets, eb }, other) => {
+        const caps = sets.map((s) => s * 64) as [number, number, number];
+        // the same block with one input changed at a time, then all of them again from the memo
+        const calls = [
+          { block, tile, order, caps, eb },
+          ...[0, 1, 2].map((x) => ({ block, tile, order, caps: caps.map((c, y) => (y === x ? Math.max(1, c >> 3) : c)) as [number, number, number], eb })),
+          { block, tile, order: other, caps, eb },
+          { block, tile, order, caps, eb: eb === 4 ? 2 : 4 },
+          { block, tile: { ...tile, k: tile.k + 1 }, order, caps, eb },
+          { block: { ...block, n: block.n + 1 }, tile, order, caps, eb },
+        ];
+        for (const c of [...calls, ...calls]) {
+          const t = engineBlockTraffic(c.block, c.tile, c.order, c.caps, c.eb);
+          expect(t.levels.map((l) => [l.fill[0], l.fill[1], l.fill[2], l.writeBack])).toEqual(engine(c.block, c.tile, c.order, c.caps, c.eb));
+        }
+      }),
+      { numRuns: 30, seed: 7 },
+    );
+  });
+});
 
 describe("blockTraffic", () => {
   it("equals the hierarchy engine where exact and bounds it from below elsewhere", () => {
