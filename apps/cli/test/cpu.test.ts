@@ -9,7 +9,7 @@ const dir = mkdtempSync(join(tmpdir(), "kpu-cpu-"));
 const host = join(dir, "host.yaml");
 writeFileSync(
   host,
-  ["isa: avx512", "vectorBits: 512", "vectorRegisters: 32", "fmaUnits: 2", "cores: 2", ""].join("\n"),
+  ["isa: avx512", "bf16Dot: false", "vectorBits: 512", "vectorRegisters: 32", "fmaUnits: 2", "cores: 2", ""].join("\n"),
 );
 
 describe("kpu cpu schedule", () => {

@@ -106,7 +106,7 @@ export async function evaluatePoint(task: PointTask): Promise<DsePoint> {
   }
   const layers: DseLayer[] = mapped.layers.map((l) => {
     const t = timed.byId.get(l.id) ?? { cycles: l.best.cycles, energyPj: l.best.energyPj, dramBytes: l.best.dramBytes };
-    return { id: l.id, op: l.op, gemm: l.shape, mapping: l.best.mapping, cycles: t.cycles, energyPj: t.energyPj, dramBytes: t.dramBytes };
+    return { id: l.id, op: l.op, gemm: { m: l.shape.m, n: l.shape.n, k: l.shape.k, batch: l.shape.batch }, mapping: l.best.mapping, cycles: t.cycles, energyPj: t.energyPj, dramBytes: t.dramBytes };
   });
   return {
     id: task.id,

@@ -37,6 +37,16 @@ const lines = (dir: string): string[] => (existsSync(join(dir, "points.jsonl")) 
 const SPACE = "hw: edge-ai\nobjective: latency\nparameters:\n  l1KiB: [1, 24, 48]\n  dramGBps: [64, 256]\n";
 
 describe("runDse", () => {
+  it("a network of convs: its points check as kpu.dse points (the mapper's conv geometry stays out of the layers)", async () => {
+    const resnet = buildExample("resnet50", {});
+    const out = temp("conv");
+    const r = await runDse({ graph: resnet, model: { name: "resnet50", source: "example:resnet50" }, space: parseSpace("hw: edge-ai\nparameters:\n  rows: [64]\n", "s.yaml"), outDir: out, threads: 1, onWarning: () => undefined });
+    const [p] = r.result.points;
+    expect(p).toMatchObject({ feasible: true });
+    expect(p!.layers!.some((l) => l.op === "conv2d")).toBe(true);
+    expect(parseDseResult(readFileSync(join(out, "dse.json"), "utf8"), "dse.json").points).toHaveLength(1);
+  }, 120_000);
+
   it("records infeasible points with the reason, marks the Pareto front as a pairwise check does, writes every file", async () => {
     const out = temp("run");
     const { executor, computed } = counting();
